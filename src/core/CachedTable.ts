@@ -1,0 +1,429 @@
+import type { Adjustment } from './Adjustment';
+import { describeSpec } from './describe';
+import { InvalidSpecError, RecordNotFoundError, TableCacheError } from './errors';
+import type { Interval } from './Interval';
+import { keyToString, type PrimaryKey } from './keys';
+import { Mutex } from './Mutex';
+import type { StorageRecordsSpec } from './StorageRecordsSpec';
+import type { DbAccess, Indexes, IndexSpec, StorageTable } from './types';
+
+/** Options of {@link CachedTable}. */
+export interface CachedTableOptions {
+  /** Names the table in error messages. Default: the storage table's name. */
+  name?: string;
+}
+
+/** Counters since the table was created. */
+export interface CachedTableStats {
+  /** Reads by how they were served. */
+  reads: {
+    /** Served from storage. */
+    cacheHit: number;
+    /** Served from storage after refreshing invalid records. */
+    cacheHitWithRefresh: number;
+    /** Served by the backend. */
+    cacheMiss: number;
+  };
+  /** Refreshes of invalid records (on their own, before a read, or as part of an adjust). */
+  refreshes: number;
+  /** Loads and adjusts applied. */
+  adjustments: number;
+  /** Records expired by adjusts. */
+  expired: number;
+  /** Records loaded by the load and by adjusts. */
+  loaded: number;
+}
+
+/** Options of {@link CachedTable.invalidateRecords}. */
+export interface InvalidateOptions {
+  /**
+   * Refresh before the next read that touches the invalidated records (or
+   * any read of a dirty index). When false, reads keep serving the old
+   * records until `refreshInvalid()`. Default true.
+   */
+  forceRefreshOnNextRead?: boolean;
+}
+
+/** One `invalidateRecords` call, kept until a refresh has applied it. */
+interface Invalidation<R, D> {
+  readonly oldStorageSpec: StorageRecordsSpec<R>;
+  readonly newDbSpec: D;
+  readonly forceRefresh: boolean;
+  readonly intervals: ReadonlyMap<string, readonly Interval[]>;
+  readonly dirtyIndexes: ReadonlySet<string>;
+}
+
+/** Observes the records a staged change removes and adds. */
+interface StagingObserver<R> {
+  expired(record: R): void;
+  loaded(record: R): void;
+}
+
+type LoadState = 'unloaded' | 'loading' | 'loaded';
+
+/**
+ * A cached table: serves the records of an `IndexSpec` from fast storage
+ * when the Indexes say storage covers it, and from the backend otherwise.
+ *
+ * Load it once with `load()`; change what is cached with `adjust()`; say
+ * which records changed with `invalidateRecords()`. Writes (adjusts and
+ * refreshes) run one at a time, staged in the storage's scratch space, and
+ * become visible atomically together with the Indexes' new coverage; reads
+ * never wait for them except for the instant of that switch.
+ */
+export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D = unknown> {
+  /** Names the table in error messages. */
+  readonly name: string;
+  readonly indexes: Indexes<R, PK, S, D>;
+  private readonly db: DbAccess<R, D>;
+  private readonly storage: StorageTable<R>;
+  private loadState: LoadState = 'unloaded';
+  private readonly loadedSignal: Promise<void>;
+  private signalLoaded!: () => void;
+  private readonly writer = new Mutex();
+  /** Set while storage and coverage switch to a new state; reads wait for it. */
+  private commitGate: Promise<void> | null = null;
+  /** Set when aborting the scratch space failed; the next write aborts it again first. */
+  private scratchDirty = false;
+  private invalidations: Invalidation<R, D>[] = [];
+  private readonly counters: CachedTableStats = {
+    reads: { cacheHit: 0, cacheHitWithRefresh: 0, cacheMiss: 0 },
+    refreshes: 0,
+    adjustments: 0,
+    expired: 0,
+    loaded: 0,
+  };
+
+  constructor(
+    indexes: Indexes<R, PK, S, D>,
+    dbAccess: DbAccess<R, D>,
+    storageTable: StorageTable<R>,
+    options: CachedTableOptions = {},
+  ) {
+    this.indexes = indexes;
+    this.db = dbAccess;
+    this.storage = storageTable;
+    this.name = options.name ?? storageTable.name;
+    this.loadedSignal = new Promise((resolve) => (this.signalLoaded = resolve));
+  }
+
+  /** Whether the first load has completed. */
+  get isLoaded(): boolean {
+    return this.loadState === 'loaded';
+  }
+
+  /**
+   * Clears storage and loads the records of `spec` from the backend, then
+   * adopts `spec` as the Indexes' coverage. Reads and adjusts wait until it
+   * completes. Resolves when loaded.
+   *
+   * @throws {TableCacheError} when the table is loaded or loading already.
+   * @throws {UnsupportedIndexOperation} when the index cannot be adjusted.
+   * Backend and storage errors propagate; a failed load may be retried.
+   */
+  async load(spec: S): Promise<void> {
+    if (this.loadState !== 'unloaded') {
+      throw new TableCacheError(
+        `Table '${this.name}' is ${this.loadState === 'loaded' ? 'already loaded' : 'being loaded'}; use adjust() to change what it caches.`,
+      );
+    }
+    this.loadState = 'loading';
+    try {
+      const adjustment = this.indexes.prepareAdjustment(spec);
+      await this.storage.clear();
+      let loaded = 0;
+      if (adjustment.loadSpec !== null) {
+        await this.storage.putRecords(
+          this.observed(this.db.getRecords(adjustment.loadSpec), (record) => {
+            adjustment.observeLoaded(record);
+            loaded++;
+          }),
+        );
+      }
+      this.indexes.commitAdjustment(adjustment);
+      this.counters.adjustments++;
+      this.counters.loaded += loaded;
+      this.loadState = 'loaded';
+      this.signalLoaded();
+    } catch (error) {
+      this.loadState = 'unloaded';
+      throw error;
+    }
+  }
+
+  /** Resolves once the first load has completed (never rejects; a failed load may be retried). */
+  loaded(): Promise<void> {
+    return this.loadedSignal;
+  }
+
+  /**
+   * The records of `spec`, streamed: from storage when the Indexes cover
+   * `spec` (refreshing first when any of them was invalidated with
+   * `forceRefreshOnNextRead`, or the index is dirty), from the backend
+   * otherwise. Waits for `loaded()`. Breaking out of the loop cancels a
+   * backend fetch.
+   *
+   * The iteration rejects with `UnsupportedIndexOperation` when the index
+   * does not support `covers`, and with the backend's or storage's error.
+   */
+  getRecords(spec: S): AsyncIterable<R> {
+    return this.readRecords(spec);
+  }
+
+  private async *readRecords(spec: S): AsyncGenerator<R> {
+    await this.loaded();
+    yield* await this.openRead(spec);
+  }
+
+  /** Decides where a read is served from and starts it, within one synchronous step that sees storage and coverage agree. */
+  private async openRead(spec: S): Promise<AsyncIterable<R>> {
+    let refreshed = false;
+    for (;;) {
+      while (this.commitGate) await this.commitGate;
+      if (!this.indexes.covers(spec)) {
+        this.counters.reads.cacheMiss++;
+        return this.readFromDb(spec);
+      }
+      const storageSpec = this.indexes.storageRecordsSpec(spec);
+      if (!refreshed && this.needsRefresh(storageSpec)) {
+        await this.refreshInvalid();
+        refreshed = true;
+        continue;
+      }
+      this.counters.reads[refreshed ? 'cacheHitWithRefresh' : 'cacheHit']++;
+      return this.storage.getRecords(storageSpec);
+    }
+  }
+
+  private async *readFromDb(spec: S): AsyncGenerator<R> {
+    const controller = new AbortController();
+    try {
+      yield* this.db.getRecords(this.indexes.dbRecordsSpec(spec), { signal: controller.signal });
+    } finally {
+      controller.abort();
+    }
+  }
+
+  /**
+   * The first record `getRecords(spec)` yields (records have no defined
+   * order: use it when at most one record matches).
+   * @throws {RecordNotFoundError} when no record matches.
+   */
+  async getFirstRecord(spec: S): Promise<R> {
+    for await (const record of this.getRecords(spec)) return record;
+    throw new RecordNotFoundError(`Table '${this.name}' has no record matching ${describeSpec(spec)} (index '${spec.indexName}').`);
+  }
+
+  /**
+   * Changes the cached records to exactly those of `spec`: refreshes invalid
+   * records, expires and loads what the Indexes' adjustment says, all staged
+   * in scratch space, then makes the new records and coverage visible at
+   * once. Waits for `loaded()` and runs after earlier adjusts and refreshes.
+   *
+   * On any failure the scratch space is dropped and the table stays exactly
+   * as it was (records, coverage, invalid marks), and the error is thrown.
+   *
+   * @throws {UnsupportedIndexOperation} when the index cannot be adjusted.
+   */
+  async adjust(spec: S): Promise<void> {
+    await this.loaded();
+    await this.writer.run(async () => {
+      const adjustment = this.indexes.prepareAdjustment(spec);
+      const invalidations = [...this.invalidations];
+      const staged = invalidations.length > 0 ? new Map<string, R>() : null;
+      let expired = 0;
+      let loaded = 0;
+      await this.staging(async () => {
+        const observer: StagingObserver<R> = {
+          expired: (record) => adjustment.observeExpired(record),
+          loaded: (record) => adjustment.observeLoaded(record),
+        };
+        await this.stageRefresh(invalidations, staged, observer);
+        if (adjustment.expireSpec) {
+          if (staged) expired += this.dropStaged(staged, adjustment.expireSpec, observer);
+          expired += await this.storage.scratchDiscardRecords(adjustment.expireSpec, observer.expired);
+        }
+        if (adjustment.loadSpec !== null) {
+          await this.stagePut(adjustment.loadSpec, null, (record) => {
+            observer.loaded(record);
+            loaded++;
+          });
+        }
+        await this.commit(adjustment, invalidations);
+      });
+      if (invalidations.length > 0) this.counters.refreshes++;
+      this.counters.adjustments++;
+      this.counters.expired += expired;
+      this.counters.loaded += loaded;
+    });
+  }
+
+  /**
+   * Marks records as changed in the backend. No I/O: the next read of them
+   * (or `refreshInvalid()`) deletes the records of `oldSpecs[0]` from storage
+   * and loads those of `newSpecs[0]` from the backend.
+   *
+   * Both lists hold specs of the same records, by their old and their new
+   * scores, at most one per index, each covered. With
+   * `forceRefreshOnNextRead` (the default), their intervals are marked
+   * invalid and every index without a spec in both lists becomes dirty: any
+   * read of it refreshes first.
+   *
+   * @throws {TableCacheError} before the first load completes.
+   * @throws {InvalidSpecError} when a list is empty, names an index twice, or holds a spec that is not covered.
+   * @throws {UnsupportedIndexOperation} when an index does not support `covers`.
+   */
+  invalidateRecords(oldSpecs: readonly S[], newSpecs: readonly S[], options: InvalidateOptions = {}): void {
+    if (this.loadState !== 'loaded') {
+      throw new TableCacheError(`Table '${this.name}' cannot invalidate records before its first load has completed.`);
+    }
+    const intervals = new Map<string, Interval[]>();
+    for (const [listName, specs] of [['oldSpecs', oldSpecs], ['newSpecs', newSpecs]] as const) {
+      if (specs.length === 0) throw new InvalidSpecError(`invalidateRecords on table '${this.name}': ${listName} is empty.`, { path: [listName] });
+      const seen = new Set<string>();
+      specs.forEach((spec, i) => {
+        if (seen.has(spec.indexName)) {
+          throw new InvalidSpecError(
+            `invalidateRecords on table '${this.name}': ${listName} names index '${spec.indexName}' more than once.`,
+            { path: [listName, i, 'indexName'] },
+          );
+        }
+        seen.add(spec.indexName);
+        if (!this.indexes.covers(spec)) {
+          throw new InvalidSpecError(
+            `invalidateRecords on table '${this.name}': ${describeSpec(spec)} (index '${spec.indexName}') is not covered by the cache.`,
+            { path: [listName, i] },
+          );
+        }
+        const marked = intervals.get(spec.indexName) ?? [];
+        marked.push(...this.indexes.storageRecordsSpec(spec).intervals);
+        intervals.set(spec.indexName, marked);
+      });
+    }
+    const inBoth = (indexName: string) =>
+      oldSpecs.some((spec) => spec.indexName === indexName) && newSpecs.some((spec) => spec.indexName === indexName);
+    this.invalidations.push({
+      oldStorageSpec: this.indexes.storageRecordsSpec(oldSpecs[0] as S),
+      newDbSpec: this.indexes.dbRecordsSpec(newSpecs[0] as S),
+      forceRefresh: options.forceRefreshOnNextRead ?? true,
+      intervals,
+      dirtyIndexes: new Set(this.indexes.indexNames.filter((indexName) => !inBoth(indexName))),
+    });
+  }
+
+  /**
+   * Refreshes every invalidated record: deletes by the old spec, loads by the
+   * new one, staged and merged at once. Returns at once when nothing is
+   * invalid; otherwise runs after earlier adjusts and refreshes. Clears
+   * exactly the marks it refreshed (invalidations arriving meanwhile stay);
+   * on failure every mark stays, storage is unchanged, and the error is thrown.
+   */
+  async refreshInvalid(): Promise<void> {
+    if (this.invalidations.length === 0) return;
+    await this.writer.run(async () => {
+      const invalidations = [...this.invalidations];
+      if (invalidations.length === 0) return;
+      await this.staging(async () => {
+        await this.stageRefresh(invalidations, null, null);
+        await this.commit(null, invalidations);
+      });
+      this.counters.refreshes++;
+    });
+  }
+
+  /** A copy of the counters. */
+  stats(): CachedTableStats {
+    return { ...this.counters, reads: { ...this.counters.reads } };
+  }
+
+  private needsRefresh(spec: StorageRecordsSpec<R>): boolean {
+    return this.invalidations.some(
+      (invalidation) =>
+        invalidation.forceRefresh &&
+        (invalidation.dirtyIndexes.has(spec.indexName) ||
+          (invalidation.intervals.get(spec.indexName) ?? []).some((marked) =>
+            spec.intervals.some((interval) => interval.intersects(marked)),
+          )),
+    );
+  }
+
+  /** Runs `stage` with a clean scratch space; on failure drops the scratch space and rethrows. */
+  private async staging(stage: () => Promise<void>): Promise<void> {
+    if (this.scratchDirty) {
+      await this.storage.scratchAbort();
+      this.scratchDirty = false;
+    }
+    try {
+      await stage();
+    } catch (error) {
+      try {
+        await this.storage.scratchAbort();
+      } catch {
+        // The original error is what the caller needs; the next write retries the abort.
+        this.scratchDirty = true;
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Stages each invalidation's delete-by-old and load-by-new, in order.
+   * `staged`, when given, tracks the records staged so far, so that a later
+   * discard that drops one of them is observed too.
+   */
+  private async stageRefresh(
+    invalidations: readonly Invalidation<R, D>[],
+    staged: Map<string, R> | null,
+    observer: StagingObserver<R> | null,
+  ): Promise<void> {
+    for (const invalidation of invalidations) {
+      if (staged) this.dropStaged(staged, invalidation.oldStorageSpec, observer);
+      await this.storage.scratchDiscardRecords(invalidation.oldStorageSpec, observer?.expired);
+      await this.stagePut(invalidation.newDbSpec, staged, observer?.loaded);
+    }
+  }
+
+  private async stagePut(dbSpec: D, staged: Map<string, R> | null, onLoaded?: (record: R) => void): Promise<void> {
+    await this.storage.scratchPutRecords(
+      this.observed(this.db.getRecords(dbSpec), (record) => {
+        staged?.set(keyToString(this.indexes.primaryKey(record) as PrimaryKey), record);
+        onLoaded?.(record);
+      }),
+    );
+  }
+
+  /** Forgets (and observes as expired) the staged records that a discard of `spec` drops. */
+  private dropStaged(staged: Map<string, R>, spec: StorageRecordsSpec<R>, observer: StagingObserver<R> | null): number {
+    let dropped = 0;
+    for (const [key, record] of staged) {
+      if (spec.matches(this.indexes.score(spec.indexName, record), record)) {
+        staged.delete(key);
+        observer?.expired(record);
+        dropped++;
+      }
+    }
+    return dropped;
+  }
+
+  /** Merges the scratch space and adopts the adjustment's coverage as one step for readers. */
+  private async commit(adjustment: Adjustment<R, D> | null, refreshed: readonly Invalidation<R, D>[]): Promise<void> {
+    let open!: () => void;
+    this.commitGate = new Promise((resolve) => (open = resolve));
+    try {
+      await this.storage.scratchMerge();
+      if (adjustment) this.indexes.commitAdjustment(adjustment);
+      const done = new Set(refreshed);
+      this.invalidations = this.invalidations.filter((invalidation) => !done.has(invalidation));
+    } finally {
+      this.commitGate = null;
+      open();
+    }
+  }
+
+  private async *observed(records: AsyncIterable<R>, observe: (record: R) => void): AsyncGenerator<R> {
+    for await (const record of records) {
+      observe(record);
+      yield record;
+    }
+  }
+}

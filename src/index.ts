@@ -1,0 +1,36 @@
+export { Adjustment } from './core/Adjustment';
+export { CachedTable } from './core/CachedTable';
+export type { CachedTableOptions, CachedTableStats, InvalidateOptions } from './core/CachedTable';
+export {
+  DbAccessError,
+  InvalidSpecError,
+  RecordNotFoundError,
+  RecordValidationError,
+  StorageError,
+  TableCacheError,
+  UnsupportedIndexOperation,
+} from './core/errors';
+export type { DbAccessErrorDetails } from './core/errors';
+export { Interval } from './core/Interval';
+export { compareKeys, isValidKey, keyToString } from './core/keys';
+export type { PrimaryKey } from './core/keys';
+export { StorageRecordsSpec } from './core/StorageRecordsSpec';
+export type {
+  DbAccess,
+  DbAccessOptions,
+  Indexes,
+  IndexSpec,
+  RecordScorer,
+  RecordSource,
+  StorageTable,
+} from './core/types';
+export { AllIndexes } from './indexes/AllIndexes';
+export type { AllIndexesOptions, AllSpec } from './indexes/AllIndexes';
+export { PrimaryKeyAdjustment, PrimaryKeyIndexes } from './indexes/PrimaryKeyIndexes';
+export type { PrimaryKeyIndexesOptions, PrimaryKeySpec } from './indexes/PrimaryKeyIndexes';
+export { PrimaryKeyRangeIndexes } from './indexes/PrimaryKeyRangeIndexes';
+export type { PrimaryKeyRangeIndexesOptions } from './indexes/PrimaryKeyRangeIndexes';
+export { RangeAdjustment, RangeIndexes } from './indexes/RangeIndexes';
+export type { RangeIndexesOptions, RangeSpec } from './indexes/RangeIndexes';
+export { MemoryStorageTable } from './storage/MemoryStorageTable';
+export type { MemoryStorageTableOptions } from './storage/MemoryStorageTable';

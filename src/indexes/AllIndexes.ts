@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { Adjustment } from '../core/Adjustment';
+import { InvalidSpecError } from '../core/errors';
+import { Interval } from '../core/Interval';
+import type { PrimaryKey } from '../core/keys';
+import { StorageRecordsSpec } from '../core/StorageRecordsSpec';
+import type { Indexes } from '../core/types';
+import { parseSpec, recheckSchema } from './schemas';
+
+/** All records, optionally filtered in storage by `recheck`. */
+export interface AllSpec<R = unknown> {
+  readonly indexName: 'all';
+  /** Only records passing it are read (same thread only: functions do not cross the worker boundary). */
+  readonly recheck?: ((record: R) => boolean) | undefined;
+}
+
+/** Options of {@link AllIndexes}. */
+export interface AllIndexesOptions<R, PK, D> {
+  /** The record's primary key. */
+  primaryKey: (record: R) => PK;
+  /** The backend fetch of every record. */
+  dbRecordsSpec: () => D;
+}
+
+/**
+ * Caches every record: one index, `'all'`; every load or adjust loads
+ * everything. Spec `{ indexName: 'all', recheck? }`.
+ */
+export class AllIndexes<R, PK = PrimaryKey, D = unknown> implements Indexes<R, PK, AllSpec<R>, D> {
+  readonly indexNames = ['all'] as const;
+  readonly specSchema: z.ZodType<AllSpec<R>> = z.object({
+    indexName: z.literal('all'),
+    recheck: recheckSchema.optional(),
+  }) as z.ZodType<AllSpec<R>>;
+  private readonly options: AllIndexesOptions<R, PK, D>;
+  private holdsAll = false;
+
+  constructor(options: AllIndexesOptions<R, PK, D>) {
+    this.options = options;
+  }
+
+  score(indexName: string): number {
+    this.checkIndexName(indexName);
+    return 0;
+  }
+
+  primaryKey(record: R): PK {
+    return this.options.primaryKey(record);
+  }
+
+  storageRecordsSpec(spec: AllSpec<R>): StorageRecordsSpec<R> {
+    const { recheck } = this.parse(spec);
+    return new StorageRecordsSpec('all', [Interval.everything()], recheck);
+  }
+
+  dbRecordsSpec(spec: AllSpec<R>): D {
+    this.parse(spec);
+    return this.options.dbRecordsSpec();
+  }
+
+  prepareAdjustment(spec: AllSpec<R>): Adjustment<R, D> {
+    this.parse(spec);
+    return new Adjustment<R, D>(new StorageRecordsSpec('all', [Interval.everything()]), this.options.dbRecordsSpec());
+  }
+
+  commitAdjustment(): void {
+    this.holdsAll = true;
+  }
+
+  covers(spec: AllSpec<R>): boolean {
+    this.parse(spec);
+    return this.holdsAll;
+  }
+
+  private parse(spec: AllSpec<R>): AllSpec<R> {
+    this.checkIndexName(spec.indexName);
+    return parseSpec(this.specSchema, spec, "Index 'all'");
+  }
+
+  private checkIndexName(indexName: string): void {
+    if (indexName !== 'all') {
+      throw new InvalidSpecError(`There is no index '${indexName}'; the only index is 'all'.`, { path: ['indexName'] });
+    }
+  }
+}

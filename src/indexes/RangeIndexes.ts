@@ -1,0 +1,130 @@
+import { z } from 'zod';
+import { Adjustment } from '../core/Adjustment';
+import { InvalidSpecError, TableCacheError } from '../core/errors';
+import { Interval } from '../core/Interval';
+import type { PrimaryKey } from '../core/keys';
+import { StorageRecordsSpec } from '../core/StorageRecordsSpec';
+import type { Indexes } from '../core/types';
+import { complement, difference } from './intervals';
+import { parseSpec, scoreBound } from './schemas';
+
+/** A range of one attribute's values, `[ge, lt)`. */
+export interface RangeSpec<N extends string = string> {
+  readonly indexName: N;
+  /** Lowest value included. */
+  readonly ge: number;
+  /** Lowest value above the range (excluded; `Infinity` includes `Infinity`). */
+  readonly lt: number;
+}
+
+/** Options of {@link RangeIndexes}. */
+export interface RangeIndexesOptions<R, PK, D, N extends string> {
+  /** The index's name, e.g. `'time'`. */
+  indexName: N;
+  /** The record's primary key. */
+  primaryKey: (record: R) => PK;
+  /** The attribute the range is over, as a number (dates as epoch ms). */
+  score: (record: R) => number;
+  /** The backend fetch of the records with `ge <= score < lt`. */
+  dbRecordsSpecForRange: (ge: number, lt: number) => D;
+}
+
+/** The adjustment of a {@link RangeIndexes}: which range storage will hold. */
+export class RangeAdjustment<R, D> extends Adjustment<R, D> {
+  /** The range held once committed. */
+  readonly range: Interval;
+
+  constructor(expireSpec: StorageRecordsSpec<R> | null, loadSpec: D | null, range: Interval) {
+    super(expireSpec, loadSpec);
+    this.range = range;
+  }
+}
+
+/**
+ * Caches the records whose value of one attribute (a number, or a date as
+ * epoch ms) lies in a range. An adjust expires only what falls out of the new
+ * range and loads only the part of it not already held (the whole new range
+ * when it grows on both sides).
+ */
+export class RangeIndexes<R, PK = PrimaryKey, D = unknown, N extends string = string>
+  implements Indexes<R, PK, RangeSpec<N>, D>
+{
+  readonly indexNames: readonly [N];
+  /** Parses `{ indexName, ge, lt }`; bounds may be numbers, Dates or ISO date-time strings. */
+  readonly specSchema: z.ZodType<RangeSpec<N>>;
+  private readonly options: RangeIndexesOptions<R, PK, D, N>;
+  private held: Interval | null = null;
+
+  constructor(options: RangeIndexesOptions<R, PK, D, N>) {
+    this.options = options;
+    this.indexNames = [options.indexName];
+    this.specSchema = z
+      .object({ indexName: z.literal(options.indexName), ge: scoreBound, lt: scoreBound })
+      .refine((spec) => spec.ge <= spec.lt, { message: 'ge must not be above lt', path: ['lt'] });
+  }
+
+  /** The range storage holds, or `null` before the first load. */
+  get heldRange(): Interval | null {
+    return this.held;
+  }
+
+  score(indexName: string, record: R): number {
+    this.checkIndexName(indexName);
+    const score = this.options.score(record);
+    if (typeof score !== 'number' || Number.isNaN(score)) {
+      throw new TableCacheError(`Index '${indexName}' scored a record ${String(score)}; scores must be numbers, not NaN.`);
+    }
+    return score;
+  }
+
+  primaryKey(record: R): PK {
+    return this.options.primaryKey(record);
+  }
+
+  storageRecordsSpec(spec: RangeSpec<N>): StorageRecordsSpec<R> {
+    return new StorageRecordsSpec(this.options.indexName, [this.interval(spec)]);
+  }
+
+  dbRecordsSpec(spec: RangeSpec<N>): D {
+    const interval = this.interval(spec);
+    return this.options.dbRecordsSpecForRange(interval.ge, interval.lt);
+  }
+
+  prepareAdjustment(spec: RangeSpec<N>): RangeAdjustment<R, D> {
+    const wanted = this.interval(spec);
+    const expired = this.held ? complement(wanted) : [];
+    const missing = difference(wanted, this.held);
+    const load = missing.length === 1 ? (missing[0] as Interval) : missing.length > 1 ? wanted : null;
+    return new RangeAdjustment<R, D>(
+      expired.length ? new StorageRecordsSpec<R>(this.options.indexName, expired) : null,
+      load ? this.options.dbRecordsSpecForRange(load.ge, load.lt) : null,
+      wanted,
+    );
+  }
+
+  commitAdjustment(adjustment: Adjustment<R, D>): void {
+    if (!(adjustment instanceof RangeAdjustment)) {
+      throw new TableCacheError(`Index '${this.options.indexName}' can only commit its own adjustments.`);
+    }
+    this.held = adjustment.range;
+  }
+
+  covers(spec: RangeSpec<N>): boolean {
+    const interval = this.interval(spec);
+    return interval.isEmpty || (this.held?.covers(interval) ?? false);
+  }
+
+  private interval(spec: RangeSpec<N>): Interval {
+    this.checkIndexName(spec.indexName);
+    const { ge, lt } = parseSpec(this.specSchema, spec, `Index '${this.options.indexName}'`);
+    return new Interval(ge, lt);
+  }
+
+  private checkIndexName(indexName: string): void {
+    if (indexName !== this.options.indexName) {
+      throw new InvalidSpecError(`There is no index '${indexName}'; the only index is '${this.options.indexName}'.`, {
+        path: ['indexName'],
+      });
+    }
+  }
+}

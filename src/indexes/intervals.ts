@@ -1,0 +1,25 @@
+import { Interval } from '../core/Interval';
+
+/**
+ * The scores not in `interval`, as at most two intervals. (The one
+ * complement an `Interval` cannot express, that of `[Infinity, Infinity]`,
+ * leaves out `Number.MAX_VALUE` itself.)
+ */
+export function complement(interval: Interval): Interval[] {
+  if (interval.isEmpty) return [Interval.everything()];
+  if (interval.ge === Infinity) return [new Interval(-Infinity, Number.MAX_VALUE)];
+  const parts: Interval[] = [];
+  if (interval.ge > -Infinity) parts.push(new Interval(-Infinity, interval.ge));
+  if (interval.lt < Infinity) parts.push(new Interval(interval.lt, Infinity));
+  return parts;
+}
+
+/** The scores of `wanted` not in `held`, as at most two intervals. */
+export function difference(wanted: Interval, held: Interval | null): Interval[] {
+  if (wanted.isEmpty) return [];
+  if (!held || !held.intersects(wanted)) return [wanted];
+  const parts: Interval[] = [];
+  if (wanted.ge < held.ge) parts.push(new Interval(wanted.ge, held.ge));
+  if (held.lt < wanted.lt) parts.push(new Interval(held.lt, wanted.lt));
+  return parts;
+}

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { InvalidSpecError } from '../core/errors';
+import { isValidKey, type PrimaryKey } from '../core/keys';
+
+/** A score bound: a number (±Infinity allowed, not NaN), a Date, or an ISO 8601 date-time string (both as epoch ms). */
+export const scoreBound = z.union([
+  z.custom<number>((value) => typeof value === 'number' && !Number.isNaN(value), { message: 'expected a number, not NaN' }),
+  z.date().transform((date) => date.getTime()),
+  z.iso.datetime({ offset: true }).transform((text) => Date.parse(text)),
+]);
+
+/** A valid IndexedDB key. */
+export const primaryKeySchema = z.custom<PrimaryKey>((value) => isValidKey(value), {
+  message: 'expected a valid IndexedDB key (number, string, Date, binary or array of those)',
+});
+
+/** An optional record filter; only usable in the same thread (functions do not cross the worker boundary). */
+export const recheckSchema = z.custom<(record: never) => boolean>((value) => typeof value === 'function', {
+  message: 'expected a function',
+});
+
+/** Parses `input` with `schema`, throwing an `InvalidSpecError` that names the first offending field. */
+export function parseSpec<T>(schema: z.ZodType<T>, input: unknown, context: string): T {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = (issue?.path ?? []).map((part) => (typeof part === 'symbol' ? String(part) : part));
+  throw new InvalidSpecError(
+    `${context}: invalid spec${path.length ? ` at '${path.join('.')}'` : ''}: ${issue?.message ?? 'invalid input'}.`,
+    { path, cause: result.error },
+  );
+}

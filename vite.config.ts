@@ -1,0 +1,61 @@
+import { existsSync } from 'node:fs';
+import { playwright } from '@vitest/browser-playwright';
+import { defineConfig } from 'vitest/config';
+import type { TestProjectInlineConfiguration } from 'vitest/config';
+
+/** Debian's Chromium; never a downloaded browser. */
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const chromiumArgs = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+function browserProject(): TestProjectInlineConfiguration[] {
+  if (!existsSync(chromiumPath)) {
+    if (process.env.CI) throw new Error(`CI is set but Chromium is missing at ${chromiumPath}: the browser suites must run.`);
+    console.warn(
+      `\n${'!'.repeat(78)}\n!! Chromium not found at ${chromiumPath}: SKIPPING the real-browser test suites.\n` +
+        `!! Install it (apt-get install -y chromium) or set CHROMIUM_PATH to run them.\n${'!'.repeat(78)}\n`,
+    );
+    return [];
+  }
+  return [
+    {
+      extends: true,
+      test: {
+        name: 'browser',
+        include: ['test/**/*.browser.test.ts'],
+        browser: {
+          enabled: true,
+          headless: true,
+          screenshotFailures: false,
+          provider: playwright({ launchOptions: { executablePath: chromiumPath, args: chromiumArgs } }),
+          instances: [{ browser: 'chromium' }],
+        },
+      },
+    },
+  ];
+}
+
+export default defineConfig({
+  resolve: { conditions: ['source'] },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/**/*.browser.test.ts', 'test/**/*.dom.test.ts', 'test/e2e/**'],
+          environment: 'node',
+        },
+      },
+      ...browserProject(),
+    ],
+  },
+});
