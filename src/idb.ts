@@ -1,0 +1,2 @@
+// The `tablecache-web/idb` entry: IndexedDB storage (browser, or Node with an injected indexedDB).
+export {};

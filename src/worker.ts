@@ -1,0 +1,2 @@
+// The `tablecache-web/worker` entry: the worker boundary over Comlink.
+export {};
