@@ -1,6 +1,13 @@
 export { Adjustment } from './core/Adjustment';
 export { CachedTable } from './core/CachedTable';
-export type { CachedTableOptions, CachedTableStats, InvalidateOptions } from './core/CachedTable';
+export type {
+  CachedTableOptions,
+  CachedTableStats,
+  InvalidateOptions,
+  ReadSource,
+  RecordsRead,
+  TableChangeListener,
+} from './core/CachedTable';
 export {
   DbAccessError,
   InvalidSpecError,
@@ -15,6 +22,7 @@ export { Interval } from './core/Interval';
 export { compareKeys, isValidKey, keyToString } from './core/keys';
 export type { PrimaryKey } from './core/keys';
 export { StorageRecordsSpec } from './core/StorageRecordsSpec';
+export type { TableChange, TableChangeKind } from './core/TableChange';
 export type {
   DbAccess,
   DbAccessOptions,

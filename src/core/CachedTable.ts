@@ -5,6 +5,7 @@ import type { Interval } from './Interval';
 import { keyToString, type PrimaryKey } from './keys';
 import { Mutex } from './Mutex';
 import type { StorageRecordsSpec } from './StorageRecordsSpec';
+import { InvalidationChange, RecordsChange, WholeTableChange, type TableChange } from './TableChange';
 import type { DbAccess, Indexes, IndexSpec, StorageTable } from './types';
 
 /** Options of {@link CachedTable}. */
@@ -43,6 +44,22 @@ export interface InvalidateOptions {
    */
   forceRefreshOnNextRead?: boolean;
 }
+
+/** Where a read is served from. */
+export type ReadSource = 'storage' | 'db';
+
+/** A read whose source has been decided: `records` streams them. */
+export interface RecordsRead<R> {
+  /** `'storage'` when served from storage (possibly after a refresh), `'db'` when from the backend. */
+  readonly from: ReadSource;
+  /** True when invalid records were refreshed before this read. */
+  readonly refreshed: boolean;
+  /** The records; iterate it at once (a storage read holds its snapshot until iterated to the end or closed). */
+  readonly records: AsyncIterable<R>;
+}
+
+/** Listens to the changes of a table; see {@link CachedTable.onChange}. */
+export type TableChangeListener = (change: TableChange) => void;
 
 /** One `invalidateRecords` call, kept until a refresh has applied it. */
 interface Invalidation<R, D> {
@@ -86,6 +103,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
   /** Set when aborting the scratch space failed; the next write aborts it again first. */
   private scratchDirty = false;
   private invalidations: Invalidation<R, D>[] = [];
+  private readonly changeListeners = new Set<TableChangeListener>();
   private readonly counters: CachedTableStats = {
     reads: { cacheHit: 0, cacheHitWithRefresh: 0, cacheMiss: 0 },
     refreshes: 0,
@@ -145,6 +163,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       this.counters.loaded += loaded;
       this.loadState = 'loaded';
       this.signalLoaded();
+      this.emit(new WholeTableChange('load'));
     } catch (error) {
       this.loadState = 'unloaded';
       throw error;
@@ -167,22 +186,29 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
    * does not support `covers`, and with the backend's or storage's error.
    */
   getRecords(spec: S): AsyncIterable<R> {
-    return this.readRecords(spec);
+    return this.streamRecords(spec);
   }
 
-  private async *readRecords(spec: S): AsyncGenerator<R> {
+  private async *streamRecords(spec: S): AsyncGenerator<R> {
+    yield* (await this.readRecords(spec)).records;
+  }
+
+  /**
+   * Like `getRecords`, but resolves once the source of the read is decided
+   * (and any refresh it needed is done), saying where the records come from.
+   * Iterate `records` at once.
+   *
+   * Rejects as `getRecords`' iteration does.
+   */
+  async readRecords(spec: S): Promise<RecordsRead<R>> {
     await this.loaded();
-    yield* await this.openRead(spec);
-  }
-
-  /** Decides where a read is served from and starts it, within one synchronous step that sees storage and coverage agree. */
-  private async openRead(spec: S): Promise<AsyncIterable<R>> {
     let refreshed = false;
     for (;;) {
+      // Deciding the source and opening the storage read happen in one synchronous step after the gate, so a read never sees new storage with old coverage or the reverse.
       while (this.commitGate) await this.commitGate;
       if (!this.indexes.covers(spec)) {
         this.counters.reads.cacheMiss++;
-        return this.readFromDb(spec);
+        return { from: 'db', refreshed, records: this.readFromDb(spec) };
       }
       const storageSpec = this.indexes.storageRecordsSpec(spec);
       if (!refreshed && this.needsRefresh(storageSpec)) {
@@ -191,7 +217,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
         continue;
       }
       this.counters.reads[refreshed ? 'cacheHitWithRefresh' : 'cacheHit']++;
-      return this.storage.getRecords(storageSpec);
+      return { from: 'storage', refreshed, records: this.storage.getRecords(storageSpec) };
     }
   }
 
@@ -231,12 +257,19 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       const adjustment = this.indexes.prepareAdjustment(spec);
       const invalidations = [...this.invalidations];
       const staged = invalidations.length > 0 ? new Map<string, R>() : null;
+      const changed = this.changeCollector();
       let expired = 0;
       let loaded = 0;
       await this.staging(async () => {
         const observer: StagingObserver<R> = {
-          expired: (record) => adjustment.observeExpired(record),
-          loaded: (record) => adjustment.observeLoaded(record),
+          expired: (record) => {
+            changed?.(record);
+            adjustment.observeExpired(record);
+          },
+          loaded: (record) => {
+            changed?.(record);
+            adjustment.observeLoaded(record);
+          },
         };
         await this.stageRefresh(invalidations, staged, observer);
         if (adjustment.expireSpec) {
@@ -255,6 +288,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       this.counters.adjustments++;
       this.counters.expired += expired;
       this.counters.loaded += loaded;
+      if (changed) this.emit(new RecordsChange('adjust', changed.scores));
     });
   }
 
@@ -302,13 +336,15 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
     }
     const inBoth = (indexName: string) =>
       oldSpecs.some((spec) => spec.indexName === indexName) && newSpecs.some((spec) => spec.indexName === indexName);
-    this.invalidations.push({
+    const invalidation: Invalidation<R, D> = {
       oldStorageSpec: this.indexes.storageRecordsSpec(oldSpecs[0] as S),
       newDbSpec: this.indexes.dbRecordsSpec(newSpecs[0] as S),
       forceRefresh: options.forceRefreshOnNextRead ?? true,
       intervals,
       dirtyIndexes: new Set(this.indexes.indexNames.filter((indexName) => !inBoth(indexName))),
-    });
+    };
+    this.invalidations.push(invalidation);
+    if (invalidation.forceRefresh) this.emit(new InvalidationChange(invalidation.intervals, invalidation.dirtyIndexes));
   }
 
   /**
@@ -323,17 +359,54 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
     await this.writer.run(async () => {
       const invalidations = [...this.invalidations];
       if (invalidations.length === 0) return;
+      const changed = this.changeCollector();
       await this.staging(async () => {
-        await this.stageRefresh(invalidations, null, null);
+        await this.stageRefresh(invalidations, null, changed ? { expired: changed, loaded: changed } : null);
         await this.commit(null, invalidations);
       });
       this.counters.refreshes++;
+      if (changed) this.emit(new RecordsChange('refresh', changed.scores));
     });
+  }
+
+  /**
+   * Calls `listener` after every change that can alter what a read returns:
+   * a load, an adjust, a refresh (with the scores of every record they
+   * stored or removed), and an invalidation with `forceRefreshOnNextRead`.
+   * Called synchronously once the change is visible to reads. Returns a
+   * function that stops the calls.
+   */
+  onChange(listener: TableChangeListener): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
   }
 
   /** A copy of the counters. */
   stats(): CachedTableStats {
     return { ...this.counters, reads: { ...this.counters.reads } };
+  }
+
+  /** When anyone listens for changes: a function collecting each touched record's scores, per index. */
+  private changeCollector(): (((record: R) => void) & { scores: Map<string, number[]> }) | null {
+    if (this.changeListeners.size === 0) return null;
+    const scores = new Map(this.indexes.indexNames.map((indexName) => [indexName, [] as number[]]));
+    const collect = (record: R) => {
+      for (const [indexName, list] of scores) list.push(this.indexes.score(indexName, record));
+    };
+    return Object.assign(collect, { scores });
+  }
+
+  private emit(change: TableChange): void {
+    for (const listener of [...this.changeListeners]) {
+      try {
+        listener(change);
+      } catch (error) {
+        // A listener's bug must not undo a committed change; surface it on its own.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
   }
 
   private needsRefresh(spec: StorageRecordsSpec<R>): boolean {
