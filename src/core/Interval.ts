@@ -13,12 +13,10 @@ export function nextUp(x: number): number {
 }
 
 /**
- * A half-open interval of scores, `[ge, lt)`.
- *
- * `ge === lt` is the empty interval, with one exception: an upper bound of
- * `Infinity` includes `Infinity` itself, so that `Interval.everything()`
- * holds every score (±Infinity are valid scores) and
- * `Interval.onlyContaining(Infinity)` is `[Infinity, Infinity]`.
+ * A half-open interval of scores, `[ge, lt)`; `ge === lt` is the empty
+ * interval. Being half-open, no interval contains `+Infinity`: a record
+ * scored `+Infinity` is stored but never read (a backend asked for
+ * `score < lt` agrees); score it `Number.MAX_VALUE` instead.
  */
 export class Interval {
   /** Lowest score included. */
@@ -36,32 +34,33 @@ export class Interval {
     this.lt = lt;
   }
 
-  /** `[-Infinity, Infinity]`: every score. */
+  /** `[-Infinity, Infinity)`: every score but `+Infinity`. */
   static everything(): Interval {
     return new Interval(-Infinity, Infinity);
   }
 
-  /** The interval holding exactly `x`: `[x, next double after x)`. */
+  /**
+   * The interval holding exactly `x`: `[x, next double after x)`.
+   * @throws {TableCacheError} for `+Infinity` (or NaN), which no half-open interval holds.
+   */
   static onlyContaining(x: number): Interval {
+    if (x === Infinity) throw new TableCacheError('No interval [ge, lt) contains +Infinity.');
     return new Interval(x, nextUp(x));
   }
 
   /** True when the interval holds no score. */
   get isEmpty(): boolean {
-    return this.ge === this.lt && this.lt !== Infinity;
+    return this.ge === this.lt;
   }
 
   /** Whether `x` lies in the interval. */
   contains(x: number): boolean {
-    return this.ge <= x && (x < this.lt || x === Infinity && this.lt === Infinity);
+    return this.ge <= x && x < this.lt;
   }
 
   /** Whether the two intervals share a score. An empty interval intersects nothing. */
   intersects(other: Interval): boolean {
-    if (this.isEmpty || other.isEmpty) return false;
-    const ge = Math.max(this.ge, other.ge);
-    const lt = Math.min(this.lt, other.lt);
-    return ge < lt || lt === Infinity;
+    return Math.max(this.ge, other.ge) < Math.min(this.lt, other.lt);
   }
 
   /** Whether every score of `other` lies in this interval. An empty interval is covered by any. */
@@ -71,6 +70,6 @@ export class Interval {
   }
 
   toString(): string {
-    return `[${this.ge}, ${this.lt}${this.lt === Infinity ? ']' : ')'}`;
+    return `[${this.ge}, ${this.lt})`;
   }
 }

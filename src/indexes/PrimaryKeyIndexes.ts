@@ -34,8 +34,9 @@ export class PrimaryKeyAdjustment<R, D> extends Adjustment<R, D> {
 }
 
 /**
- * A 53-bit hash of a key (cyrb53), the score of a non-numeric key; numbers
- * score themselves. Collisions are harmless: reads recheck the key.
+ * A 53-bit hash of a key (cyrb53), the score of a key that is not a finite
+ * number; finite numbers score themselves. Collisions are harmless: reads
+ * recheck the key.
  */
 function hashKey(key: string): number {
   let h1 = 0xdeadbeef;
@@ -131,7 +132,7 @@ export class PrimaryKeyIndexes<R, PK extends PrimaryKey = PrimaryKey, D = unknow
   }
 
   private keyScore(key: PrimaryKey): number {
-    return typeof key === 'number' ? key : hashKey(keyToString(key));
+    return typeof key === 'number' && Number.isFinite(key) ? key : hashKey(keyToString(key));
   }
 
   /** The spec's keys by their `keyToString`, or `'all'`. */

@@ -13,7 +13,7 @@ export interface RangeSpec<N extends string = string> {
   readonly indexName: N;
   /** Lowest value included. */
   readonly ge: number;
-  /** Lowest value above the range (excluded; `Infinity` includes `Infinity`). */
+  /** Lowest value above the range (excluded). */
   readonly lt: number;
 }
 

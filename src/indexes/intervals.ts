@@ -1,13 +1,8 @@
 import { Interval } from '../core/Interval';
 
-/**
- * The scores not in `interval`, as at most two intervals. (The one
- * complement an `Interval` cannot express, that of `[Infinity, Infinity]`,
- * leaves out `Number.MAX_VALUE` itself.)
- */
+/** The scores not in `interval`, as at most two intervals. */
 export function complement(interval: Interval): Interval[] {
   if (interval.isEmpty) return [Interval.everything()];
-  if (interval.ge === Infinity) return [new Interval(-Infinity, Number.MAX_VALUE)];
   const parts: Interval[] = [];
   if (interval.ge > -Infinity) parts.push(new Interval(-Infinity, interval.ge));
   if (interval.lt < Infinity) parts.push(new Interval(interval.lt, Infinity));

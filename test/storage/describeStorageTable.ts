@@ -98,12 +98,13 @@ export function describeStorageTable(name: string, create: CreateStorageTable): 
         expect(await read(table)).toEqual([reading(1, 1)]);
       });
 
-      it('should store ±Infinity scores', async () => {
-        const table = await withRecords([reading(1, -Infinity), reading(2, Infinity), reading(3, 0)]);
-        expect((await read(table)).map((record) => record.id)).toEqual([1, 2, 3]);
+      it('should store ±Infinity scores, +Infinity lying in no interval', async () => {
+        const table = await withRecords([reading(1, -Infinity), reading(2, Infinity), reading(3, Number.MAX_VALUE)]);
+        expect((await read(table)).map((record) => record.id)).toEqual([1, 3]);
+        expect((await read(table, everything('id'))).map((record) => record.id)).toEqual([1, 2, 3]);
         expect(await read(table, ts(-Infinity, 0))).toEqual([reading(1, -Infinity)]);
-        expect(await read(table, new StorageRecordsSpec('ts', [Interval.onlyContaining(Infinity)]))).toEqual([
-          reading(2, Infinity),
+        expect(await read(table, new StorageRecordsSpec('ts', [Interval.onlyContaining(Number.MAX_VALUE)]))).toEqual([
+          reading(3, Number.MAX_VALUE),
         ]);
       });
     });
