@@ -131,7 +131,8 @@ export class PrimaryKeyIndexes<R, PK extends PrimaryKey = PrimaryKey, D = unknow
     return true;
   }
 
-  private keyScore(key: PrimaryKey): number {
+  /** The score of a key in index `primaryKey`; equal keys must score equally, different keys may. */
+  protected keyScore(key: PrimaryKey): number {
     return typeof key === 'number' && Number.isFinite(key) ? key : hashKey(keyToString(key));
   }
 

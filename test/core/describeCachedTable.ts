@@ -614,7 +614,7 @@ export function describeCachedTable(
       it('should give every read the whole old or the whole new state, never a mix or a duplicate', async () => {
         const random = seededRandom(20261127);
         const count = 60;
-        const { table, db } = await loaded(ts(0, 300), readings(count, 10));
+        const { table, db, indexes } = await loaded(ts(0, 300), readings(count, 10));
         /** The lowest value each record may have when read, raised by each invalidation. */
         const minimumValue = new Map(readings(count, 10).map((record) => [record.id, record.value]));
         let version = 1000;
@@ -641,7 +641,7 @@ export function describeCachedTable(
           if (choice < 0.15) operations.push(() => table.adjust(ts(lo, lo + span)));
           else if (choice < 0.3) {
             operations.push(async () => {
-              const range = table.indexes.range!;
+              const range = indexes.range!;
               const id = Math.floor(random() * count);
               if (!range.contains(id * 10)) return;
               version++;
