@@ -1,8 +1,10 @@
 import type { Adjustment } from './Adjustment';
 import { describeSpec } from './describe';
-import { InvalidSpecError, RecordNotFoundError, TableCacheError } from './errors';
+import { DbAccessError, InvalidSpecError, RecordNotFoundError, TableCacheError } from './errors';
+import { FreshIntervals } from './FreshIntervals';
 import type { Interval } from './Interval';
 import { keyToString, type PrimaryKey } from './keys';
+import { mergeAsync } from './mergeAsync';
 import { Mutex } from './Mutex';
 import type { StorageRecordsSpec } from './StorageRecordsSpec';
 import { InvalidationChange, RecordsChange, WholeTableChange, type TableChange } from './TableChange';
@@ -20,14 +22,18 @@ export interface CachedTableStats {
   reads: {
     /** Served from storage. */
     cacheHit: number;
-    /** Served from storage after refreshing invalid records. */
+    /** Served from storage after refreshing invalid (or, after `resume()`, stale) records. */
     cacheHitWithRefresh: number;
     /** Served by the backend. */
     cacheMiss: number;
+    /** Served partly from storage, with only the missing part from the backend. */
+    partialHit: number;
+    /** Served from storage with stale records because the backend could not be reached to refresh them. */
+    servedStale: number;
   };
-  /** Refreshes of invalid records (on their own, before a read, or as part of an adjust). */
+  /** Refreshes of invalid or stale records (on their own, before a read, or as part of an adjust). */
   refreshes: number;
-  /** Loads and adjusts applied. */
+  /** Loads and adjusts applied (a resume counts as neither). */
   adjustments: number;
   /** Records expired by adjusts. */
   expired: number;
@@ -45,21 +51,44 @@ export interface InvalidateOptions {
   forceRefreshOnNextRead?: boolean;
 }
 
-/** Where a read is served from. */
-export type ReadSource = 'storage' | 'db';
+/** Options of {@link CachedTable.resume}. */
+export interface ResumeOptions {
+  /** Refuse a stored state committed longer ago than this, in milliseconds. Default: any age. */
+  maxAge?: number;
+}
+
+/** Where a read is served from: storage, the backend, or both (a partial hit). */
+export type ReadSource = 'storage' | 'db' | 'mixed';
 
 /** A read whose source has been decided: `records` streams them. */
 export interface RecordsRead<R> {
-  /** `'storage'` when served from storage (possibly after a refresh), `'db'` when from the backend. */
+  /** `'storage'`, `'db'`, or `'mixed'` for a partial hit (covered part from storage, the rest from the backend). */
   readonly from: ReadSource;
-  /** True when invalid records were refreshed before this read. */
+  /** True when invalid or stale records were refreshed before this read. */
   readonly refreshed: boolean;
+  /** True when storage served records restored by `resume()` that could not be refreshed (backend unreachable). */
+  readonly stale: boolean;
+  /** For a `'mixed'` read: how many records have come from each source so far (complete once `records` is done). */
+  readonly counts?: { readonly storage: number; readonly db: number };
   /** The records; iterate it at once (a storage read holds its snapshot until iterated to the end or closed). */
   readonly records: AsyncIterable<R>;
 }
 
 /** Listens to the changes of a table; see {@link CachedTable.onChange}. */
 export type TableChangeListener = (change: TableChange) => void;
+
+/** What `CachedTable` stores with every merge, for `resume()`. */
+interface PersistedState {
+  readonly format: 'tablecache-web/1';
+  readonly indexNames: readonly string[];
+  /** When the Indexes' state was committed by a load or adjust (epoch ms). */
+  readonly committedAt: number;
+  readonly indexes: unknown;
+}
+
+function isPersistedState(value: unknown): value is PersistedState {
+  return typeof value === 'object' && value !== null && (value as PersistedState).format === 'tablecache-web/1';
+}
 
 /** One `invalidateRecords` call, kept until a refresh has applied it. */
 interface Invalidation<R, D> {
@@ -76,17 +105,29 @@ interface StagingObserver<R> {
   loaded(record: R): void;
 }
 
+/** Where a read goes, decided in one synchronous step. */
+type ReadPlan<R, S> =
+  | { readonly kind: 'miss' }
+  | { readonly kind: 'hit'; readonly covered: readonly S[]; readonly storageSpecs: readonly StorageRecordsSpec<R>[] }
+  | {
+      readonly kind: 'partial';
+      readonly covered: readonly S[];
+      readonly storageSpecs: readonly StorageRecordsSpec<R>[];
+      readonly missing: readonly S[];
+    };
+
 type LoadState = 'unloaded' | 'loading' | 'loaded';
 
 /**
  * A cached table: serves the records of an `IndexSpec` from fast storage
  * when the Indexes say storage covers it, and from the backend otherwise.
  *
- * Load it once with `load()`; change what is cached with `adjust()`; say
- * which records changed with `invalidateRecords()`. Writes (adjusts and
- * refreshes) run one at a time, staged in the storage's scratch space, and
- * become visible atomically together with the Indexes' new coverage; reads
- * never wait for them except for the instant of that switch.
+ * Load it once with `load()` (or `resume()` a persisted storage); change
+ * what is cached with `adjust()`; say which records changed with
+ * `invalidateRecords()`. Writes (adjusts and refreshes) run one at a time,
+ * staged in the storage's scratch space, and become visible atomically
+ * together with the Indexes' new coverage; reads never wait for them except
+ * for the instant of that switch.
  */
 export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D = unknown> {
   /** Names the table in error messages. */
@@ -103,9 +144,13 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
   /** Set when aborting the scratch space failed; the next write aborts it again first. */
   private scratchDirty = false;
   private invalidations: Invalidation<R, D>[] = [];
+  /** After `resume()`: what has been refreshed since; everything else is stale. `null` when nothing is stale. */
+  private fresh: FreshIntervals | null = null;
+  /** When the Indexes' state was last committed by a load or adjust (epoch ms). */
+  private committedAt = 0;
   private readonly changeListeners = new Set<TableChangeListener>();
   private readonly counters: CachedTableStats = {
-    reads: { cacheHit: 0, cacheHitWithRefresh: 0, cacheMiss: 0 },
+    reads: { cacheHit: 0, cacheHitWithRefresh: 0, cacheMiss: 0, partialHit: 0, servedStale: 0 },
     refreshes: 0,
     adjustments: 0,
     expired: 0,
@@ -125,7 +170,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
     this.loadedSignal = new Promise((resolve) => (this.signalLoaded = resolve));
   }
 
-  /** Whether the first load has completed. */
+  /** Whether the first load (or resume) has completed. */
   get isLoaded(): boolean {
     return this.loadState === 'loaded';
   }
@@ -140,12 +185,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
    * Backend and storage errors propagate; a failed load may be retried.
    */
   async load(spec: S): Promise<void> {
-    if (this.loadState !== 'unloaded') {
-      throw new TableCacheError(
-        `Table '${this.name}' is ${this.loadState === 'loaded' ? 'already loaded' : 'being loaded'}; use adjust() to change what it caches.`,
-      );
-    }
-    this.loadState = 'loading';
+    this.startLoading('load');
     try {
       const adjustment = this.indexes.prepareAdjustment(spec);
       await this.storage.clear();
@@ -158,19 +198,77 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
           }),
         );
       }
-      this.indexes.commitAdjustment(adjustment);
+      // Nothing is staged: the merge only persists the Indexes' new state.
+      await this.commitAndMerge(adjustment);
       this.counters.adjustments++;
       this.counters.loaded += loaded;
-      this.loadState = 'loaded';
-      this.signalLoaded();
-      this.emit(new WholeTableChange('load'));
+      this.finishLoading();
     } catch (error) {
       this.loadState = 'unloaded';
       throw error;
     }
   }
 
-  /** Resolves once the first load has completed (never rejects; a failed load may be retried). */
+  /**
+   * Becomes loaded from what storage already holds (e.g. IndexedDB after a
+   * reload), with no backend request, in time independent of the number of
+   * records stored: the Indexes restore the state committed with the last
+   * merge. The restored records are *stale*: each read that can reach the
+   * backend refreshes what it touches first; a read that cannot serves them
+   * anyway, saying so (`stale: true`, `stats().reads.servedStale`).
+   *
+   * @throws {TableCacheError} when loaded or loading already, when storage
+   * holds no committed state (or one of other indexes, or older than
+   * `maxAge`), or when the Indexes cannot restore a state: call `load()`.
+   */
+  async resume(options: ResumeOptions = {}): Promise<void> {
+    this.startLoading('resume');
+    try {
+      const { restoreState } = this.indexes;
+      if (!restoreState || !this.indexes.snapshotState) {
+        throw new TableCacheError(`Table '${this.name}' cannot resume: its Indexes do not implement snapshotState/restoreState.`);
+      }
+      const stored = await this.storage.committedState?.();
+      if (!isPersistedState(stored)) {
+        throw new TableCacheError(`Table '${this.name}' has nothing to resume: storage holds no committed state; load() it.`);
+      }
+      if (stored.indexNames.join('\0') !== this.indexes.indexNames.join('\0')) {
+        throw new TableCacheError(
+          `Table '${this.name}' cannot resume: storage was committed with indexes [${stored.indexNames.join(', ')}], not [${this.indexes.indexNames.join(', ')}].`,
+        );
+      }
+      const age = Date.now() - stored.committedAt;
+      if (options.maxAge !== undefined && age > options.maxAge) {
+        throw new TableCacheError(
+          `Table '${this.name}' will not resume a state committed ${Math.round(age / 1000)} s ago (maxAge ${Math.round(options.maxAge / 1000)} s); load() it.`,
+        );
+      }
+      restoreState.call(this.indexes, stored.indexes);
+      this.committedAt = stored.committedAt;
+      this.fresh = new FreshIntervals();
+      this.finishLoading();
+    } catch (error) {
+      this.loadState = 'unloaded';
+      throw error;
+    }
+  }
+
+  private startLoading(operation: string): void {
+    if (this.loadState !== 'unloaded') {
+      throw new TableCacheError(
+        `Table '${this.name}' cannot ${operation}: it is ${this.loadState === 'loaded' ? 'already loaded' : 'being loaded'}; use adjust() to change what it caches.`,
+      );
+    }
+    this.loadState = 'loading';
+  }
+
+  private finishLoading(): void {
+    this.loadState = 'loaded';
+    this.signalLoaded();
+    this.emit(new WholeTableChange('load'));
+  }
+
+  /** Resolves once the first load or resume has completed (never rejects; a failed load may be retried). */
   loaded(): Promise<void> {
     return this.loadedSignal;
   }
@@ -178,9 +276,11 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
   /**
    * The records of `spec`, streamed: from storage when the Indexes cover
    * `spec` (refreshing first when any of them was invalidated with
-   * `forceRefreshOnNextRead`, or the index is dirty), from the backend
-   * otherwise. Waits for `loaded()`. Breaking out of the loop cancels a
-   * backend fetch.
+   * `forceRefreshOnNextRead`, the index is dirty, or they are stale after
+   * `resume()`), from the backend otherwise. When the Indexes can split a
+   * partly covered spec (`splitCoverage`), the covered part comes from
+   * storage and only the rest from the backend, each record once. Waits for
+   * `loaded()`. Breaking out of the loop cancels a backend fetch.
    *
    * The iteration rejects with `UnsupportedIndexOperation` when the index
    * does not support `covers`, and with the backend's or storage's error.
@@ -203,22 +303,53 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
   async readRecords(spec: S): Promise<RecordsRead<R>> {
     await this.loaded();
     let refreshed = false;
+    let stale = false;
     for (;;) {
-      // Deciding the source and opening the storage read happen in one synchronous step after the gate, so a read never sees new storage with old coverage or the reverse.
+      // Planning and opening the storage reads happen in one synchronous step after the gate, so a read never sees new storage with old coverage or the reverse.
       while (this.commitGate) await this.commitGate;
-      if (!this.indexes.covers(spec)) {
+      const plan = this.planRead(spec);
+      if (plan.kind === 'miss') {
         this.counters.reads.cacheMiss++;
-        return { from: 'db', refreshed, records: this.readFromDb(spec) };
+        return { from: 'db', refreshed, stale: false, records: this.readFromDb(spec) };
       }
-      const storageSpec = this.indexes.storageRecordsSpec(spec);
-      if (!refreshed && this.needsRefresh(storageSpec)) {
+      if (!refreshed && this.needsRefresh(plan.storageSpecs)) {
         await this.refreshInvalid();
         refreshed = true;
         continue;
       }
-      this.counters.reads[refreshed ? 'cacheHitWithRefresh' : 'cacheHit']++;
-      return { from: 'storage', refreshed, records: this.storage.getRecords(storageSpec) };
+      if (!stale && this.isStale(plan.storageSpecs)) {
+        try {
+          await this.refreshStale(plan.covered);
+          refreshed = true;
+        } catch (error) {
+          if (!isUnreachable(error)) throw error;
+          stale = true;
+        }
+        continue;
+      }
+      const storageReads = plan.storageSpecs.map((storageSpec) => this.storage.getRecords(storageSpec));
+      if (stale) this.counters.reads.servedStale++;
+      if (plan.kind === 'hit') {
+        if (!stale) this.counters.reads[refreshed ? 'cacheHitWithRefresh' : 'cacheHit']++;
+        const records = storageReads.length === 1 ? (storageReads[0] as AsyncIterable<R>) : mergeAsync(storageReads);
+        return { from: 'storage', refreshed, stale, records };
+      }
+      this.counters.reads.partialHit++;
+      const counts = { storage: 0, db: 0 };
+      const records = this.readPartial(storageReads, plan.missing, counts);
+      return { from: 'mixed', refreshed, stale, counts, records };
     }
+  }
+
+  /** Decides, from the Indexes' current coverage, where the records of `spec` are read. */
+  private planRead(spec: S): ReadPlan<R, S> {
+    if (this.indexes.covers(spec)) {
+      return { kind: 'hit', covered: [spec], storageSpecs: [this.indexes.storageRecordsSpec(spec)] };
+    }
+    const split = this.indexes.splitCoverage?.(spec);
+    if (!split || split.covered.length === 0) return { kind: 'miss' };
+    const storageSpecs = split.covered.map((covered) => this.indexes.storageRecordsSpec(covered));
+    return { kind: 'partial', covered: split.covered, storageSpecs, missing: split.missing };
   }
 
   private async *readFromDb(spec: S): AsyncGenerator<R> {
@@ -227,6 +358,34 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       yield* this.db.getRecords(this.indexes.dbRecordsSpec(spec), { signal: controller.signal });
     } finally {
       controller.abort();
+    }
+  }
+
+  /**
+   * A partial hit: storage reads and backend fetches run concurrently. Each
+   * primary key is yielded once, even if a record moved in the backend
+   * between the parts without an invalidation.
+   */
+  private async *readPartial(
+    storageReads: readonly AsyncIterable<R>[],
+    missing: readonly S[],
+    counts: { storage: number; db: number },
+  ): AsyncGenerator<R> {
+    const tagged = (records: AsyncIterable<R>, source: 'storage' | 'db') =>
+      (async function* () {
+        for await (const record of records) yield { record, source };
+      })();
+    const sources = [
+      ...storageReads.map((read) => tagged(read, 'storage')),
+      ...missing.map((spec) => tagged(this.readFromDb(spec), 'db')),
+    ];
+    const seen = new Set<string>();
+    for await (const { record, source } of mergeAsync(sources)) {
+      const key = keyToString(this.indexes.primaryKey(record) as PrimaryKey);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      counts[source]++;
+      yield record;
     }
   }
 
@@ -282,7 +441,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
             loaded++;
           });
         }
-        await this.commit(adjustment, invalidations);
+        await this.commitAndMerge(adjustment, () => this.forget(invalidations));
       });
       if (invalidations.length > 0) this.counters.refreshes++;
       this.counters.adjustments++;
@@ -362,7 +521,34 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       const changed = this.changeCollector();
       await this.staging(async () => {
         await this.stageRefresh(invalidations, null, changed ? { expired: changed, loaded: changed } : null);
-        await this.commit(null, invalidations);
+        await this.commitAndMerge(null, () => this.forget(invalidations));
+      });
+      this.counters.refreshes++;
+      if (changed) this.emit(new RecordsChange('refresh', changed.scores));
+    });
+  }
+
+  /**
+   * Refreshes the stale records of covered `specs` (after `resume()`):
+   * deletes and reloads each spec's records, then marks its intervals fresh.
+   */
+  private async refreshStale(specs: readonly S[]): Promise<void> {
+    await this.writer.run(async () => {
+      const fresh = this.fresh;
+      const stale = specs
+        .filter((spec) => this.indexes.covers(spec))
+        .map((spec) => ({ spec, storageSpec: this.indexes.storageRecordsSpec(spec) }))
+        .filter(({ storageSpec }) => fresh && !fresh.covers(storageSpec.indexName, storageSpec.intervals));
+      if (!fresh || stale.length === 0) return;
+      const changed = this.changeCollector();
+      await this.staging(async () => {
+        for (const { spec, storageSpec } of stale) {
+          await this.storage.scratchDiscardRecords(storageSpec, changed ?? undefined);
+          await this.stagePut(this.indexes.dbRecordsSpec(spec), null, changed ?? undefined);
+        }
+        await this.commitAndMerge(null, () => {
+          for (const { storageSpec } of stale) fresh.add(storageSpec.indexName, storageSpec.intervals);
+        });
       });
       this.counters.refreshes++;
       if (changed) this.emit(new RecordsChange('refresh', changed.scores));
@@ -371,10 +557,10 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
 
   /**
    * Calls `listener` after every change that can alter what a read returns:
-   * a load, an adjust, a refresh (with the scores of every record they
-   * stored or removed), and an invalidation with `forceRefreshOnNextRead`.
-   * Called synchronously once the change is visible to reads. Returns a
-   * function that stops the calls.
+   * a load or resume, an adjust, a refresh (with the scores of every record
+   * they stored or removed), and an invalidation with
+   * `forceRefreshOnNextRead`. Called synchronously once the change is visible
+   * to reads. Returns a function that stops the calls.
    */
   onChange(listener: TableChangeListener): () => void {
     this.changeListeners.add(listener);
@@ -409,15 +595,28 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
     }
   }
 
-  private needsRefresh(spec: StorageRecordsSpec<R>): boolean {
+  private needsRefresh(specs: readonly StorageRecordsSpec<R>[]): boolean {
     return this.invalidations.some(
       (invalidation) =>
         invalidation.forceRefresh &&
-        (invalidation.dirtyIndexes.has(spec.indexName) ||
-          (invalidation.intervals.get(spec.indexName) ?? []).some((marked) =>
-            spec.intervals.some((interval) => interval.intersects(marked)),
-          )),
+        specs.some(
+          (spec) =>
+            invalidation.dirtyIndexes.has(spec.indexName) ||
+            (invalidation.intervals.get(spec.indexName) ?? []).some((marked) =>
+              spec.intervals.some((interval) => interval.intersects(marked)),
+            ),
+        ),
     );
+  }
+
+  private isStale(specs: readonly StorageRecordsSpec<R>[]): boolean {
+    const fresh = this.fresh;
+    return fresh !== null && specs.some((spec) => !fresh.covers(spec.indexName, spec.intervals));
+  }
+
+  private forget(invalidations: readonly Invalidation<R, D>[]): void {
+    const done = new Set(invalidations);
+    this.invalidations = this.invalidations.filter((invalidation) => !done.has(invalidation));
   }
 
   /** Runs `stage` with a clean scratch space; on failure drops the scratch space and rethrows. */
@@ -478,19 +677,41 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
     return dropped;
   }
 
-  /** Merges the scratch space and adopts the adjustment's coverage as one step for readers. */
-  private async commit(adjustment: Adjustment<R, D> | null, refreshed: readonly Invalidation<R, D>[]): Promise<void> {
+  /**
+   * Merges the scratch space and adopts the adjustment's coverage as one step
+   * for readers (they wait at the gate meanwhile). When the Indexes can
+   * snapshot their state, it is committed first so that the merge persists
+   * it, and rolled back if the merge fails.
+   */
+  private async commitAndMerge(adjustment: Adjustment<R, D> | null, then?: () => void): Promise<void> {
     let open!: () => void;
     this.commitGate = new Promise((resolve) => (open = resolve));
     try {
-      await this.storage.scratchMerge();
-      if (adjustment) this.indexes.commitAdjustment(adjustment);
-      const done = new Set(refreshed);
-      this.invalidations = this.invalidations.filter((invalidation) => !done.has(invalidation));
+      const { snapshotState, restoreState } = this.indexes;
+      if (snapshotState && restoreState) {
+        const previous = adjustment ? snapshotState.call(this.indexes) : undefined;
+        if (adjustment) this.indexes.commitAdjustment(adjustment);
+        const committedAt = adjustment ? Date.now() : this.committedAt;
+        try {
+          await this.storage.scratchMerge(this.persistedState(snapshotState.call(this.indexes), committedAt));
+        } catch (error) {
+          if (adjustment) restoreState.call(this.indexes, previous);
+          throw error;
+        }
+        this.committedAt = committedAt;
+      } else {
+        await this.storage.scratchMerge();
+        if (adjustment) this.indexes.commitAdjustment(adjustment);
+      }
+      then?.();
     } finally {
       this.commitGate = null;
       open();
     }
+  }
+
+  private persistedState(indexes: unknown, committedAt: number): PersistedState {
+    return { format: 'tablecache-web/1', indexNames: [...this.indexes.indexNames], committedAt, indexes };
   }
 
   private async *observed(records: AsyncIterable<R>, observe: (record: R) => void): AsyncGenerator<R> {
@@ -499,4 +720,11 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       yield record;
     }
   }
+}
+
+/** Whether a backend failure means it could not be reached (so stale records may be served instead). */
+function isUnreachable(error: unknown): boolean {
+  return (
+    error instanceof DbAccessError && (error.offline || error.timedOut || (error.status !== undefined && error.status >= 500))
+  );
 }

@@ -54,6 +54,21 @@ export interface Indexes<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
   covers(spec: S): boolean;
   /** Parses untrusted input (e.g. from the UI thread) into a spec. */
   readonly specSchema?: ZodType<S> | undefined;
+  /**
+   * The committed state (what `covers` answers from), as a structured-cloneable
+   * value. With `restoreState`, it lets `CachedTable.resume()` serve a
+   * persisted storage after a reload without reloading it.
+   */
+  snapshotState?(): unknown;
+  /** Adopts a state returned by `snapshotState` (possibly by an earlier page); throws when it is not one. */
+  restoreState?(state: unknown): void;
+  /**
+   * Splits a spec that is not covered into specs of the same index whose
+   * record sets are disjoint and together equal `spec`'s: `covered` ones
+   * (each satisfying `covers`) and `missing` ones. Lets a read serve the
+   * covered part from storage and fetch only the rest.
+   */
+  splitCoverage?(spec: S): { covered: S[]; missing: S[] };
 }
 
 /** Records given to a storage table: an array, any iterable, or an async iterable (streamed from the backend). */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Adjustment } from '../core/Adjustment';
-import { InvalidSpecError } from '../core/errors';
+import { InvalidSpecError, TableCacheError } from '../core/errors';
 import { Interval } from '../core/Interval';
 import type { PrimaryKey } from '../core/keys';
 import { StorageRecordsSpec } from '../core/StorageRecordsSpec';
@@ -70,6 +70,18 @@ export class AllIndexes<R, PK = PrimaryKey, D = unknown> implements Indexes<R, P
   covers(spec: AllSpec<R>): boolean {
     this.parse(spec);
     return this.holdsAll;
+  }
+
+  /** `{ holdsAll }`. */
+  snapshotState(): { holdsAll: boolean } {
+    return { holdsAll: this.holdsAll };
+  }
+
+  /** @throws {TableCacheError} when `state` is not one `snapshotState` returns. */
+  restoreState(state: unknown): void {
+    const parsed = z.object({ holdsAll: z.boolean() }).safeParse(state);
+    if (!parsed.success) throw new TableCacheError("Index 'all' cannot restore that state.");
+    this.holdsAll = parsed.data.holdsAll;
   }
 
   private parse(spec: AllSpec<R>): AllSpec<R> {

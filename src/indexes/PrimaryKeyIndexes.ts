@@ -131,6 +131,34 @@ export class PrimaryKeyIndexes<R, PK extends PrimaryKey = PrimaryKey, D = unknow
     return true;
   }
 
+  /** The held keys that `spec` asks for, and the others; `all: true` splits only when everything is held. */
+  splitCoverage(spec: PrimaryKeySpec<PK>): { covered: PrimaryKeySpec<PK>[]; missing: PrimaryKeySpec<PK>[] } {
+    const keys = this.keys(spec);
+    const held = this.held;
+    if (held === 'all') return { covered: [spec], missing: [] };
+    if (keys === 'all') return { covered: [], missing: [spec] };
+    const covered: PK[] = [];
+    const missing: PK[] = [];
+    for (const [text, key] of keys) (held.has(text) ? covered : missing).push(key);
+    const toSpec = (primaryKeys: PK[]): PrimaryKeySpec<PK>[] =>
+      primaryKeys.length ? [{ indexName: 'primaryKey', primaryKeys }] : [];
+    return { covered: toSpec(covered), missing: toSpec(missing) };
+  }
+
+  /** `{ all: true }` or `{ keys }`: what is held. */
+  snapshotState(): { all: true } | { keys: PK[] } {
+    return this.held === 'all' ? { all: true } : { keys: [...this.held.values()] };
+  }
+
+  /** @throws {TableCacheError} when `state` is not one `snapshotState` returns. */
+  restoreState(state: unknown): void {
+    const parsed = z
+      .union([z.object({ all: z.literal(true) }), z.object({ keys: z.array(primaryKeySchema) })])
+      .safeParse(state);
+    if (!parsed.success) throw new TableCacheError(`Index 'primaryKey' cannot restore state ${describeKey(state)}.`);
+    this.held = 'all' in parsed.data ? 'all' : new Map(parsed.data.keys.map((key) => [keyToString(key), key as PK]));
+  }
+
   /** The score of a key in index `primaryKey`; equal keys must score equally, different keys may. */
   protected keyScore(key: PrimaryKey): number {
     return typeof key === 'number' && Number.isFinite(key) ? key : hashKey(keyToString(key));

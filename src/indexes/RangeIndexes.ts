@@ -5,7 +5,7 @@ import { Interval } from '../core/Interval';
 import type { PrimaryKey } from '../core/keys';
 import { StorageRecordsSpec } from '../core/StorageRecordsSpec';
 import type { Indexes } from '../core/types';
-import { complement, difference } from './intervals';
+import { complement, difference, intersection } from './intervals';
 import { parseSpec, scoreBound } from './schemas';
 
 /** A range of one attribute's values, `[ge, lt)`. */
@@ -112,6 +112,30 @@ export class RangeIndexes<R, PK = PrimaryKey, D = unknown, N extends string = st
   covers(spec: RangeSpec<N>): boolean {
     const interval = this.interval(spec);
     return interval.isEmpty || (this.held?.covers(interval) ?? false);
+  }
+
+  /** The part of `spec`'s range that is held, and the one or two gaps around it. */
+  splitCoverage(spec: RangeSpec<N>): { covered: RangeSpec<N>[]; missing: RangeSpec<N>[] } {
+    const wanted = this.interval(spec);
+    const held = this.held ? intersection(wanted, this.held) : null;
+    const toSpec = (interval: Interval): RangeSpec<N> => ({ indexName: this.options.indexName, ge: interval.ge, lt: interval.lt });
+    if (!held || held.isEmpty) return { covered: [], missing: wanted.isEmpty ? [] : [spec] };
+    return { covered: [toSpec(held)], missing: difference(wanted, this.held).map(toSpec) };
+  }
+
+  /** `{ range: [ge, lt] | null }`: the held range. */
+  snapshotState(): { range: [number, number] | null } {
+    return { range: this.held ? [this.held.ge, this.held.lt] : null };
+  }
+
+  /** @throws {TableCacheError} when `state` is not one `snapshotState` returns. */
+  restoreState(state: unknown): void {
+    const parsed = z
+      .object({ range: z.tuple([z.number(), z.number()]).nullable() })
+      .safeParse(state);
+    if (!parsed.success) throw new TableCacheError(`Index '${this.options.indexName}' cannot restore state ${JSON.stringify(state)}.`);
+    const range = parsed.data.range;
+    this.held = range ? new Interval(range[0], range[1]) : null;
   }
 
   private interval(spec: RangeSpec<N>): Interval {

@@ -18,3 +18,8 @@ export function difference(wanted: Interval, held: Interval | null): Interval[] 
   if (held.lt < wanted.lt) parts.push(new Interval(held.lt, wanted.lt));
   return parts;
 }
+
+/** The scores in both, or `null` when they share none. */
+export function intersection(a: Interval, b: Interval): Interval | null {
+  return a.intersects(b) ? new Interval(Math.max(a.ge, b.ge), Math.min(a.lt, b.lt)) : null;
+}

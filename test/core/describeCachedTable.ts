@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CachedTable } from '../../src/core/CachedTable';
 import {
+  DbAccessError,
   InvalidSpecError,
   RecordNotFoundError,
   StorageError,
@@ -20,6 +21,7 @@ import {
   reading,
   readings,
   seededRandom,
+  SplittingTwoIndexes,
   TwoIndexes,
   type FilterSpec,
   type Reading,
@@ -60,16 +62,15 @@ export function describeCachedTable(
   createStorage: CreateStorageTable,
   suiteOptions: CachedTableSuiteOptions = {},
 ): void {
-  async function setUp(records: Reading[] = readings(20, 10)) {
-    const indexes = new TwoIndexes();
+  async function setUp(records: Reading[] = readings(20, 10), indexes: TwoIndexes = new TwoIndexes()) {
     const db = new MemoryDbAccess(records);
     const storage = await createStorage<Reading>(indexes);
     const table = new CachedTable(indexes, db, storage, { name: 'readings' });
     return { indexes, db, storage, table };
   }
 
-  async function loaded(spec: TwoIndexSpec = ts(0, 100), records?: Reading[]) {
-    const setup = await setUp(records);
+  async function loaded(spec: TwoIndexSpec = ts(0, 100), records?: Reading[], indexes?: TwoIndexes) {
+    const setup = await setUp(records, indexes);
     await setup.table.load(spec);
     setup.db.requests.length = 0;
     return setup;
@@ -163,7 +164,7 @@ export function describeCachedTable(
         db.upsert(reading(3, 30, -1));
         expect(await read(table, ts(20, 50))).toEqual([reading(2, 20), reading(3, 30), reading(4, 40)]);
         expect(db.requests).toEqual([]);
-        expect(table.stats().reads).toEqual({ cacheHit: 1, cacheHitWithRefresh: 0, cacheMiss: 0 });
+        expect(table.stats().reads).toEqual({ cacheHit: 1, cacheHitWithRefresh: 0, cacheMiss: 0, partialHit: 0, servedStale: 0 });
       });
 
       it('should serve uncovered reads from the backend, not at all from storage', async () => {
@@ -175,7 +176,7 @@ export function describeCachedTable(
           ...[4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14].map((id) => reading(id, id * 10)),
         ]);
         expect(db.requests.map((request) => request.description)).toEqual(['ts in [20, 150)']);
-        expect(table.stats().reads).toEqual({ cacheHit: 0, cacheHitWithRefresh: 0, cacheMiss: 1 });
+        expect(table.stats().reads).toEqual({ cacheHit: 0, cacheHitWithRefresh: 0, cacheMiss: 1, partialHit: 0, servedStale: 0 });
       });
 
       it('should load by one index and read by another', async () => {
@@ -467,7 +468,7 @@ export function describeCachedTable(
         expect(idsOf(await read(table, ts(51, 100)))).toEqual([6, 7, 8, 9]);
         expect(await read(table, ids(4, 6))).toHaveLength(2);
         expect(db.requests).toEqual([]);
-        expect(table.stats().reads).toEqual({ cacheHit: 3, cacheHitWithRefresh: 0, cacheMiss: 0 });
+        expect(table.stats().reads).toMatchObject({ cacheHit: 3, cacheHitWithRefresh: 0, cacheMiss: 0 });
         await read(table, ts(45, 55));
         expect(table.stats().reads.cacheHitWithRefresh).toBe(1);
       });
@@ -579,6 +580,199 @@ export function describeCachedTable(
         expect(table.stats().refreshes).toBe(0);
         await table.refreshInvalid();
         expect(await read(table, ts(10, 30))).toEqual([reading(1, 10, 1), reading(2, 20, 2)]);
+      });
+    });
+
+    describe('partial hits', () => {
+      const partial = (spec = ts(200, 500)) => loaded(spec, readings(100, 10), new SplittingTwoIndexes());
+      const requested = (db: MemoryDbAccess) => db.requests.map((request) => request.description).sort();
+
+      it('should read the held part from storage and fetch only the gap on the left', async () => {
+        const { table, db, storage } = await partial();
+        await storage.putRecords([reading(25, 250, -1)]);
+        const result = await table.readRecords(ts(100, 300));
+        expect(result.from).toBe('mixed');
+        const records = byId(await collect(result.records));
+        expect(idsOf(records)).toEqual([10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29]);
+        expect(records.find((record) => record.id === 25)?.value).toBe(-1);
+        expect(requested(db)).toEqual(['ts in [100, 200)']);
+        expect(result.counts).toEqual({ storage: 10, db: 10 });
+        expect(table.stats().reads).toMatchObject({ partialHit: 1, cacheMiss: 0, cacheHit: 0 });
+      });
+
+      it('should fetch only the gap on the right', async () => {
+        const { table, db } = await partial();
+        expect(idsOf(await read(table, ts(450, 600)))).toEqual([45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59]);
+        expect(requested(db)).toEqual(['ts in [500, 600)']);
+      });
+
+      it('should fetch both gaps when the read reaches past both sides', async () => {
+        const { table, db } = await partial();
+        expect(idsOf(await read(table, ts(150, 550)))).toEqual(readings(55).slice(15).map((r) => r.id));
+        expect(requested(db)).toEqual(['ts in [150, 200)', 'ts in [500, 550)']);
+      });
+
+      it('should be a plain miss when nothing of the range is held', async () => {
+        const { table, db } = await partial();
+        const result = await table.readRecords(ts(600, 700));
+        expect(result.from).toBe('db');
+        expect(idsOf(byId(await collect(result.records)))).toEqual([60, 61, 62, 63, 64, 65, 66, 67, 68, 69]);
+        expect(requested(db)).toEqual(['ts in [600, 700)']);
+        expect(table.stats().reads).toMatchObject({ partialHit: 0, cacheMiss: 1 });
+      });
+
+      it('should yield records on the gap boundaries exactly once', async () => {
+        const records = [reading(1, 199.5), reading(2, 200), reading(3, 200), reading(4, 499.5), reading(5, 500), reading(6, 600)];
+        const { table } = await loaded(ts(200, 500), records, new SplittingTwoIndexes());
+        expect(idsOf(await read(table, ts(0, 1000)))).toEqual([1, 2, 3, 4, 5, 6]);
+      });
+
+      it('should yield a record that moved in the backend without an invalidation only once', async () => {
+        const { table, db } = await partial();
+        db.upsert(reading(30, 550, 7));
+        const records = await read(table, ts(200, 600));
+        expect(records.filter((record) => record.id === 30)).toHaveLength(1);
+      });
+
+      it('should split a set of keys into held and missing ones', async () => {
+        const { table, db } = await partial();
+        expect(idsOf(await read(table, ids(25, 70, 30, 99)))).toEqual([25, 30, 70, 99]);
+        expect(requested(db)).toEqual(['ids 70,99']);
+      });
+
+      it('should refresh an invalidated interval of the held part first', async () => {
+        const { table, db } = await partial();
+        db.upsert(reading(30, 300, 333));
+        table.invalidateRecords([at(300)], [at(300)]);
+        const records = await read(table, ts(250, 650));
+        expect(records.find((record) => record.id === 30)).toEqual(reading(30, 300, 333));
+        expect(requested(db)).toEqual(['ts in [300, 301)', 'ts in [500, 650)']);
+        expect(table.stats()).toMatchObject({ refreshes: 1, reads: { partialHit: 1 } });
+      });
+
+      it('should reject when a gap fails, leaving storage untouched', async () => {
+        const { table, db, storage } = await partial();
+        const before = await stored(storage);
+        db.failNext(new Error('gap failed'), 3);
+        await expect(read(table, ts(400, 700))).rejects.toThrow('gap failed');
+        expect(await stored(storage)).toEqual(before);
+        expect(idsOf(await read(table, ts(200, 300)))).toHaveLength(10);
+      });
+
+      it('should close both sources when the loop is left early', async () => {
+        const { table, db } = await partial();
+        let seen = 0;
+        for await (const record of table.getRecords(ts(100, 700))) {
+          expect(record.ts).toBeGreaterThanOrEqual(100);
+          if (++seen === 3) break;
+        }
+        expect(db.cancelled).toBe(2);
+      });
+    });
+
+    describe('resume', () => {
+      /** A table loaded and then "reopened": a second CachedTable over the same storage. */
+      async function reopened(options: { offline?: boolean } = {}) {
+        const first = await loaded(ts(0, 50));
+        await first.table.adjust(ts(0, 60));
+        const indexes = new TwoIndexes();
+        const db = new MemoryDbAccess(first.db.records);
+        if (options.offline) db.failNext(new DbAccessError('offline', { offline: true }));
+        const table = new CachedTable(indexes, db, first.storage, { name: 'readings' });
+        return { table, db, indexes, storage: first.storage, first };
+      }
+
+      it('should become loaded from storage alone, restoring the coverage', async () => {
+        const { table, db, indexes, storage } = await reopened();
+        let storageReads = 0;
+        const getRecords = storage.getRecords.bind(storage);
+        storage.getRecords = (spec) => (storageReads++, getRecords(spec));
+        await table.resume();
+        expect(table.isLoaded).toBe(true);
+        expect(indexes.covers(ts(0, 60))).toBe(true);
+        expect(indexes.covers(ids(5))).toBe(true);
+        expect(db.requests).toEqual([]);
+        expect(storageReads).toBe(0);
+      });
+
+      it('should refresh what the first reads touch, then serve them from storage', async () => {
+        const { table, db } = await reopened();
+        db.upsert(reading(2, 20, 222));
+        await table.resume();
+        const result = await table.readRecords(ts(0, 30));
+        expect(result).toMatchObject({ from: 'storage', refreshed: true, stale: false });
+        expect(await collect(result.records)).toContainEqual(reading(2, 20, 222));
+        expect(db.requests.map((request) => request.description)).toEqual(['ts in [0, 30)']);
+        expect(idsOf(await read(table, ts(10, 20)))).toEqual([1]);
+        expect(db.requests).toHaveLength(1);
+        await read(table, ts(20, 40));
+        expect(db.requests.map((request) => request.description)).toEqual(['ts in [0, 30)', 'ts in [20, 40)']);
+        expect(table.stats()).toMatchObject({ refreshes: 2, reads: { cacheHit: 1, cacheHitWithRefresh: 2 } });
+      });
+
+      it('should serve stale records, saying so, when the backend cannot be reached', async () => {
+        const { table, db } = await reopened({ offline: true });
+        await table.resume();
+        const result = await table.readRecords(ts(0, 60));
+        expect(result).toMatchObject({ from: 'storage', stale: true, refreshed: false });
+        expect(byId(await collect(result.records))).toEqual(readings(6, 10));
+        expect(table.stats().reads).toMatchObject({ servedStale: 1, cacheHit: 0 });
+        db.upsert(reading(1, 10, 111));
+        expect((await read(table, ts(0, 20)))[1]).toEqual(reading(1, 10, 111));
+        expect(table.stats().reads).toMatchObject({ servedStale: 1, cacheHitWithRefresh: 1 });
+      });
+
+      it('should reject a read whose refresh fails for another reason than an unreachable backend', async () => {
+        const { table, db } = await reopened();
+        await table.resume();
+        db.failNext(new DbAccessError('forbidden', { status: 403 }));
+        await expect(read(table, ts(0, 20))).rejects.toThrow('forbidden');
+      });
+
+      it('should reject when storage holds nothing to resume', async () => {
+        const { table } = await setUp();
+        await expect(table.resume()).rejects.toThrow(/nothing to resume/);
+        await table.load(ts(0, 20));
+        expect(idsOf(await read(table, ts(0, 20)))).toEqual([0, 1]);
+      });
+
+      it('should reject a state older than maxAge', async () => {
+        const { table } = await reopened();
+        await expect(table.resume({ maxAge: -1 })).rejects.toThrow(/maxAge/);
+        await table.resume({ maxAge: 60_000 });
+      });
+
+      it('should reject a state committed with other indexes, and when already loaded', async () => {
+        const { storage, first } = await reopened();
+        const other = new (class extends TwoIndexes {
+          override readonly indexNames = ['id', 'ts', 'extra'] as never;
+        })();
+        await expect(new CachedTable(other, first.db, storage).resume()).rejects.toThrow(/indexes \[id, ts\]/);
+        await expect(first.table.resume()).rejects.toThrow(/already loaded/);
+      });
+
+      it('should persist the coverage of every adjust and refresh, and keep the table usable after', async () => {
+        const { table, storage } = await reopened();
+        await table.resume();
+        await table.adjust(ts(30, 90));
+        const again = new TwoIndexes();
+        await new CachedTable(again, new MemoryDbAccess(), storage).resume();
+        expect(again.covers(ts(30, 90))).toBe(true);
+        expect(again.covers(ts(0, 30))).toBe(false);
+      });
+
+      it('should keep the old coverage when the merge fails', async () => {
+        const { table, indexes, storage } = await loaded(ts(0, 50));
+        const merge = storage.scratchMerge.bind(storage);
+        storage.scratchMerge = async () => {
+          throw new StorageError('disk full', { table: 'readings', operation: 'scratchMerge' });
+        };
+        await expect(table.adjust(ts(0, 80))).rejects.toThrow('disk full');
+        expect(indexes.covers(ts(0, 50))).toBe(true);
+        expect(indexes.covers(ts(50, 80))).toBe(false);
+        storage.scratchMerge = merge;
+        await table.adjust(ts(0, 80));
+        expect(idsOf(await read(table, ts(0, 80)))).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
       });
     });
 

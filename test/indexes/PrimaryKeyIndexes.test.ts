@@ -50,14 +50,37 @@ const read = async (table: ReturnType<typeof setUp>['table'], spec: PrimaryKeySp
   byId(await collect(table.getRecords(spec))).map((item) => item.id);
 
 describe('PrimaryKeyIndexes', () => {
-  it('should read held keys from storage and others from the backend', async () => {
+  it('should read held keys from storage and fetch only the others', async () => {
     const { table, db } = setUp();
     await table.load(keys(1, 'a', ['x', 1]));
     expect(await read(table, keys('a', ['x', 1]))).toEqual([3, 5]);
     expect(db.requests).toHaveLength(1);
     expect(await read(table, keys('a', 2))).toEqual([1, 3]);
-    expect(db.requests.at(-1)).toEqual({ keys: ['a', 2] });
-    expect(table.stats().reads).toMatchObject({ cacheHit: 1, cacheMiss: 1 });
+    expect(db.requests.at(-1)).toEqual({ keys: [2] });
+    expect(await read(table, keys('y', 2))).toEqual([1]);
+    expect(db.requests.at(-1)).toEqual({ keys: ['y', 2] });
+    expect(table.stats().reads).toMatchObject({ cacheHit: 1, partialHit: 1, cacheMiss: 1 });
+  });
+
+  it('should split a spec into held and missing keys', () => {
+    const { indexes } = setUp();
+    indexes.commitAdjustment(indexes.prepareAdjustment(keys(1, 'a')));
+    expect(indexes.splitCoverage(keys('a', 2, 1))).toEqual({ covered: [keys('a', 1)], missing: [keys(2)] });
+    expect(indexes.splitCoverage(keys(3))).toEqual({ covered: [], missing: [keys(3)] });
+    expect(indexes.splitCoverage(all)).toEqual({ covered: [], missing: [all] });
+  });
+
+  it('should snapshot and restore what it holds', () => {
+    const { indexes } = setUp();
+    indexes.commitAdjustment(indexes.prepareAdjustment(keys(1, 'a', [2, 'b'])));
+    const state = structuredClone(indexes.snapshotState());
+    const restored = setUp().indexes;
+    restored.restoreState(state);
+    expect(restored.covers(keys([2, 'b'], 'a', 1))).toBe(true);
+    expect(restored.covers(keys(2))).toBe(false);
+    restored.restoreState({ all: true });
+    expect(restored.covers(keys(99))).toBe(true);
+    expect(() => restored.restoreState({ keys: [Number.NaN] })).toThrow(/cannot restore/);
   });
 
   it('should count keys that do not exist in the backend as covered once loaded', async () => {

@@ -3,7 +3,7 @@ import { UnsupportedIndexOperation } from '../../src/core/errors';
 import { Interval } from '../../src/core/Interval';
 import { StorageRecordsSpec } from '../../src/core/StorageRecordsSpec';
 import type { Indexes, RecordScorer } from '../../src/core/types';
-import { complement, difference } from '../../src/indexes/intervals';
+import { complement, difference, intersection } from '../../src/indexes/intervals';
 
 /** A sensor reading, the shape the tests use. */
 export interface Reading {
@@ -125,6 +125,16 @@ export class TwoIndexes implements Indexes<Reading, number, TwoIndexSpec, Filter
     if (spec.indexName === 'ts') return this.range?.covers(new Interval(spec.ge, spec.lt)) ?? false;
     return spec.ids.every((id) => this.ids.has(id));
   }
+
+  snapshotState(): { range: [number, number] | null; ids: number[] } {
+    return { range: this.range && [this.range.ge, this.range.lt], ids: [...this.ids] };
+  }
+
+  restoreState(state: unknown): void {
+    const { range, ids } = state as ReturnType<TwoIndexes['snapshotState']>;
+    this.range = range && new Interval(range[0], range[1]);
+    this.ids = new Set(ids);
+  }
 }
 
 export function tsRange(ge: number, lt: number): FilterSpec {
@@ -157,4 +167,25 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** TwoIndexes that can split a partly covered spec, for partial hits. */
+export class SplittingTwoIndexes extends TwoIndexes {
+  splitCoverage(spec: TwoIndexSpec): { covered: TwoIndexSpec[]; missing: TwoIndexSpec[] } {
+    if (spec.indexName === 'id') {
+      const covered = spec.ids.filter((id) => this.ids.has(id));
+      const missing = spec.ids.filter((id) => !this.ids.has(id));
+      return {
+        covered: covered.length ? [{ indexName: 'id', ids: covered }] : [],
+        missing: missing.length ? [{ indexName: 'id', ids: missing }] : [],
+      };
+    }
+    const wanted = new Interval(spec.ge, spec.lt);
+    const held = this.range && intersection(wanted, this.range);
+    if (!held) return { covered: [], missing: [spec] };
+    return {
+      covered: [{ indexName: 'ts', ge: held.ge, lt: held.lt }],
+      missing: difference(wanted, this.range).map((gap) => ({ indexName: 'ts', ge: gap.ge, lt: gap.lt })),
+    };
+  }
 }
