@@ -1,2 +1,3 @@
 // The `tablecache-web/idb` entry: IndexedDB storage (browser, or Node with an injected indexedDB).
-export {};
+export { IdbStorageTable } from './storage/IdbStorageTable';
+export type { IdbStorageTableOptions } from './storage/IdbStorageTable';

@@ -1,0 +1,648 @@
+import { StorageError, TableCacheError } from '../core/errors';
+import { Mutex } from '../core/Mutex';
+import { describeKey, isValidKey } from '../core/keys';
+import type { StorageRecordsSpec } from '../core/StorageRecordsSpec';
+import type { RecordScorer, RecordSource, StorageTable } from '../core/types';
+import { abortQuietly, requestResult, transactionDone } from './idb/idbRequests';
+import { idbKey, isShadow, isVisibleAt, scoreField, type IdbRow, type ScoreField } from './idb/IdbRow';
+import {
+  END_INDEX,
+  GENERATION_KEY,
+  META,
+  openIdbDatabase,
+  ROWS,
+  scoreIndexName,
+  START_INDEX,
+  STATE_KEY,
+  type CommittedGeneration,
+} from './idb/openIdbDatabase';
+import { ReaderGenerations, type ReaderLease } from './idb/ReaderGenerations';
+import { scanInterval } from './idb/scanInterval';
+
+/** Options of {@link IdbStorageTable.open}. */
+export interface IdbStorageTableOptions {
+  /** Names the table in error messages, and the database by default. */
+  name: string;
+  /** The IndexedDB database, one per table. Default `` `tablecache-web:${name}` ``. */
+  dbName?: string | undefined;
+  /** The IndexedDB implementation. Default `globalThis.indexedDB`; pass `fake-indexeddb`'s `IDBFactory` in Node. */
+  indexedDB?: IDBFactory | undefined;
+  /**
+   * The `IDBKeyRange` class of the same implementation as `indexedDB`.
+   * Default `globalThis.IDBKeyRange`; required with an injected `indexedDB`
+   * when the global one is absent or another implementation.
+   */
+  IDBKeyRange?: typeof IDBKeyRange | undefined;
+  /** Rows written per transaction. Default 1000. */
+  writeBatchSize?: number | undefined;
+  /** Rows read per `getAll`. Default 1000. */
+  readBatchSize?: number | undefined;
+  /** Rows deleted per transaction by the background cleanup. Default 500. */
+  cleanupBatchSize?: number | undefined;
+  /**
+   * Called when the background cleanup of superseded rows fails (it is
+   * retried after the next merge). Default: `console.warn`.
+   */
+  onBackgroundError?: ((error: StorageError) => void) | undefined;
+}
+
+type Operation =
+  | 'open'
+  | 'clear'
+  | 'putRecords'
+  | 'getRecords'
+  | 'deleteRecords'
+  | 'scratchPutRecords'
+  | 'scratchDiscardRecords'
+  | 'scratchMerge'
+  | 'scratchAbort'
+  | 'committedState'
+  | 'cleanup';
+
+function isAsyncIterable<T>(source: RecordSource<T>): source is AsyncIterable<T> {
+  return Symbol.asyncIterator in source;
+}
+
+/**
+ * A `StorageTable` in IndexedDB, in a database of its own: the store `rows`
+ * holds each record with its key and one score per index, with one IndexedDB
+ * index per entry of `indexNames`; the store `meta` holds the committed
+ * generation and state.
+ *
+ * The scratch space is the next *generation* of the same rows: staged rows
+ * carry it, the rows they replace or discard are marked as ending at it, so
+ * `scratchMerge()` is a single small write of the new generation number, and
+ * reads filter rows by the generation committed when they started. Rows
+ * that no reader can see any more are deleted in the background, in small
+ * batches. Opening the table rolls back whatever a killed page or worker
+ * left uncommitted.
+ *
+ * Direct writes (`putRecords`, `deleteRecords`, `clear`) change the committed
+ * state in place; they are meant for loading, when no read is in progress
+ * and no scratch space is open.
+ */
+export class IdbStorageTable<R> implements StorageTable<R> {
+  readonly name: string;
+  /** The IndexedDB database this table lives in. */
+  readonly dbName: string;
+  private readonly db: IDBDatabase;
+  private readonly factory: IDBFactory;
+  private readonly keyRange: typeof IDBKeyRange;
+  private readonly indexNames: readonly string[];
+  private readonly scoreFields: readonly ScoreField[];
+  private readonly scorer: RecordScorer<R, unknown>;
+  private readonly writeBatchSize: number;
+  private readonly readBatchSize: number;
+  private readonly cleanupBatchSize: number;
+  private readonly onBackgroundError: (error: StorageError) => void;
+  /** One write operation at a time; reads never wait for it. */
+  private readonly writer = new Mutex();
+  private readonly readers = new ReaderGenerations();
+  /** Releases the hold of a read that was dropped without being finished. */
+  private readonly abandonedReads = new FinalizationRegistry<ReaderLease>((lease) => this.releaseReader(lease));
+  /** The generation reads start at. Staged rows carry `committed + 1`. */
+  private committed: number;
+  /** True from the first staged change until the merge or abort. */
+  private scratchOpen = false;
+  /** True while rows of an uncommitted generation may be left in the store. */
+  private rollbackPending = true;
+  /** Every row ending at or below this generation has been deleted. */
+  private cleanedThrough = -Infinity;
+  private cleanup: Promise<void> | null = null;
+  private cleanupRequested = false;
+  private closedReason: string | null = null;
+
+  private constructor(
+    db: IDBDatabase,
+    factory: IDBFactory,
+    scorer: RecordScorer<R, unknown>,
+    options: IdbStorageTableOptions,
+    dbName: string,
+    keyRange: typeof IDBKeyRange,
+    committed: number,
+  ) {
+    this.db = db;
+    this.factory = factory;
+    this.scorer = scorer;
+    this.name = options.name;
+    this.dbName = dbName;
+    this.keyRange = keyRange;
+    this.indexNames = [...scorer.indexNames];
+    this.scoreFields = this.indexNames.map((_, i) => scoreField(i));
+    this.writeBatchSize = options.writeBatchSize ?? 1000;
+    this.readBatchSize = options.readBatchSize ?? 1000;
+    this.cleanupBatchSize = options.cleanupBatchSize ?? 500;
+    this.onBackgroundError = options.onBackgroundError ?? ((error) => console.warn(error));
+    this.committed = committed;
+    db.onversionchange = () => this.disconnect('another connection is upgrading or deleting the database');
+    db.onclose = () => this.disconnect('the browser closed the connection');
+  }
+
+  /**
+   * Opens the table, creating its database when missing and rebuilding it
+   * (empty) when it was made for other `indexNames`. Rolls back anything a
+   * killed page or worker left uncommitted, so the table holds exactly the
+   * last committed state.
+   *
+   * Resolves with the open table. Rejects with `StorageError` (the
+   * `DOMException` as `cause`) when the database cannot be opened, and with
+   * `TableCacheError` when `indexNames` is empty or has duplicates. Waits
+   * while another connection that does not close on `versionchange` blocks
+   * a rebuild.
+   */
+  static async open<R>(scorer: RecordScorer<R, unknown>, options: IdbStorageTableOptions): Promise<IdbStorageTable<R>> {
+    const indexNames = scorer.indexNames;
+    if (indexNames.length === 0) throw new TableCacheError('A storage table needs at least one index.');
+    if (new Set(indexNames).size !== indexNames.length) {
+      throw new TableCacheError(`Table '${options.name}' names an index twice: ${indexNames.join(', ')}.`);
+    }
+    const dbName = options.dbName ?? `tablecache-web:${options.name}`;
+    const factory = options.indexedDB ?? globalThis.indexedDB;
+    const keyRange = options.IDBKeyRange ?? globalThis.IDBKeyRange;
+    if (!factory || !keyRange) {
+      throw new StorageError(`open on table '${options.name}': there is no IndexedDB here; pass the indexedDB and IDBKeyRange options.`, {
+        table: options.name,
+        operation: 'open',
+      });
+    }
+    let db: IDBDatabase;
+    let committed: CommittedGeneration | undefined;
+    try {
+      db = await openIdbDatabase(factory, dbName, indexNames);
+      committed = (await requestResult(db.transaction(META, 'readonly').objectStore(META).get(GENERATION_KEY))) as
+        | CommittedGeneration
+        | undefined;
+    } catch (error) {
+      throw new StorageError(`open on table '${options.name}': cannot open IndexedDB database '${dbName}': ${String(error)}`, {
+        table: options.name,
+        operation: 'open',
+        cause: error,
+      });
+    }
+    const table = new IdbStorageTable(db, factory, scorer, options, dbName, keyRange, committed?.generation ?? 0);
+    try {
+      await table.rollBack('open');
+    } catch (error) {
+      table.close();
+      throw error;
+    }
+    table.scheduleCleanup();
+    return table;
+  }
+
+  /**
+   * Closes the connection. Transactions in flight finish; every later call
+   * rejects with `StorageError`. Background cleanup stops (it resumes on the
+   * next open).
+   */
+  close(): void {
+    this.disconnect('the table was closed');
+  }
+
+  /**
+   * Resolves once no write is running and the background cleanup has done
+   * what the reads in progress allow (rows a running read may still need are
+   * left to a later cleanup, which starts when that read finishes). Never rejects.
+   */
+  async idle(): Promise<void> {
+    await this.writer.run(async () => undefined);
+    while (this.cleanup) await this.cleanup;
+  }
+
+  /** Deletes every row and the committed state; drops the scratch space. */
+  async clear(): Promise<void> {
+    await this.writer.run(async () => {
+      const transaction = this.transaction([ROWS, META], 'readwrite', 'clear');
+      transaction.objectStore(ROWS).clear();
+      transaction.objectStore(META).delete(STATE_KEY);
+      await this.completion(transaction, 'clear');
+      this.scratchOpen = false;
+      this.rollbackPending = false;
+    });
+  }
+
+  /**
+   * Inserts or replaces (by primary key) the records in the committed state,
+   * in transactions of `writeBatchSize` rows.
+   *
+   * Rejects with `StorageError` when a record has an invalid key (`cause`:
+   * the `DataError`), a NaN score, cannot be cloned (`DataCloneError`), or
+   * the quota is exceeded; the batch holding it is not written, earlier
+   * batches are.
+   */
+  async putRecords(records: RecordSource<R>): Promise<void> {
+    await this.writer.run(() =>
+      this.writeInBatches(records, 'putRecords', (row, store) => {
+        store.put(row);
+      }),
+    );
+  }
+
+  /**
+   * The committed records matching `spec`, read in batches of
+   * `readBatchSize` rows, each in its own short transaction. The state read
+   * is the one committed when `getRecords` is called; rows it needs are kept
+   * until the iteration finishes (or the iterable is garbage-collected).
+   *
+   * The iteration rejects with `StorageError` for an unknown index or when
+   * IndexedDB fails.
+   */
+  getRecords(spec: StorageRecordsSpec<R>): AsyncIterable<R> {
+    const lease = this.readers.acquire(this.committed);
+    const records = this.readAt(spec, lease);
+    this.abandonedReads.register(records, lease, lease);
+    return records;
+  }
+
+  private async *readAt(spec: StorageRecordsSpec<R>, lease: ReaderLease): AsyncGenerator<R> {
+    try {
+      const generation = lease.generation;
+      const recheck = spec.recheck;
+      const batches = this.scan(spec, 'getRecords', 'readonly', (row) =>
+        isVisibleAt(row, generation) && (!recheck || recheck(row.r)) ? row.r : undefined,
+      );
+      for await (const batch of batches) yield* batch;
+    } finally {
+      this.abandonedReads.unregister(lease);
+      this.releaseReader(lease);
+    }
+  }
+
+  /**
+   * Deletes the committed records matching `spec` in place, calling
+   * `onDeleted` with each once its batch is written. Resolves with the count.
+   */
+  async deleteRecords(spec: StorageRecordsSpec<R>, onDeleted?: (record: R) => void): Promise<number> {
+    return this.writer.run(async () => {
+      const generation = this.committed;
+      const recheck = spec.recheck;
+      let deleted = 0;
+      const batches = this.scan(spec, 'deleteRecords', 'readwrite', (row, store) => {
+        if (!isVisibleAt(row, generation) || (recheck && !recheck(row.r))) return undefined;
+        store.delete(idbKey(row.k));
+        return row.r;
+      });
+      for await (const batch of batches) {
+        deleted += batch.length;
+        if (onDeleted) batch.forEach(onDeleted);
+      }
+      return deleted;
+    });
+  }
+
+  /**
+   * Stages inserts/replacements as rows of the next generation, invisible to
+   * reads until merged. A replaced committed row is moved to its shadow key
+   * so that reads keep seeing it until the merge.
+   *
+   * Rejects like `putRecords`; the staged rows of the failing batch are not
+   * written, and `scratchAbort()` drops the rest.
+   */
+  async scratchPutRecords(records: RecordSource<R>): Promise<void> {
+    await this.writer.run(async () => {
+      const next = await this.openScratch('scratchPutRecords');
+      await this.writeInBatches(records, 'scratchPutRecords', (row, store) => {
+        row.g = next;
+        const request = store.add(row);
+        request.onerror = (event) => {
+          if (request.error?.name !== 'ConstraintError') return;
+          // The key exists: keep the transaction and decide from the row in place.
+          event.preventDefault();
+          const existing = store.get(idbKey(row.k));
+          existing.onsuccess = () => {
+            const previous = existing.result as IdbRow<R> | undefined;
+            if (previous && previous.g !== next) {
+              // Reads of the committed state keep seeing it under its shadow key until the merge.
+              const end = previous.e ?? next;
+              store.put({ ...previous, k: [previous.k[0], end], e: end });
+            }
+            store.put(row);
+          };
+        };
+      });
+    });
+  }
+
+  /**
+   * Marks the committed records matching `spec` (as stored) as ending at the
+   * next generation, calling `onDiscarded` with each once its batch is
+   * written, and deletes staged rows matching it. Resolves with the number
+   * of committed records marked.
+   */
+  async scratchDiscardRecords(spec: StorageRecordsSpec<R>, onDiscarded?: (record: R) => void): Promise<number> {
+    return this.writer.run(async () => {
+      const next = await this.openScratch('scratchDiscardRecords');
+      const committed = this.committed;
+      const recheck = spec.recheck;
+      let discarded = 0;
+      const batches = this.scan(spec, 'scratchDiscardRecords', 'readwrite', (row, store) => {
+        if (row.g === next) {
+          if (!recheck || recheck(row.r)) store.delete(idbKey(row.k));
+          return undefined;
+        }
+        // Rows already ending (shadows, earlier discards) and rows of other generations are not committed records.
+        if (row.e !== undefined || (row.g ?? 0) > committed || (recheck && !recheck(row.r))) return undefined;
+        store.put({ ...row, e: next });
+        return row.r;
+      });
+      for await (const batch of batches) {
+        discarded += batch.length;
+        if (onDiscarded) batch.forEach(onDiscarded);
+      }
+      return discarded;
+    });
+  }
+
+  /**
+   * Makes every staged change visible at once by writing the new generation
+   * (and `state`, when given) to the `meta` store in one small transaction:
+   * its cost does not depend on the number of staged rows. Superseded rows
+   * are deleted in the background afterwards.
+   *
+   * Rejects with `StorageError` when the write fails (e.g. `state` cannot be
+   * cloned); the scratch space then stays open and unmerged.
+   */
+  async scratchMerge(state?: unknown): Promise<void> {
+    await this.writer.run(async () => {
+      await this.rollBack('scratchMerge');
+      if (!this.scratchOpen && state === undefined) return;
+      const next = this.committed + 1;
+      const transaction = this.transaction([META], 'readwrite', 'scratchMerge');
+      const meta = transaction.objectStore(META);
+      const done = this.completion(transaction, 'scratchMerge');
+      // Reads that start after the commit must see it, even before this promise's continuation runs.
+      transaction.addEventListener('complete', () => {
+        this.committed = next;
+        this.scratchOpen = false;
+      });
+      try {
+        const generation: CommittedGeneration = { generation: next, committedAt: Date.now() };
+        meta.put(generation, GENERATION_KEY);
+        if (state !== undefined) meta.put({ value: state }, STATE_KEY);
+      } catch (error) {
+        abortQuietly(transaction);
+        done.catch(() => undefined);
+        throw this.error('scratchMerge', `cannot store the committed state: ${String(error)}`, error);
+      }
+      await done;
+    });
+    this.scheduleCleanup();
+  }
+
+  /** Drops every staged change: deletes staged rows and restores the rows they replaced or discarded. */
+  async scratchAbort(): Promise<void> {
+    await this.writer.run(async () => {
+      if (this.scratchOpen) this.rollbackPending = true;
+      await this.rollBack('scratchAbort');
+    });
+  }
+
+  /** Resolves with the `state` stored by the last merge that had one (`undefined` when none, or after `clear()`). */
+  async committedState(): Promise<unknown> {
+    const transaction = this.transaction([META], 'readonly', 'committedState');
+    try {
+      const stored = (await requestResult(transaction.objectStore(META).get(STATE_KEY))) as { value: unknown } | undefined;
+      return stored?.value;
+    } catch (error) {
+      throw this.error('committedState', `cannot read the committed state: ${String(error)}`, error);
+    }
+  }
+
+  /** Finishes any pending rollback and marks the scratch space open; resolves with its generation. */
+  private async openScratch(operation: Operation): Promise<number> {
+    await this.rollBack(operation);
+    this.scratchOpen = true;
+    return this.committed + 1;
+  }
+
+  /**
+   * Removes every row of generations above the committed one, restores
+   * shadows and discarded rows ending above it. Idempotent and in batches: a
+   * crash in the middle is finished by the next open.
+   */
+  private async rollBack(operation: Operation): Promise<void> {
+    if (!this.rollbackPending) return;
+    const committed = this.committed;
+    const uncommitted = this.keyRange.lowerBound(committed, true);
+    for (;;) {
+      const transaction = this.transaction([ROWS], 'readwrite', operation);
+      const store = transaction.objectStore(ROWS);
+      const request = store.index(START_INDEX).getAllKeys(uncommitted, this.writeBatchSize);
+      request.onsuccess = () => request.result.forEach((key) => store.delete(key));
+      await this.completion(transaction, operation);
+      if (request.result.length < this.writeBatchSize) break;
+    }
+    for (;;) {
+      const transaction = this.transaction([ROWS], 'readwrite', operation);
+      const store = transaction.objectStore(ROWS);
+      const request = store.index(END_INDEX).getAll(uncommitted, this.writeBatchSize);
+      request.onsuccess = () => {
+        for (const row of request.result as IdbRow<R>[]) {
+          const { e: _end, ...restored } = row;
+          if (isShadow(row)) {
+            store.delete(idbKey(row.k));
+            restored.k = [row.k[0]];
+          }
+          store.put(restored);
+        }
+      };
+      await this.completion(transaction, operation);
+      if (request.result.length < this.writeBatchSize) break;
+    }
+    this.rollbackPending = false;
+    this.scratchOpen = false;
+  }
+
+  /**
+   * Turns records into rows and writes each with `writeRow`, one transaction
+   * per `writeBatchSize` rows. The next batch is collected while the
+   * previous transaction runs; at most one is in flight, so a read queues
+   * behind one batch at most.
+   */
+  private async writeInBatches(
+    records: RecordSource<R>,
+    operation: Operation,
+    writeRow: (row: IdbRow<R>, store: IDBObjectStore) => void,
+  ): Promise<void> {
+    let inFlight: Promise<void> = Promise.resolve();
+    let batch: IdbRow<R>[] = [];
+    const flush = async () => {
+      const rows = batch;
+      batch = [];
+      await inFlight;
+      inFlight = this.writeBatch(rows, operation, writeRow);
+      inFlight.catch(() => undefined);
+    };
+    try {
+      if (isAsyncIterable(records)) {
+        for await (const record of records) {
+          batch.push(this.toRow(record, operation));
+          if (batch.length >= this.writeBatchSize) await flush();
+        }
+      } else {
+        for (const record of records) {
+          batch.push(this.toRow(record, operation));
+          if (batch.length >= this.writeBatchSize) await flush();
+        }
+      }
+      if (batch.length > 0) await flush();
+    } catch (error) {
+      // Nothing is reported before the transaction in flight has settled.
+      await inFlight.catch(() => undefined);
+      throw error;
+    }
+    await inFlight;
+  }
+
+  private async writeBatch(
+    rows: readonly IdbRow<R>[],
+    operation: Operation,
+    writeRow: (row: IdbRow<R>, store: IDBObjectStore) => void,
+  ): Promise<void> {
+    const transaction = this.transaction([ROWS], 'readwrite', operation);
+    const done = this.completion(transaction, operation);
+    const store = transaction.objectStore(ROWS);
+    for (const row of rows) {
+      try {
+        writeRow(row, store);
+      } catch (error) {
+        // An invalid key (DataError) or a value that cannot be cloned (DataCloneError): the whole batch is dropped.
+        abortQuietly(transaction);
+        done.catch(() => undefined);
+        const problem = error instanceof DOMException && error.name === 'DataError' ? 'is not a valid key' : 'cannot be stored';
+        throw this.error(operation, `the record with primary key ${describeKey(row.k[0])} ${problem}: ${String(error)}`, error);
+      }
+    }
+    await done;
+  }
+
+  /** Builds the row of a record. @throws {StorageError} when the key is invalid or a score is not a number or NaN. */
+  private toRow(record: R, operation: Operation): IdbRow<R> {
+    const key = this.scorer.primaryKey(record);
+    if (!isValidKey(key)) {
+      throw this.error(operation, `the record with primary key ${describeKey(key)} has an invalid primary key.`, this.keyError(key));
+    }
+    const row = { k: [key], r: record } as IdbRow<R>;
+    this.indexNames.forEach((indexName, i) => {
+      const score = this.scorer.score(indexName, record);
+      if (typeof score !== 'number' || Number.isNaN(score)) {
+        throw this.error(
+          operation,
+          `the record with primary key ${describeKey(key)} has score ${String(score)} in index '${indexName}'; scores must be numbers, not NaN.`,
+        );
+      }
+      row[this.scoreFields[i] as ScoreField] = score;
+    });
+    return row;
+  }
+
+  /** The `DataError` IndexedDB raises for an invalid key, to report as the cause. */
+  private keyError(key: unknown): unknown {
+    try {
+      this.factory.cmp(key, 0);
+    } catch (error) {
+      return error;
+    }
+    return undefined;
+  }
+
+  /** The batches of rows matching `spec`'s intervals, as `take` maps them. */
+  private async *scan<T>(
+    spec: StorageRecordsSpec<R>,
+    operation: Operation,
+    mode: IDBTransactionMode,
+    take: (row: IdbRow<R>, store: IDBObjectStore) => T | undefined,
+  ): AsyncGenerator<T[]> {
+    const position = this.indexNames.indexOf(spec.indexName);
+    if (position < 0) throw this.error(operation, `there is no index '${spec.indexName}'.`);
+    for (const interval of spec.intervals) {
+      yield* scanInterval({
+        transaction: (transactionMode) => this.transaction([ROWS], transactionMode, operation),
+        keyRange: this.keyRange,
+        indexName: scoreIndexName(spec.indexName),
+        scoreField: this.scoreFields[position] as ScoreField,
+        interval,
+        batchSize: this.readBatchSize,
+        mode,
+        take,
+        wrapError: (cause) => this.error(operation, `reading ${spec.toString()} failed: ${String(cause)}`, cause),
+      });
+    }
+  }
+
+  private releaseReader(lease: ReaderLease): void {
+    const oldest = this.readers.oldest;
+    if (this.readers.release(lease) && lease.generation === oldest && this.readers.oldest > oldest) this.scheduleCleanup();
+  }
+
+  /** Starts the background cleanup of superseded rows, unless it is running (then it runs once more). */
+  private scheduleCleanup(): void {
+    if (this.closedReason) return;
+    if (this.cleanup) {
+      this.cleanupRequested = true;
+      return;
+    }
+    this.cleanup = this.cleanUp().finally(() => {
+      this.cleanup = null;
+      if (this.cleanupRequested) {
+        this.cleanupRequested = false;
+        this.scheduleCleanup();
+      }
+    });
+  }
+
+  /** Deletes rows that ended at or before every generation still read, `cleanupBatchSize` at a time. Never rejects. */
+  private async cleanUp(): Promise<void> {
+    for (;;) {
+      const bound = Math.min(this.committed, this.readers.oldest);
+      if (this.closedReason || bound <= this.cleanedThrough) return;
+      try {
+        const transaction = this.transaction([ROWS], 'readwrite', 'cleanup');
+        const store = transaction.objectStore(ROWS);
+        const request = store.index(END_INDEX).getAllKeys(this.keyRange.upperBound(bound), this.cleanupBatchSize);
+        request.onsuccess = () => request.result.forEach((key) => store.delete(key));
+        await this.completion(transaction, 'cleanup');
+        if (request.result.length < this.cleanupBatchSize) this.cleanedThrough = bound;
+      } catch (error) {
+        this.cleanupRequested = false;
+        if (!this.closedReason) {
+          this.onBackgroundError(
+            error instanceof StorageError ? error : this.error('cleanup', `cleanup failed: ${String(error)}`, error),
+          );
+        }
+        return;
+      }
+    }
+  }
+
+  private disconnect(reason: string): void {
+    if (this.closedReason) return;
+    this.closedReason = reason;
+    this.db.close();
+  }
+
+  /** Starts a transaction, or throws `StorageError` when the connection is closed. */
+  private transaction(stores: string[], mode: IDBTransactionMode, operation: Operation): IDBTransaction {
+    if (this.closedReason) {
+      throw this.error(operation, `the connection to IndexedDB database '${this.dbName}' is closed: ${this.closedReason}.`);
+    }
+    try {
+      return this.db.transaction(stores, mode, { durability: 'relaxed' });
+    } catch (error) {
+      throw this.error(operation, `cannot start a transaction on IndexedDB database '${this.dbName}': ${String(error)}`, error);
+    }
+  }
+
+  /** Resolves when the transaction commits; rejects with `StorageError` (its `DOMException` as `cause`) when it aborts. */
+  private async completion(transaction: IDBTransaction, operation: Operation): Promise<void> {
+    try {
+      await transactionDone(transaction);
+    } catch (error) {
+      throw this.error(operation, `the IndexedDB transaction failed: ${String(error)}`, error);
+    }
+  }
+
+  private error(operation: Operation, message: string, cause?: unknown): StorageError {
+    return new StorageError(`${operation} on table '${this.name}': ${message}`, { table: this.name, operation, cause });
+  }
+}
