@@ -55,6 +55,14 @@ export default defineConfig({
           environment: 'node',
         },
       },
+      {
+        extends: true,
+        test: {
+          name: 'dom',
+          include: ['test/**/*.dom.test.ts'],
+          environment: 'happy-dom',
+        },
+      },
       ...browserProject(),
     ],
   },
