@@ -369,12 +369,13 @@ export class IdbStorageTable<R> implements StorageTable<R> {
       const next = this.committed + 1;
       const transaction = this.transaction([META], 'readwrite', 'scratchMerge');
       const meta = transaction.objectStore(META);
-      const done = this.completion(transaction, 'scratchMerge');
-      // Reads that start after the commit must see it, even before this promise's continuation runs.
+      // Reads that start after the commit must see it. Registered before the completion promise's own listener:
+      // browsers run promise continuations between two listeners of one event.
       transaction.addEventListener('complete', () => {
         this.committed = next;
         this.scratchOpen = false;
       });
+      const done = this.completion(transaction, 'scratchMerge');
       try {
         const generation: CommittedGeneration = { generation: next, committedAt: Date.now() };
         meta.put(generation, GENERATION_KEY);
