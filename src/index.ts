@@ -1,11 +1,14 @@
 export { Adjustment } from './core/Adjustment';
 export { CachedTable } from './core/CachedTable';
 export type {
+  AdjustOptions,
+  AdjustProgress,
   CachedTableOptions,
   CachedTableStats,
   InvalidateOptions,
   ReadSource,
   RecordsRead,
+  ResumeOptions,
   TableChangeListener,
 } from './core/CachedTable';
 export {

@@ -51,6 +51,26 @@ export interface InvalidateOptions {
   forceRefreshOnNextRead?: boolean;
 }
 
+/** How far a load or adjust has come. */
+export interface AdjustProgress {
+  /** Records fetched and stored (staged) so far. */
+  readonly loaded: number;
+  /** Records expired (staged for deletion) so far. */
+  readonly expired: number;
+}
+
+/** Options of {@link CachedTable.load} and {@link CachedTable.adjust}. */
+export interface AdjustOptions {
+  /**
+   * Called as records are loaded and expired (every 1,000 records, and once
+   * at the end before the change becomes visible). Must not throw.
+   */
+  onProgress?: ((progress: AdjustProgress) => void) | undefined;
+}
+
+/** Records between two progress reports. */
+const PROGRESS_EVERY = 1000;
+
 /** Options of {@link CachedTable.resume}. */
 export interface ResumeOptions {
   /** Refuse a stored state committed longer ago than this, in milliseconds. Default: any age. */
@@ -183,21 +203,24 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
    * @throws {TableCacheError} when the table is loaded or loading already.
    * @throws {UnsupportedIndexOperation} when the index cannot be adjusted.
    * Backend and storage errors propagate; a failed load may be retried.
+   * @param options `onProgress` reports the records loaded so far.
    */
-  async load(spec: S): Promise<void> {
+  async load(spec: S, options: AdjustOptions = {}): Promise<void> {
     this.startLoading('load');
     try {
       const adjustment = this.indexes.prepareAdjustment(spec);
       await this.storage.clear();
       let loaded = 0;
+      const report = options.onProgress;
       if (adjustment.loadSpec !== null) {
         await this.storage.putRecords(
           this.observed(this.db.getRecords(adjustment.loadSpec), (record) => {
             adjustment.observeLoaded(record);
-            loaded++;
+            if (++loaded % PROGRESS_EVERY === 0) report?.({ loaded, expired: 0 });
           }),
         );
       }
+      report?.({ loaded, expired: 0 });
       // Nothing is staged: the merge only persists the Indexes' new state.
       await this.commitAndMerge(adjustment);
       this.counters.adjustments++;
@@ -409,8 +432,9 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
    * as it was (records, coverage, invalid marks), and the error is thrown.
    *
    * @throws {UnsupportedIndexOperation} when the index cannot be adjusted.
+   * @param options `onProgress` reports the records loaded and expired so far.
    */
-  async adjust(spec: S): Promise<void> {
+  async adjust(spec: S, options: AdjustOptions = {}): Promise<void> {
     await this.loaded();
     await this.writer.run(async () => {
       const adjustment = this.indexes.prepareAdjustment(spec);
@@ -419,6 +443,14 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       const changed = this.changeCollector();
       let expired = 0;
       let loaded = 0;
+      const report = options.onProgress;
+      let reported = 0;
+      const progress = () => {
+        if (report && expired + loaded - reported >= PROGRESS_EVERY) {
+          reported = expired + loaded;
+          report({ loaded, expired });
+        }
+      };
       await this.staging(async () => {
         const observer: StagingObserver<R> = {
           expired: (record) => {
@@ -433,14 +465,20 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
         await this.stageRefresh(invalidations, staged, observer);
         if (adjustment.expireSpec) {
           if (staged) expired += this.dropStaged(staged, adjustment.expireSpec, observer);
-          expired += await this.storage.scratchDiscardRecords(adjustment.expireSpec, observer.expired);
+          await this.storage.scratchDiscardRecords(adjustment.expireSpec, (record) => {
+            observer.expired(record);
+            expired++;
+            progress();
+          });
         }
         if (adjustment.loadSpec !== null) {
           await this.stagePut(adjustment.loadSpec, null, (record) => {
             observer.loaded(record);
             loaded++;
+            progress();
           });
         }
+        report?.({ loaded, expired });
         await this.commitAndMerge(adjustment, () => this.forget(invalidations));
       });
       if (invalidations.length > 0) this.counters.refreshes++;

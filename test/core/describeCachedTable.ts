@@ -132,6 +132,17 @@ export function describeCachedTable(
         expect(idsOf(await read(table, ts(0, 100)))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
       });
 
+      it('should report progress every 1,000 records and at the end', async () => {
+        const { table } = await setUp(readings(2500, 10));
+        const progress: unknown[] = [];
+        await table.load(ts(0, 25_000), { onProgress: (p) => progress.push(p) });
+        expect(progress).toEqual([
+          { loaded: 1000, expired: 0 },
+          { loaded: 2000, expired: 0 },
+          { loaded: 2500, expired: 0 },
+        ]);
+      });
+
       it('should count as an adjustment with its loaded records', async () => {
         const { table } = await loaded(ts(0, 50));
         expect(table.stats()).toMatchObject({ adjustments: 1, loaded: 5, expired: 0, refreshes: 0 });
@@ -279,6 +290,14 @@ export function describeCachedTable(
         expect(idsOf(await read(table, ts(30, 80)))).toEqual([3, 4, 5, 6, 7]);
         expect(db.requests).toEqual([]);
         expect(table.stats()).toMatchObject({ adjustments: 2, expired: 3, loaded: 8 });
+      });
+
+      it('should report the progress of its expiring and loading', async () => {
+        const { table } = await loaded(ts(0, 15_000), readings(3000, 10));
+        const progress: { loaded: number; expired: number }[] = [];
+        await table.adjust(ts(10_000, 30_000), { onProgress: (p) => progress.push(p) });
+        expect(progress.at(-1)).toEqual({ loaded: 1500, expired: 1000 });
+        expect(progress.slice(0, -1).map((p) => p.loaded + p.expired)).toEqual([1000, 2000]);
       });
 
       it('should never introduce duplicates, even for a record that moved in the backend', async () => {
