@@ -211,7 +211,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
 
   /** Deletes every row and the committed state; drops the scratch space. */
   async clear(): Promise<void> {
-    await this.writer.run(async () => {
+    await this.exclusive('clear', async () => {
       const transaction = this.transaction([ROWS, META], 'readwrite', 'clear');
       transaction.objectStore(ROWS).clear();
       transaction.objectStore(META).delete(STATE_KEY);
@@ -231,7 +231,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
    * batches are.
    */
   async putRecords(records: RecordSource<R>): Promise<void> {
-    await this.writer.run(() =>
+    await this.exclusive('putRecords', () =>
       this.writeInBatches(records, 'putRecords', (row, store) => {
         store.put(row);
       }),
@@ -256,6 +256,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
 
   private async *readAt(spec: StorageRecordsSpec<R>, lease: ReaderLease): AsyncGenerator<R> {
     try {
+      this.assertOpen('getRecords');
       const generation = lease.generation;
       const recheck = spec.recheck;
       const batches = this.scan(spec, 'getRecords', 'readonly', (row) =>
@@ -273,7 +274,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
    * `onDeleted` with each once its batch is written. Resolves with the count.
    */
   async deleteRecords(spec: StorageRecordsSpec<R>, onDeleted?: (record: R) => void): Promise<number> {
-    return this.writer.run(async () => {
+    return this.exclusive('deleteRecords', async () => {
       const generation = this.committed;
       const recheck = spec.recheck;
       let deleted = 0;
@@ -299,7 +300,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
    * written, and `scratchAbort()` drops the rest.
    */
   async scratchPutRecords(records: RecordSource<R>): Promise<void> {
-    await this.writer.run(async () => {
+    await this.exclusive('scratchPutRecords', async () => {
       const next = await this.openScratch('scratchPutRecords');
       await this.writeInBatches(records, 'scratchPutRecords', (row, store) => {
         row.g = next;
@@ -330,7 +331,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
    * of committed records marked.
    */
   async scratchDiscardRecords(spec: StorageRecordsSpec<R>, onDiscarded?: (record: R) => void): Promise<number> {
-    return this.writer.run(async () => {
+    return this.exclusive('scratchDiscardRecords', async () => {
       const next = await this.openScratch('scratchDiscardRecords');
       const committed = this.committed;
       const recheck = spec.recheck;
@@ -363,7 +364,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
    * cloned); the scratch space then stays open and unmerged.
    */
   async scratchMerge(state?: unknown): Promise<void> {
-    await this.writer.run(async () => {
+    await this.exclusive('scratchMerge', async () => {
       await this.rollBack('scratchMerge');
       if (!this.scratchOpen && state === undefined) return;
       const next = this.committed + 1;
@@ -392,7 +393,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
 
   /** Drops every staged change: deletes staged rows and restores the rows they replaced or discarded. */
   async scratchAbort(): Promise<void> {
-    await this.writer.run(async () => {
+    await this.exclusive('scratchAbort', async () => {
       if (this.scratchOpen) this.rollbackPending = true;
       await this.rollBack('scratchAbort');
     });
@@ -406,6 +407,20 @@ export class IdbStorageTable<R> implements StorageTable<R> {
       return stored?.value;
     } catch (error) {
       throw this.error('committedState', `cannot read the committed state: ${String(error)}`, error);
+    }
+  }
+
+  /** Runs a write operation after earlier ones; rejects with `StorageError` when the connection is closed. */
+  private exclusive<T>(operation: Operation, section: () => Promise<T>): Promise<T> {
+    return this.writer.run(async () => {
+      this.assertOpen(operation);
+      return section();
+    });
+  }
+
+  private assertOpen(operation: Operation): void {
+    if (this.closedReason) {
+      throw this.error(operation, `the connection to IndexedDB database '${this.dbName}' is closed: ${this.closedReason}.`);
     }
   }
 
@@ -624,9 +639,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
 
   /** Starts a transaction, or throws `StorageError` when the connection is closed. */
   private transaction(stores: string[], mode: IDBTransactionMode, operation: Operation): IDBTransaction {
-    if (this.closedReason) {
-      throw this.error(operation, `the connection to IndexedDB database '${this.dbName}' is closed: ${this.closedReason}.`);
-    }
+    this.assertOpen(operation);
     try {
       return this.db.transaction(stores, mode, { durability: 'relaxed' });
     } catch (error) {
