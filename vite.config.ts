@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { playwright } from '@vitest/browser-playwright';
+import { defaultClientConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 import type { TestProjectInlineConfiguration } from 'vitest/config';
 
@@ -43,7 +44,8 @@ function browserProject(): TestProjectInlineConfiguration[] {
 }
 
 export default defineConfig({
-  resolve: { conditions: ['source'] },
+  // The demo imports the library by its package name; the `source` condition of the exports map serves it from src/.
+  resolve: { conditions: ['source', ...defaultClientConditions] },
   test: {
     projects: [
       {

@@ -1,0 +1,306 @@
+/// <reference lib="webworker" />
+import Dexie, { type Table } from 'dexie';
+import { expose, transfer } from 'comlink';
+import { CachedTable, Interval, RangeIndexes, RestDbAccess, StorageRecordsSpec, type DbAccess } from 'tablecache-web';
+import { IdbStorageTable } from 'tablecache-web/idb';
+import { exposeCachedTable } from 'tablecache-web/worker';
+import { z } from 'zod';
+import { makeRecords, type BenchRecord } from './data';
+
+type Spec = { indexName: 'ts'; ge: number; lt: number };
+type Range = { ge: number; lt: number };
+
+const STEP = 1000;
+const START = Date.UTC(2026, 10, 1);
+const tsOf = (id: number) => START + id * STEP;
+
+const timeIndexes = () =>
+  new RangeIndexes<BenchRecord, number, Range, 'ts'>({
+    indexName: 'ts',
+    primaryKey: (record) => record.id,
+    score: (record) => record.ts,
+    dbRecordsSpecForRange: (ge, lt) => ({ ge, lt }),
+  });
+
+/** A backend in memory: the records of a range, as a stream. */
+class ArrayDbAccess implements DbAccess<BenchRecord, Range> {
+  constructor(private readonly records: BenchRecord[]) {}
+  async *getRecords(range: Range): AsyncGenerator<BenchRecord> {
+    for (const record of this.records) if (record.ts >= range.ge && record.ts < range.lt) yield record;
+  }
+}
+
+function idb<T>(request: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+function done(transaction: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    transaction.oncomplete = () => resolve();
+    transaction.onerror = () => reject(transaction.error);
+    transaction.onabort = () => reject(transaction.error);
+  });
+}
+
+async function deleteDatabase(name: string): Promise<void> {
+  await idb(indexedDB.deleteDatabase(name));
+}
+
+async function count(records: AsyncIterable<unknown>): Promise<number> {
+  let n = 0;
+  for await (const _ of records) n++;
+  return n;
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; result: T }> {
+  const started = performance.now();
+  const result = await work();
+  return { ms: performance.now() - started, result };
+}
+
+/** The raw baseline's layout: the same rows as IdbStorageTable writes for a one-index table. */
+async function openRawDatabase(name: string): Promise<IDBDatabase> {
+  await deleteDatabase(name);
+  const request = indexedDB.open(name, 1);
+  request.onupgradeneeded = () => {
+    const rows = request.result.createObjectStore('rows', { keyPath: 'k' });
+    rows.createIndex('score:ts', 's0');
+  };
+  return idb(request);
+}
+
+async function rawPut(db: IDBDatabase, records: BenchRecord[], batch = 1000): Promise<void> {
+  for (let i = 0; i < records.length; i += batch) {
+    const transaction = db.transaction('rows', 'readwrite', { durability: 'relaxed' });
+    const store = transaction.objectStore('rows');
+    for (const record of records.slice(i, i + batch)) store.put({ k: [record.id], r: record, s0: record.ts });
+    await done(transaction);
+  }
+}
+
+class DexieBench extends Dexie {
+  records!: Table<BenchRecord, number>;
+  constructor(name: string) {
+    super(name);
+    this.version(1).stores({ records: 'id, ts' });
+  }
+}
+
+const api = {
+  /** IdbStorageTable.getRecords vs raw index.getAll vs Dexie, on one range per size. */
+  async rangeRead(sizes: number[], runs: number) {
+    const total = Math.max(...sizes) + 1000;
+    const records = makeRecords(total);
+    const name = 'bench-range';
+    await deleteDatabase(`tablecache-web:${name}`);
+    const storage = await IdbStorageTable.open<BenchRecord>(timeIndexes(), { name });
+    await storage.putRecords(records);
+    const raw = await idb(indexedDB.open(`tablecache-web:${name}`));
+    await deleteDatabase('bench-dexie');
+    const dexie = new DexieBench('bench-dexie');
+    await dexie.records.bulkPut(records);
+    const results: Record<number, { library: number[]; raw: number[]; dexie: number[] }> = {};
+    for (const size of sizes) {
+      const times = { library: [] as number[], raw: [] as number[], dexie: [] as number[] };
+      for (let run = 0; run < runs; run++) {
+        const first = (run * 97) % (total - size);
+        const ge = tsOf(first);
+        const lt = tsOf(first + size);
+        const library = () =>
+          timed(() => count(storage.getRecords(new StorageRecordsSpec<BenchRecord>('ts', [new Interval(ge, lt)]))));
+        const rawRead = () =>
+          timed(async () => {
+            const rows = await idb(raw.transaction('rows').objectStore('rows').index('score:ts').getAll(IDBKeyRange.bound(ge, lt, false, true)));
+            return rows.map((row: { r: BenchRecord }) => row.r).length;
+          });
+        const dexieRead = () => timed(async () => (await dexie.records.where('ts').between(ge, lt).toArray()).length);
+        const order = [library, rawRead, dexieRead];
+        if (run % 2) order.reverse();
+        const measured = new Map<unknown, { ms: number; result: number }>();
+        for (const measure of order) measured.set(measure, await measure());
+        for (const [measure, key] of [[library, 'library'], [rawRead, 'raw'], [dexieRead, 'dexie']] as const) {
+          const { ms, result } = measured.get(measure)!;
+          if (result !== size) throw new Error(`${key} read ${result} records, not ${size}`);
+          times[key].push(ms);
+        }
+      }
+      results[size] = times;
+    }
+    raw.close();
+    dexie.close();
+    storage.close();
+    return results;
+  },
+
+  /** CachedTable.load from an in-memory backend vs raw batched put, of `size` records. */
+  async ingest(size: number, runs: number) {
+    const records = makeRecords(size);
+    const name = 'bench-ingest';
+    await deleteDatabase(`tablecache-web:${name}`);
+    const storage = await IdbStorageTable.open<BenchRecord>(timeIndexes(), { name });
+    const rawDb = await openRawDatabase('bench-ingest-raw');
+    const times = { library: [] as number[], raw: [] as number[] };
+    for (let run = 0; run < runs; run++) {
+      const load = async () => {
+        const indexes = timeIndexes();
+        const table = new CachedTable(indexes, new ArrayDbAccess(records), storage);
+        return (await timed(() => table.load({ indexName: 'ts', ge: -Infinity, lt: Infinity }))).ms;
+      };
+      const put = async () => {
+        const clearing = rawDb.transaction('rows', 'readwrite');
+        clearing.objectStore('rows').clear();
+        await done(clearing);
+        return (await timed(() => rawPut(rawDb, records))).ms;
+      };
+      if (run % 2) {
+        times.raw.push(await put());
+        times.library.push(await load());
+      } else {
+        times.library.push(await load());
+        times.raw.push(await put());
+      }
+    }
+    rawDb.close();
+    storage.close();
+    return times;
+  },
+
+  /** scratchMerge time with `small` and with `large` records staged. */
+  async commit(small: number, large: number, runs: number) {
+    const name = 'bench-commit';
+    await deleteDatabase(`tablecache-web:${name}`);
+    const storage = await IdbStorageTable.open<BenchRecord>(timeIndexes(), { name });
+    await storage.putRecords(makeRecords(10_000));
+    let next = 10_000;
+    const merge = async (staged: number) => {
+      await storage.scratchPutRecords(makeRecords(staged, next));
+      next += staged;
+      return (await timed(() => storage.scratchMerge({ run: next }))).ms;
+    };
+    const times = { small: [] as number[], large: [] as number[] };
+    for (let run = 0; run < runs; run++) {
+      times.small.push(await merge(small));
+      times.large.push(await merge(large));
+    }
+    storage.close();
+    return times;
+  },
+
+  /** Latencies of covered 100-record reads, idle and while an adjust loads `adjustSize` records. */
+  async readStall(windowSize: number, adjustSize: number, samples: number) {
+    const records = makeRecords(windowSize + adjustSize);
+    const name = 'bench-stall';
+    await deleteDatabase(`tablecache-web:${name}`);
+    const storage = await IdbStorageTable.open<BenchRecord>(timeIndexes(), { name });
+    const table = new CachedTable(timeIndexes(), new ArrayDbAccess(records), storage);
+    await table.load({ indexName: 'ts', ge: tsOf(0), lt: tsOf(windowSize) });
+    let seed = 1;
+    const read = async () => {
+      seed = (seed * 16807) % 2147483647;
+      const first = seed % (windowSize - 100);
+      const started = performance.now();
+      const n = await count(table.getRecords({ indexName: 'ts', ge: tsOf(first), lt: tsOf(first + 100) }));
+      if (n !== 100) throw new Error(`read ${n} records, not 100`);
+      return performance.now() - started;
+    };
+    const idle: number[] = [];
+    for (let i = 0; i < samples; i++) idle.push(await read());
+    const during: number[] = [];
+    let adjusting = true;
+    const adjust = table.adjust({ indexName: 'ts', ge: tsOf(0), lt: tsOf(windowSize + adjustSize) }).finally(() => (adjusting = false));
+    while (adjusting) during.push(await read());
+    await adjust;
+    storage.close();
+    return { idle, during };
+  },
+
+  /** A table of `size` records exposed on a new port, for reads from the page; and the same read inside the worker. */
+  async exposeForDelivery(size: number) {
+    const name = 'bench-delivery';
+    await deleteDatabase(`tablecache-web:${name}`);
+    const storage = await IdbStorageTable.open<BenchRecord>(timeIndexes(), { name });
+    const table = new CachedTable(timeIndexes(), new ArrayDbAccess(makeRecords(size + 150_000)), storage);
+    await table.load({ indexName: 'ts', ge: tsOf(0), lt: tsOf(size) });
+    deliveryTable = table;
+    const channel = new MessageChannel();
+    exposeCachedTable(table, channel.port2);
+    return transferPort(channel.port1);
+  },
+
+  async readInWorker(size: number) {
+    if (!deliveryTable) throw new Error('exposeForDelivery first');
+    const { ms, result } = await timed(() => count(deliveryTable!.getRecords({ indexName: 'ts', ge: tsOf(0), lt: tsOf(size) })));
+    if (result !== size) throw new Error(`read ${result} records, not ${size}`);
+    return ms;
+  },
+
+  /** Grows the delivery table's window by `size` records (for the long-task figure). */
+  async adjustDelivery(windowSize: number, size: number) {
+    if (!deliveryTable) throw new Error('exposeForDelivery first');
+    const { ms } = await timed(() => deliveryTable!.adjust({ indexName: 'ts', ge: tsOf(0), lt: tsOf(windowSize + size) }));
+    return ms;
+  },
+
+  /** A covered read vs the same read from the reference backend; `partial` reads 90% inside the window. */
+  async vsBackend(apiUrl: string, runs: number, quick: boolean) {
+    const schema = z.object({
+      id: z.number(),
+      sensor: z.string(),
+      ts: z.string().transform((text) => Date.parse(text)),
+      value: z.number(),
+      note: z.string().nullable(),
+    });
+    type Reading = z.output<typeof schema>;
+    const rest = new RestDbAccess({ baseUrl: apiUrl, schema });
+    const indexes = new RangeIndexes<Reading, number, { path: string; query: Record<string, number> }, 'ts'>({
+      indexName: 'ts',
+      primaryKey: (record) => record.id,
+      score: (record) => record.ts,
+      dbRecordsSpecForRange: (ge, lt) => ({ path: '/api/readings', query: { ge, lt } }),
+    });
+    const name = 'bench-backend';
+    await deleteDatabase(`tablecache-web:${name}`);
+    const storage = await IdbStorageTable.open<Reading>(indexes, { name });
+    const table = new CachedTable(indexes, rest, storage);
+    const end = Date.now();
+    const hour = 3_600_000;
+    const window = { ge: end - (quick ? 12 : 24) * hour, lt: end };
+    await table.load({ indexName: 'ts', ...window });
+    const perHour = (await count(table.getRecords({ indexName: 'ts', ge: window.lt - hour, lt: window.lt }))) || 1;
+    const hitRange = { ge: window.lt - Math.round((1000 / perHour) * hour), lt: window.lt };
+    const width = 4 * hour;
+    const partialRange = { ge: window.ge - width * 0.1, lt: window.ge + width * 0.9 };
+    const results = { hit: [] as number[], miss: [] as number[], partial: [] as number[], fullMiss: [] as number[], hitRecords: 0, partialRecords: 0 };
+    for (let run = 0; run < runs; run++) {
+      const hit = await timed(() => count(table.getRecords({ indexName: 'ts', ...hitRange })));
+      const miss = await timed(() => count(rest.getRecords(indexes.dbRecordsSpec({ indexName: 'ts', ...hitRange }))));
+      const partial = await timed(() => count(table.getRecords({ indexName: 'ts', ...partialRange })));
+      const fullMiss = await timed(() => count(rest.getRecords(indexes.dbRecordsSpec({ indexName: 'ts', ...partialRange }))));
+      if (hit.result !== miss.result || partial.result !== fullMiss.result) {
+        throw new Error(`record counts differ: hit ${hit.result} vs miss ${miss.result}, partial ${partial.result} vs ${fullMiss.result}`);
+      }
+      results.hit.push(hit.ms);
+      results.miss.push(miss.ms);
+      results.partial.push(partial.ms);
+      results.fullMiss.push(fullMiss.ms);
+      results.hitRecords = hit.result;
+      results.partialRecords = partial.result;
+    }
+    const stats = table.stats();
+    if (stats.reads.cacheHit < runs || stats.reads.partialHit < runs) throw new Error(`unexpected read kinds: ${JSON.stringify(stats.reads)}`);
+    storage.close();
+    return results;
+  },
+};
+
+let deliveryTable: CachedTable<BenchRecord, number, Spec, Range> | null = null;
+
+function transferPort(port: MessagePort): MessagePort {
+  return transfer(port, [port]);
+}
+
+export type BenchApi = typeof api;
+expose(api);

@@ -1,0 +1,137 @@
+import { wrap, type Remote } from 'comlink';
+import { connectCachedTable } from 'tablecache-web/worker';
+import type { BenchRecord } from './data';
+import type { BenchApi } from './bench.worker';
+import { figure, ms, percentile, perSecond, type Figure } from './stats';
+
+/** Sizes of a full run and of a `--quick` smoke run. */
+const sizes = {
+  full: { runs: 5, ranges: [10_000, 50_000], ingest: 50_000, commit: [1_000, 100_000], stallWindow: 20_000, adjust: 100_000, delivery: 10_000, samples: 40 },
+  quick: { runs: 2, ranges: [1_000, 5_000], ingest: 5_000, commit: [100, 2_000], stallWindow: 2_000, adjust: 5_000, delivery: 1_000, samples: 10 },
+};
+
+async function count(records: AsyncIterable<unknown>): Promise<number> {
+  let n = 0;
+  for await (const _ of records) n++;
+  return n;
+}
+
+const ratios = (a: number[], b: number[]) => a.map((value, i) => value / (b[i] as number));
+const medianOf = (values: number[]) => [...values].sort((x, y) => x - y)[values.length >> 1] as number;
+
+/** Runs every figure; `log` reports progress. */
+async function runBenchmarks(options: { quick: boolean; apiUrl: string; log: (line: string) => void }): Promise<Figure[]> {
+  const size = options.quick ? sizes.quick : sizes.full;
+  const worker: Remote<BenchApi> = wrap(new Worker(new URL('./bench.worker.ts', import.meta.url), { type: 'module' }));
+  const figures: Figure[] = [];
+
+  options.log('range reads');
+  const reads = await worker.rangeRead(size.ranges, size.runs);
+  for (const n of size.ranges) {
+    const { library, raw, dexie } = reads[n]!;
+    const label = `${n / 1000}k`;
+    const absolute = { library: ms(medianOf(library)), raw: ms(medianOf(raw)), dexie: ms(medianOf(dexie)), throughput: perSecond(n, medianOf(library)) };
+    figures.push(figure('rangeRead.vsRawGetAll', 'IdbStorageTable.getRecords ÷ raw index.getAll', 1.25, ratios(library, raw), absolute, label));
+    figures.push(figure('rangeRead.vsDexie', 'IdbStorageTable.getRecords ÷ Dexie between().toArray()', 1.0, ratios(library, dexie), absolute, label));
+  }
+
+  options.log('ingest');
+  const ingest = await worker.ingest(size.ingest, size.runs);
+  figures.push(
+    figure('ingest.vsRawPut', `CachedTable.load of ${size.ingest} ÷ raw batched put`, 1.5, ratios(ingest.library, ingest.raw), {
+      library: ms(medianOf(ingest.library)),
+      raw: ms(medianOf(ingest.raw)),
+      throughput: perSecond(size.ingest, medianOf(ingest.library)),
+    }),
+  );
+
+  options.log('commit');
+  const [small, large] = size.commit as [number, number];
+  const commit = await worker.commit(small, large, size.runs);
+  figures.push(
+    figure('commit.ratio100kVs1k', `scratchMerge with ${large} staged ÷ with ${small}`, 2, ratios(commit.large, commit.small), {
+      [`merge ${small}`]: ms(medianOf(commit.small)),
+      [`merge ${large}`]: ms(medianOf(commit.large)),
+    }),
+  );
+
+  options.log('read stall');
+  const stallRatios: number[] = [];
+  const stallAbsolute: Record<string, string> = {};
+  for (let run = 0; run < Math.max(2, size.runs - 2); run++) {
+    const { idle, during } = await worker.readStall(size.stallWindow, size.adjust, size.samples);
+    stallRatios.push(percentile(during, 95) / percentile(idle, 95));
+    stallAbsolute['p95 idle'] = ms(percentile(idle, 95));
+    stallAbsolute['p95 during adjust'] = ms(percentile(during, 95));
+    stallAbsolute['reads during adjust'] = String(during.length);
+  }
+  figures.push(figure('readStall.p95DuringAdjustVsIdle', `p95 of a covered 100-record read during a ${size.adjust}-record adjust ÷ idle`, 2, stallRatios, stallAbsolute));
+
+  options.log('delivery');
+  const port = await worker.exposeForDelivery(size.delivery);
+  const client = connectCachedTable<BenchRecord, { indexName: 'ts'; ge: number; lt: number }>(port);
+  await client.loaded();
+  const start = Date.UTC(2026, 10, 1);
+  const spec = { indexName: 'ts' as const, ge: start, lt: start + size.delivery * 1000 };
+  const ui: number[] = [];
+  const inWorker: number[] = [];
+  for (let run = 0; run < size.runs; run++) {
+    const started = performance.now();
+    const n = await count(client.getRecords(spec));
+    ui.push(performance.now() - started);
+    if (n !== size.delivery) throw new Error(`client read ${n} records`);
+    inWorker.push(await worker.readInWorker(size.delivery));
+  }
+  figures.push(
+    figure('delivery.vsInWorker', `client read of ${size.delivery} on the UI thread ÷ the same read in the worker`, 1.5, ratios(ui, inWorker), {
+      'UI thread': ms(medianOf(ui)),
+      'in worker': ms(medianOf(inWorker)),
+    }),
+  );
+
+  options.log('main-thread long tasks');
+  const longTasks: PerformanceEntry[] = [];
+  const observer = new PerformanceObserver((list) => longTasks.push(...list.getEntries()));
+  observer.observe({ type: 'longtask', buffered: false });
+  let adjusting = true;
+  const adjust = worker.adjustDelivery(size.delivery, size.adjust).finally(() => (adjusting = false));
+  let uiReads = 0;
+  while (adjusting) {
+    await count(client.getRecords({ indexName: 'ts', ge: start, lt: start + 1000 * 1000 }));
+    uiReads++;
+  }
+  const adjustMs = await adjust;
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  observer.disconnect();
+  figures.push(
+    figure('mainThread.longTasksDuringAdjust', `main-thread long tasks (≥ 50 ms) while the worker adjusts ${size.adjust} records and the UI reads`, 0, [longTasks.length], {
+      adjust: ms(adjustMs),
+      'UI reads meanwhile': String(uiReads),
+      'longest task': ms(Math.max(0, ...longTasks.map((task) => task.duration))),
+    }),
+  );
+  client.close();
+
+  options.log('backend');
+  const backend = await worker.vsBackend(options.apiUrl, size.runs, options.quick);
+  figures.push(
+    figure('hitVsMiss', `covered read of ${backend.hitRecords} ÷ the same read from the reference backend`, 0.25, ratios(backend.hit, backend.miss), {
+      hit: ms(medianOf(backend.hit)),
+      miss: ms(medianOf(backend.miss)),
+    }),
+  );
+  figures.push(
+    figure('partialRead.vsMiss', `read of ${backend.partialRecords}, 90% inside the cached window ÷ the same read as a full miss`, 0.3, ratios(backend.partial, backend.fullMiss), {
+      partial: ms(medianOf(backend.partial)),
+      miss: ms(medianOf(backend.fullMiss)),
+    }),
+  );
+  return figures;
+}
+
+declare global {
+  interface Window {
+    runBenchmarks: typeof runBenchmarks;
+  }
+}
+window.runBenchmarks = runBenchmarks;

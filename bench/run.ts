@@ -1,0 +1,107 @@
+/**
+ * `npm run bench [-- --quick] [-- --json PATH]`: builds the bench page,
+ * starts the reference backend, runs every figure in Debian's headless
+ * Chromium, prints a table and writes the figures as JSON
+ * (default `bench/results.json`).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { build, preview } from 'vite';
+import { startServer } from '../demo/server/startServer';
+import type { Figure } from './stats';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const jsonIndex = args.indexOf('--json');
+const jsonPath = resolve(jsonIndex >= 0 && args[jsonIndex + 1] ? (args[jsonIndex + 1] as string) : resolve(here, 'results.json'));
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const chromiumArgs = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+function formatRatio(figure: Figure): string {
+  const { median, min, max } = figure.ratio;
+  return figure.name === 'mainThread.longTasksDuringAdjust'
+    ? String(median)
+    : `${median.toFixed(2)} (${min.toFixed(2)}–${max.toFixed(2)})`;
+}
+
+function printTable(figures: Figure[]): void {
+  const rows = figures.map((figure) => [
+    figure.case ? `${figure.name} [${figure.case}]` : figure.name,
+    formatRatio(figure),
+    `≤ ${figure.goal}`,
+    figure.pass ? 'met' : 'MISSED',
+    Object.entries(figure.absolute)
+      .map(([name, value]) => `${name} ${value}`)
+      .join(', '),
+  ]);
+  const header = ['figure', 'ratio: median (min–max)', 'goal', '', 'absolute, this machine'];
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] as string).length)));
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i] as number)).join('  ').trimEnd();
+  console.log(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
+  for (const row of rows) console.log(line(row));
+  const missed = figures.filter((figure) => !figure.pass);
+  console.log(
+    missed.length
+      ? `\n${missed.length} goal(s) missed: ${missed.map((f) => f.name + (f.case ? ` [${f.case}]` : '')).join(', ')}`
+      : '\nEvery goal met.',
+  );
+}
+
+async function main(): Promise<void> {
+  console.log(`Building the bench page${quick ? ' (quick run)' : ''}…`);
+  await build({ configFile: resolve(here, 'vite.config.ts'), logLevel: 'warn' });
+  const server = await startServer({ port: 0, seedReadings: quick ? 20_000 : 200_000 });
+  const site = await preview({ configFile: resolve(here, 'vite.config.ts'), preview: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
+  const siteUrl = site.resolvedUrls?.local[0];
+  if (!siteUrl) throw new Error('vite preview did not say where it listens');
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
+  try {
+    const page = await browser.newPage();
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warning') console.log(`[page ${message.type()}] ${message.text()}`);
+    });
+    page.on('pageerror', (error) => console.log(`[page error] ${error.message}`));
+    await page.exposeFunction('benchLog', (line: string) => console.log(`… ${line}`));
+    await page.goto(siteUrl);
+    await page.waitForFunction(() => typeof window.runBenchmarks === 'function');
+    const started = Date.now();
+    const figures = await page.evaluate(
+      ({ quick, apiUrl }) =>
+        window.runBenchmarks({ quick, apiUrl, log: (line) => void (window as unknown as { benchLog(line: string): void }).benchLog(line) }),
+      { quick, apiUrl: server.url },
+    );
+    const userAgent = await page.evaluate(() => navigator.userAgent);
+    printTable(figures);
+    const report = {
+      date: new Date().toISOString(),
+      quick,
+      browser: userAgent,
+      machine: `${process.platform} ${process.arch}, node ${process.version}`,
+      seconds: Math.round((Date.now() - started) / 1000),
+      figures,
+    };
+    mkdirSync(dirname(jsonPath), { recursive: true });
+    writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`Figures written to ${jsonPath}. Absolute times are this machine's; the ratios are the point.`);
+  } finally {
+    await browser.close();
+    await new Promise<void>((done) => site.httpServer.close(() => done()));
+    await server.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
