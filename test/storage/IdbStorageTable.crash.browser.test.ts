@@ -1,0 +1,111 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Interval } from '../../src/core/Interval';
+import { StorageRecordsSpec } from '../../src/core/StorageRecordsSpec';
+import { IdbStorageTable } from '../../src/storage/IdbStorageTable';
+import { byId, collect, reading, readings, readingScorer, type Reading } from '../support/records';
+import type { CrashJob, CrashProgress } from './fixtures/crash.worker';
+
+const run = Math.random().toString(36).slice(2);
+let dbNames: string[] = [];
+let tables: IdbStorageTable<Reading>[] = [];
+
+afterEach(async () => {
+  for (const table of tables) table.close();
+  await Promise.all(dbNames.map((dbName) => request(indexedDB.deleteDatabase(dbName) as IDBRequest<unknown>)));
+  tables = [];
+  dbNames = [];
+});
+
+function request<T>(idbRequest: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    idbRequest.onsuccess = () => resolve(idbRequest.result);
+    idbRequest.onerror = () => reject(idbRequest.error);
+  });
+}
+
+async function open(dbName: string): Promise<IdbStorageTable<Reading>> {
+  const table = await IdbStorageTable.open(readingScorer, { name: 'crash', dbName });
+  tables.push(table);
+  return table;
+}
+
+/** The committed state before the worker runs: ids 0..999 with `ts = id`, the first 100 replaced once (value 1). */
+const firstState = byId([...readings(100).map((r) => reading(r.id, r.ts, 1)), ...readings(1000).slice(100)]);
+const job = (dbName: string): CrashJob => ({ dbName, discard: { ge: 0, lt: 500 }, stage: { from: 250, to: 20_250 } });
+/** The state the worker's merge commits: ids below 250 discarded, 250..20249 staged. */
+const secondState = Array.from({ length: 20_000 }, (_, i) => reading(250 + i, 250 + i + 0.5, 2));
+
+async function prepare(): Promise<string> {
+  const dbName = `tablecache-crash-${run}-${dbNames.length}`;
+  dbNames.push(dbName);
+  const table = await open(dbName);
+  await table.putRecords(readings(1000));
+  await table.scratchPutRecords(readings(100).map((r) => reading(r.id, r.ts, 1)));
+  await table.scratchMerge({ version: 1 });
+  table.close();
+  return dbName;
+}
+
+/** Runs the worker's job and terminates it as soon as `kill` says so. Resolves with the last progress seen. */
+function runUntil(dbName: string, kill: (progress: CrashProgress) => boolean): Promise<CrashProgress> {
+  const worker = new Worker(new URL('./fixtures/crash.worker.ts', import.meta.url), { type: 'module' });
+  return new Promise((resolve, reject) => {
+    worker.onerror = (event) => reject(new Error(`worker failed: ${event.message}`));
+    worker.onmessage = (event: MessageEvent<CrashProgress>) => {
+      if (event.data.type === 'failed') reject(new Error(event.data.message));
+      if (kill(event.data) || event.data.type === 'merged') {
+        worker.terminate();
+        resolve(event.data);
+      }
+    };
+    worker.postMessage(job(dbName));
+  });
+}
+
+/** Rows of the uncommitted generation, counted through a raw connection before the table recovers. */
+async function uncommittedRows(dbName: string): Promise<number> {
+  const db = await request(indexedDB.open(dbName));
+  try {
+    const transaction = db.transaction(['rows', 'meta']);
+    const { generation } = (await request(transaction.objectStore('meta').get('generation'))) as { generation: number };
+    return await request(transaction.objectStore('rows').index('g').count(IDBKeyRange.lowerBound(generation, true)));
+  } finally {
+    db.close();
+  }
+}
+
+async function expectState(table: IdbStorageTable<Reading>, records: Reading[], state: unknown, dbName: string) {
+  const everything = (indexName: string) => new StorageRecordsSpec<Reading>(indexName, [Interval.everything()]);
+  expect(byId(await collect(table.getRecords(everything('ts'))))).toEqual(records);
+  expect(byId(await collect(table.getRecords(everything('id'))))).toEqual(records);
+  expect(await table.committedState()).toEqual(state);
+  await table.idle();
+  const db = await request(indexedDB.open(dbName));
+  try {
+    expect(await request(db.transaction('rows').objectStore('rows').count())).toBe(records.length);
+  } finally {
+    db.close();
+  }
+}
+
+describe('IdbStorageTable (Chromium, worker terminated)', () => {
+  describe('open', () => {
+    it('should reopen to the last committed state when the worker dies while staging', async () => {
+      const dbName = await prepare();
+      const last = await runUntil(dbName, (progress) => progress.type === 'staged' && progress.count >= 8000);
+      expect(last).toMatchObject({ type: 'staged' });
+      expect(await uncommittedRows(dbName)).toBeGreaterThan(1000);
+      const table = await open(dbName);
+      await expectState(table, firstState, { version: 1 }, dbName);
+    }, 60_000);
+
+    it('should reopen to exactly one committed state when the worker dies right after calling scratchMerge', async () => {
+      const dbName = await prepare();
+      await runUntil(dbName, (progress) => progress.type === 'merging');
+      const table = await open(dbName);
+      const state = await table.committedState();
+      if ((state as { version: number }).version === 1) await expectState(table, firstState, { version: 1 }, dbName);
+      else await expectState(table, secondState, { version: 2 }, dbName);
+    }, 60_000);
+  });
+});
