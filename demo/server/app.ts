@@ -1,0 +1,166 @@
+import { Hono, type Context } from 'hono';
+import { accepts } from 'hono/accepts';
+import { compress, COMPRESSIBLE_CONTENT_TYPE_REGEX } from 'hono/compress';
+import { cors } from 'hono/cors';
+import type { z } from 'zod';
+import type { Database } from './database';
+import { badRequest, idParamSchema, newReadingSchema, readingPatchSchema, readingsQuerySchema } from './params';
+import {
+  countReadings,
+  cursorAfter,
+  deleteReading,
+  getReading,
+  insertReading,
+  selectReadings,
+  toWire,
+  updateReading,
+  type ReadingsFilter,
+} from './readings';
+import { streamReadings, type StreamStats } from './readingsStream';
+
+/** Options of {@link createApp}. */
+export interface AppOptions {
+  /** Rows per database round trip while streaming. Default 1000. */
+  batchSize?: number | undefined;
+  /**
+   * Origins allowed by CORS besides every `http://localhost:*`,
+   * `http://127.0.0.1:*` and `http://[::1]:*` (the Vite dev server's).
+   */
+  corsOrigins?: readonly string[] | undefined;
+  /** Counters of streamed responses; a fresh set when not given. */
+  stats?: StreamStats | undefined;
+}
+
+const NDJSON = 'application/x-ndjson';
+const JSON_TYPE = 'application/json';
+const localOrigin = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
+
+function parse<T extends z.ZodType>(c: Context, schema: T, input: unknown, what: string): z.output<T> | Response {
+  const result = schema.safeParse(input);
+  return result.success ? result.data : c.json(badRequest(`Invalid ${what}`, result.error), 400);
+}
+
+/** Query parameters as an object; a repeated parameter is an error (which of the two would win is anyone's guess). */
+function queryObject(c: Context): Record<string, string> | Response {
+  const params = new URL(c.req.url).searchParams;
+  const query: Record<string, string> = {};
+  for (const [name, value] of params) {
+    if (name in query) {
+      return c.json({ error: 'Invalid query parameters', issues: [{ path: [name], message: 'given more than once' }] }, 400);
+    }
+    query[name] = value;
+  }
+  return query;
+}
+
+async function readJsonBody(c: Context): Promise<unknown> {
+  try {
+    return await c.req.json();
+  } catch {
+    return c.json({ error: 'Invalid body', issues: [{ path: [], message: 'expected a JSON object' }] }, 400);
+  }
+}
+
+/**
+ * The reference backend's HTTP API over `db` (see docs/rest-protocol.md):
+ * readings by time range, by ids, or all, as NDJSON, a JSON array or JSON
+ * pages; single readings to read, create, change and delete; a health check.
+ */
+export function createApp(db: Database, options: AppOptions = {}): Hono {
+  const batchSize = options.batchSize ?? 1000;
+  const stats = options.stats ?? { started: 0, completed: 0, cancelled: 0, failed: 0 };
+  const extraOrigins = new Set(options.corsOrigins ?? []);
+  const app = new Hono();
+
+  app.use(
+    '/api/*',
+    cors({
+      origin: (origin) => (localOrigin.test(origin) || extraOrigins.has(origin) ? origin : null),
+      allowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+      allowHeaders: ['Content-Type', 'Accept', 'Authorization'],
+      // Not CORS-safelisted: without this a browser client cannot honour a 429's Retry-After.
+      exposeHeaders: ['Retry-After', 'Location'],
+      maxAge: 600,
+    }),
+  );
+  app.use(
+    '/api/*',
+    compress({ contentTypeFilter: (type) => type.startsWith(NDJSON) || COMPRESSIBLE_CONTENT_TYPE_REGEX.test(type) }),
+  );
+
+  app.get('/api/health', async (c) => c.json({ status: 'ok', database: db.kind, readings: await countReadings(db) }));
+
+  app.get('/api/readings', async (c) => {
+    const raw = queryObject(c);
+    if (raw instanceof Response) return raw;
+    const query = parse(c, readingsQuerySchema, raw, 'query parameters');
+    if (query instanceof Response) return query;
+    const filter: ReadingsFilter = { ge: query.ge?.literal, lt: query.lt?.literal, ids: query.ids };
+    const format =
+      query.format ?? (accepts(c, { header: 'Accept', supports: [NDJSON, JSON_TYPE], default: NDJSON }) === JSON_TYPE ? 'json' : 'ndjson');
+    c.header('Cache-Control', 'no-store');
+    c.header('Vary', 'Accept', { append: true });
+    if (format === 'json' && query.limit !== undefined) {
+      const rows = await selectReadings(db, filter, query.after ?? null, query.limit + 1);
+      const page = rows.slice(0, query.limit);
+      const last = page.at(-1);
+      let next: string | null = null;
+      if (rows.length > query.limit && last) {
+        const url = new URL(c.req.url);
+        const cursor = cursorAfter(last);
+        url.searchParams.set('after', `${cursor.tsMicros}:${cursor.id}`);
+        next = `${url.pathname}${url.search}`;
+      }
+      return c.json({ records: page.map(toWire), next });
+    }
+    const body = streamReadings(db, filter, {
+      format,
+      batchSize,
+      limit: query.limit,
+      after: query.after,
+      stats,
+    });
+    return c.body(body, 200, { 'Content-Type': `${format === 'json' ? JSON_TYPE : NDJSON}; charset=utf-8` });
+  });
+
+  app.get('/api/readings/:id', async (c) => {
+    const params = parse(c, idParamSchema, c.req.param(), 'path');
+    if (params instanceof Response) return params;
+    const row = await getReading(db, params.id);
+    return row ? c.json(toWire(row)) : c.json({ error: `No reading ${params.id}` }, 404);
+  });
+
+  app.post('/api/readings', async (c) => {
+    const input = await readJsonBody(c);
+    if (input instanceof Response) return input;
+    const fields = parse(c, newReadingSchema, input, 'body');
+    if (fields instanceof Response) return fields;
+    const row = await insertReading(db, fields);
+    c.header('Location', `/api/readings/${row.id}`);
+    return c.json(toWire(row), 201);
+  });
+
+  app.patch('/api/readings/:id', async (c) => {
+    const params = parse(c, idParamSchema, c.req.param(), 'path');
+    if (params instanceof Response) return params;
+    const input = await readJsonBody(c);
+    if (input instanceof Response) return input;
+    const fields = parse(c, readingPatchSchema, input, 'body');
+    if (fields instanceof Response) return fields;
+    const row = await updateReading(db, params.id, fields);
+    return row ? c.json(toWire(row)) : c.json({ error: `No reading ${params.id}` }, 404);
+  });
+
+  app.delete('/api/readings/:id', async (c) => {
+    const params = parse(c, idParamSchema, c.req.param(), 'path');
+    if (params instanceof Response) return params;
+    return (await deleteReading(db, params.id)) ? c.body(null, 204) : c.json({ error: `No reading ${params.id}` }, 404);
+  });
+
+  app.notFound((c) => c.json({ error: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
+  app.onError((error, c) => {
+    console.error(`${c.req.method} ${c.req.url} failed:`, error);
+    return c.json({ error: 'Internal server error' }, 500);
+  });
+  return app;
+}
