@@ -1,2 +1,18 @@
 // The `tablecache-web/worker` entry: the worker boundary over Comlink.
-export {};
+export { DEFAULT_BATCH_SIZE } from './worker/batchSize';
+export { CachedTableClient } from './worker/CachedTableClient';
+export type {
+  GetRecordsOptions,
+  SubscriptionFailure,
+  SubscriptionListener,
+  SubscriptionRecords,
+  SubscriptionUpdate,
+} from './worker/CachedTableClient';
+export { connectCachedTable } from './worker/connectCachedTable';
+export type { ConnectOptions } from './worker/connectCachedTable';
+export type { EventMessageSource, NodeMessageSource, TableEndpoint, TableExposeTarget } from './worker/endpoint';
+export { registerErrorClass } from './worker/errorTransfer';
+export type { ErrorClass } from './worker/errorTransfer';
+export { exposeCachedTable } from './worker/exposeCachedTable';
+export type { ExposedCachedTable } from './worker/exposeCachedTable';
+export type { ReadInfo } from './worker/protocol';

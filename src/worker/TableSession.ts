@@ -1,0 +1,266 @@
+import { finalizer, releaseProxy } from 'comlink';
+import type { AdjustOptions, CachedTable, InvalidateOptions, ResumeOptions } from '../core/CachedTable';
+import { InvalidSpecError, TableCacheError } from '../core/errors';
+import type { IndexSpec } from '../core/types';
+import { checkBatchSize } from './batchSize';
+import { serializeError } from './errorTransfer';
+import { parseIndexSpec, parseIndexSpecList } from './parseIndexSpec';
+import type {
+  OpenedRead,
+  ProgressCallback,
+  ReadCounts,
+  RecordBatch,
+  SubscriptionMessage,
+  TableSessionApi,
+  UpdateMessage,
+} from './protocol';
+import { Subscriptions } from './Subscriptions';
+
+/** A read opened by `openRead`, pulled batch by batch. */
+interface OpenRead<R> {
+  readonly iterator: AsyncIterator<R>;
+  /** A partial hit's live counts of records by source. */
+  readonly counts: ReadCounts | undefined;
+  readonly batchSize: number;
+  /** Batches and the close run one after another, never overlapping on the iterator. */
+  queue: Promise<unknown>;
+  /** The iterator has ended, failed, or been closed. */
+  closed: boolean;
+  /** The iterator failed after some records of a batch: they are sent first, the error with the next batch. */
+  failure: { readonly error: unknown } | null;
+}
+
+/**
+ * The worker side of one connection: serves a {@link TableSessionApi} for a
+ * table, parsing every spec first, and owns the connection's open reads and
+ * subscriptions so that closing it releases them all.
+ */
+export class TableSession<R, PK, S extends IndexSpec, D> {
+  private readonly reads = new Map<number, OpenRead<R>>();
+  private nextReadId = 1;
+  private closing: Promise<void> | null = null;
+  private readonly subscriptions: Subscriptions<R, PK, S, D>;
+
+  /**
+   * @param updatesPort where subscription results are posted; closed with the session.
+   * @param onClosed called once the session has closed.
+   */
+  constructor(
+    private readonly table: CachedTable<R, PK, S, D>,
+    private readonly updatesPort: MessagePort,
+    private readonly onClosed: () => void = () => {},
+  ) {
+    this.subscriptions = new Subscriptions(table, (message: SubscriptionMessage) => updatesPort.postMessage(message));
+  }
+
+  /** The number of reads open right now (not yet finished or closed). */
+  get openReads(): number {
+    return this.reads.size;
+  }
+
+  /** The number of live subscriptions. */
+  get subscriptionCount(): number {
+    return this.subscriptions.size;
+  }
+
+  /**
+   * The object to expose over Comlink: the protocol's methods only (nothing
+   * else of the session is reachable), plus Comlink's finalizer, which
+   * closes the session when the client's proxy is released.
+   */
+  api(): TableSessionApi<R> & { [finalizer]: () => void } {
+    return {
+      load: (spec, onProgress) =>
+        this.run('load', (context) => withProgress(onProgress, (options) => this.table.load(this.parse(spec, context), options))),
+      resume: (options) => this.run('resume', async (context) => this.table.resume(parseResumeOptions(options, context))),
+      loaded: () => this.table.loaded(),
+      adjust: (spec, onProgress) =>
+        this.run('adjust', (context) => withProgress(onProgress, (options) => this.table.adjust(this.parse(spec, context), options))),
+      openRead: (spec, batchSize) => this.run('getRecords', (context) => this.openRead(this.parse(spec, context), batchSize)),
+      nextBatch: (readId) => this.run('getRecords', () => this.nextBatch(readId)),
+      closeRead: (readId) => this.closeRead(readId),
+      getFirstRecord: (spec) => this.run('getFirstRecord', (context) => this.table.getFirstRecord(this.parse(spec, context))),
+      invalidateRecords: (oldSpecs, newSpecs, options) =>
+        this.run('invalidateRecords', async (context) => {
+          const indexes = this.table.indexes;
+          this.table.invalidateRecords(
+            parseIndexSpecList(indexes, oldSpecs, context, 'oldSpecs'),
+            parseIndexSpecList(indexes, newSpecs, context, 'newSpecs'),
+            parseInvalidateOptions(options, context),
+          );
+        }),
+      refreshInvalid: () => this.run('refreshInvalid', () => this.table.refreshInvalid()),
+      stats: () => this.run('stats', async () => this.table.stats()),
+      subscribe: (subscriptionId, spec, batchSize) => this.subscribe(subscriptionId, spec, batchSize),
+      unsubscribe: (subscriptionId) => this.subscriptions.remove(subscriptionId),
+      close: () => this.close(),
+      [finalizer]: () => {
+        // Released without close() (the client was collected): nobody is left to tell if closing a read fails.
+        this.close().catch(() => {});
+      },
+    };
+  }
+
+  /**
+   * Closes the session: ends its subscriptions, closes its open reads and
+   * the updates port. Idempotent. Rejects with the first error a read threw
+   * while being closed (after closing all of them).
+   *
+   * @param tellClient whether to tell the client that the worker closed the
+   * connection (when the client did not ask for it).
+   */
+  close(tellClient = false): Promise<void> {
+    this.closing ??= (async () => {
+      if (tellClient) this.updatesPort.postMessage({ type: 'closed' } satisfies UpdateMessage);
+      this.subscriptions.dispose();
+      const reads = [...this.reads.values()];
+      this.reads.clear();
+      const results = await Promise.allSettled(reads.map((read) => this.release(read)));
+      this.updatesPort.close();
+      this.onClosed();
+      const failure = results.find((result) => result.status === 'rejected');
+      if (failure) throw failure.reason;
+    })();
+    return this.closing;
+  }
+
+  private async run<T>(method: string, call: (context: string) => Promise<T>): Promise<T> {
+    if (this.closing) throw new TableCacheError(`The connection to table '${this.table.name}' is closed.`);
+    return call(`${method} on table '${this.table.name}'`);
+  }
+
+  private parse(spec: unknown, context: string): S {
+    return parseIndexSpec(this.table.indexes, spec, context);
+  }
+
+  private async openRead(spec: S, batchSize: number): Promise<OpenedRead<R>> {
+    checkBatchSize(batchSize);
+    const read = await this.table.readRecords(spec);
+    const open: OpenRead<R> = {
+      iterator: read.records[Symbol.asyncIterator](),
+      counts: read.counts,
+      batchSize,
+      queue: Promise.resolve(),
+      closed: false,
+      failure: null,
+    };
+    if (this.closing) {
+      await this.release(open);
+      throw new TableCacheError(`The connection to table '${this.table.name}' is closed.`);
+    }
+    const readId = this.nextReadId++;
+    this.reads.set(readId, open);
+    const batch = await this.nextBatch(readId);
+    const { from, refreshed, stale } = read;
+    return { from, refreshed, stale, readId: batch.done ? undefined : readId, ...batch };
+  }
+
+  private nextBatch(readId: number): Promise<RecordBatch<R>> {
+    const open = this.reads.get(readId);
+    if (!open) throw new TableCacheError(`Table '${this.table.name}' has no open read ${readId}; it has ended or was closed.`);
+    return this.enqueue(open, async () => {
+      if (open.failure) {
+        this.reads.delete(readId);
+        throw open.failure.error;
+      }
+      const records: R[] = [];
+      try {
+        while (records.length < open.batchSize && !open.closed) {
+          const step = await open.iterator.next();
+          if (step.done) open.closed = true;
+          else records.push(step.value);
+        }
+      } catch (error) {
+        open.closed = true;
+        if (records.length > 0) {
+          // As a local loop would: first the records read before the failure, then (as the next batch) the error.
+          open.failure = { error };
+          return { records, done: false, ...countsOf(open) };
+        }
+        this.reads.delete(readId);
+        throw error;
+      }
+      if (open.closed) this.reads.delete(readId);
+      return { records, done: open.closed, ...countsOf(open) };
+    });
+  }
+
+  private async closeRead(readId: number): Promise<void> {
+    const open = this.reads.get(readId);
+    if (!open) return;
+    this.reads.delete(readId);
+    await this.release(open);
+  }
+
+  /** Closes the iterator of `open` after any batch being pulled from it. */
+  private release(open: OpenRead<R>): Promise<void> {
+    return this.enqueue(open, async () => {
+      if (open.closed) return;
+      open.closed = true;
+      await open.iterator.return?.();
+    });
+  }
+
+  private enqueue<T>(open: OpenRead<R>, task: () => Promise<T>): Promise<T> {
+    const result = open.queue.then(task);
+    // The queue only orders tasks; each task's own promise carries its outcome to its caller.
+    open.queue = result.then(
+      () => {},
+      () => {},
+    );
+    return result;
+  }
+
+  private subscribe(subscriptionId: number, spec: unknown, batchSize: number): void {
+    if (this.closing) return;
+    try {
+      checkBatchSize(batchSize);
+      this.subscriptions.add(subscriptionId, this.parse(spec, `subscribe on table '${this.table.name}'`), batchSize);
+    } catch (error) {
+      this.updatesPort.postMessage({ type: 'error', subscriptionId, error: serializeError(error) } satisfies SubscriptionMessage);
+    }
+  }
+}
+
+function parseInvalidateOptions(options: unknown, context: string): InvalidateOptions {
+  if (options === undefined) return {};
+  const force = (options as { forceRefreshOnNextRead?: unknown } | null)?.forceRefreshOnNextRead;
+  if (typeof options !== 'object' || options === null || (force !== undefined && typeof force !== 'boolean')) {
+    throw new InvalidSpecError(`${context}: options.forceRefreshOnNextRead must be a boolean when given.`, {
+      path: ['options', 'forceRefreshOnNextRead'],
+    });
+  }
+  return force === undefined ? {} : { forceRefreshOnNextRead: force };
+}
+
+function countsOf(open: OpenRead<unknown>): { counts?: ReadCounts } {
+  return open.counts ? { counts: { ...open.counts } } : {};
+}
+
+/**
+ * Runs a load or adjust, forwarding its progress to the client's callback
+ * (when it sent one) without waiting for it, and releases the callback after.
+ */
+async function withProgress(onProgress: ProgressCallback | undefined, call: (options: AdjustOptions) => Promise<void>): Promise<void> {
+  if (typeof onProgress !== 'function') return call({});
+  const remote = onProgress as ProgressCallback & Partial<Record<typeof releaseProxy, () => void>>;
+  try {
+    await call({
+      onProgress: (progress) => {
+        // Progress is advisory; a client that went away must not fail the load.
+        Promise.resolve(remote({ ...progress })).catch(() => {});
+      },
+    });
+  } finally {
+    remote[releaseProxy]?.();
+  }
+}
+
+function parseResumeOptions(options: unknown, context: string): ResumeOptions {
+  if (options === undefined) return {};
+  const maxAge = (options as { maxAge?: unknown } | null)?.maxAge;
+  if (typeof options !== 'object' || options === null || (maxAge !== undefined && (typeof maxAge !== 'number' || Number.isNaN(maxAge)))) {
+    throw new InvalidSpecError(`${context}: options.maxAge must be a number of milliseconds when given.`, { path: ['options', 'maxAge'] });
+  }
+  return maxAge === undefined ? {} : { maxAge };
+}

@@ -1,0 +1,58 @@
+import { TableCacheError } from '../core/errors';
+
+/**
+ * Where `connectCachedTable` opens a connection: anything with
+ * `postMessage(message, transfer)` whose other side runs
+ * `exposeCachedTable` — a `Worker`, a `SharedWorker`'s `port`, a
+ * `MessagePort`, or Node's `worker_threads` `Worker` or `MessagePort`.
+ */
+export interface TableEndpoint {
+  postMessage(message: unknown, transfer: Transferable[]): void;
+}
+
+/** A DOM-style message source: a worker's global scope, a `MessagePort`. */
+export interface EventMessageSource {
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject): void;
+  start?: () => void;
+}
+
+/** A Node-style message source: `worker_threads`' `parentPort` or a `MessagePort`. */
+export interface NodeMessageSource {
+  on(type: 'message', listener: (data: unknown) => void): unknown;
+  off(type: 'message', listener: (data: unknown) => void): unknown;
+}
+
+/**
+ * Where `exposeCachedTable` listens for connections: a worker's global scope
+ * (dedicated or shared), a `MessagePort`, or Node's `parentPort`.
+ */
+export type TableExposeTarget = EventMessageSource | NodeMessageSource;
+
+function isNodeSource(target: object): target is NodeMessageSource {
+  const candidate = target as Partial<NodeMessageSource>;
+  return typeof candidate.on === 'function' && typeof candidate.off === 'function';
+}
+
+/**
+ * Calls `onData` with the data of every message `target` receives, until the
+ * returned function is called. Starts a `MessagePort`.
+ *
+ * @throws {TableCacheError} when `target` cannot receive messages.
+ */
+export function listen(target: TableExposeTarget, onData: (data: unknown) => void): () => void {
+  if (typeof target === 'object' && target !== null && isNodeSource(target)) {
+    const listener = (data: unknown) => onData(data);
+    target.on('message', listener);
+    return () => void target.off('message', listener);
+  }
+  if (typeof target !== 'object' || target === null || typeof target.addEventListener !== 'function') {
+    throw new TableCacheError(
+      'exposeCachedTable needs a target that receives messages (a worker scope, a MessagePort, or worker_threads parentPort).',
+    );
+  }
+  const listener = (event: Event) => onData((event as MessageEvent).data);
+  target.addEventListener('message', listener);
+  target.start?.();
+  return () => target.removeEventListener('message', listener);
+}

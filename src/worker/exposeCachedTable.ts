@@ -1,0 +1,152 @@
+import { expose } from 'comlink';
+import type { CachedTable } from '../core/CachedTable';
+import { TableCacheError } from '../core/errors';
+import type { IndexSpec } from '../core/types';
+import { listen, type TableExposeTarget } from './endpoint';
+import { installErrorTransfer } from './errorTransfer';
+import type { ConnectMessage, ProtocolVersion } from './protocol';
+import { TableSession } from './TableSession';
+
+const protocolVersion: ProtocolVersion = 1;
+
+/** What {@link exposeCachedTable} returns: a handle on the exposed table. */
+export interface ExposedCachedTable {
+  /** The number of connections open right now. */
+  readonly connections: number;
+  /**
+   * Stops accepting connections and closes every open one (their reads are
+   * closed, their subscriptions ended). Resolves when all are closed; rejects
+   * with the first error a read threw while being closed.
+   */
+  close(): Promise<void>;
+}
+
+function isConnectMessage(data: unknown): data is ConnectMessage {
+  return typeof data === 'object' && data !== null && (data as { type?: unknown }).type === 'tablecache-web:connect';
+}
+
+/** A `SharedWorkerGlobalScope`: connections arrive as `connect` events, one port each. */
+function isSharedWorkerScope(target: unknown): target is EventTarget {
+  return typeof target === 'object' && target !== null && 'onconnect' in target && typeof (target as Partial<EventTarget>).addEventListener === 'function';
+}
+
+/**
+ * Serves `table` to `connectCachedTable` clients that connect through
+ * `target`. Call it in the worker module at top level, before any `await`,
+ * so that it listens before the first connection request arrives; when
+ * making the table is asynchronous (opening IndexedDB), pass the promise of
+ * it: connections wait for it, and if it rejects, every call of theirs
+ * rejects with its error.
+ *
+ * `target` defaults to the worker's global scope: a dedicated worker's
+ * `self`, or a shared worker's scope, where every `connect` event's port is
+ * served. It may also be a `MessagePort` (e.g. one port of a shared worker),
+ * or Node's `worker_threads` `parentPort` (or any of its `MessagePort`s).
+ *
+ * Every client gets its own connection (its own Comlink channel); closing a
+ * client closes its reads and subscriptions in the worker. Errors thrown by
+ * the table reach the client as the same classes, with their fields.
+ *
+ * @throws {TableCacheError} when `target` cannot receive messages (e.g. Node's
+ * main thread, where `globalThis` has no message events: pass `parentPort`).
+ */
+export function exposeCachedTable<R, PK, S extends IndexSpec, D>(
+  table: CachedTable<R, PK, S, D> | PromiseLike<CachedTable<R, PK, S, D>>,
+  target: TableExposeTarget = globalThis as unknown as TableExposeTarget,
+): ExposedCachedTable {
+  installErrorTransfer();
+  /** Open sessions, with the port each is exposed on. */
+  const sessions = new Map<TableSession<R, PK, S, D>, MessagePort>();
+  const stops: (() => void)[] = [];
+  let closed = false;
+  let ready: CachedTable<R, PK, S, D> | null = isPromiseLike(table) ? null : table;
+  let failure: { error: unknown } | null = null;
+  const waiting: ConnectMessage[] = [];
+
+  const serve = ({ protocol, sessionPort, updatesPort }: ConnectMessage) => {
+    if (protocol !== protocolVersion || failure || !ready) {
+      // Refuse every call of this connection, saying why (an old client, or a table that could not be made).
+      updatesPort.close();
+      expose(refusal(failure ? failure.error : protocolError(protocol)), sessionPort);
+      return;
+    }
+    // A client's close() is answered on the session port, and Comlink closes that port when the client releases it.
+    const session: TableSession<R, PK, S, D> = new TableSession(ready, updatesPort, () => sessions.delete(session));
+    sessions.set(session, sessionPort);
+    expose(session.api(), sessionPort);
+  };
+
+  const accept = (data: unknown) => {
+    if (closed || !isConnectMessage(data)) return;
+    // Until the table exists, connections wait; their ports hold the calls already made.
+    if (ready || failure) serve(data);
+    else waiting.push(data);
+  };
+
+  if (isPromiseLike(table)) {
+    table.then(
+      (value) => {
+        ready = value;
+        for (const message of waiting.splice(0)) if (!closed) serve(message);
+      },
+      (error: unknown) => {
+        failure = { error };
+        for (const message of waiting.splice(0)) if (!closed) serve(message);
+      },
+    );
+  }
+
+  if (isSharedWorkerScope(target)) {
+    const onConnect = (event: Event) => {
+      for (const port of (event as MessageEvent).ports) stops.push(listen(port, accept));
+    };
+    target.addEventListener('connect', onConnect);
+    stops.push(() => target.removeEventListener('connect', onConnect));
+  } else {
+    stops.push(listen(target, accept));
+  }
+
+  return {
+    get connections() {
+      return sessions.size;
+    },
+    async close() {
+      closed = true;
+      for (const stop of stops.splice(0)) stop();
+      const closedError = new TableCacheError('The table is no longer exposed.');
+      for (const { sessionPort, updatesPort } of waiting.splice(0)) {
+        updatesPort.close();
+        expose(refusal(closedError), sessionPort);
+      }
+      const results = await Promise.allSettled(
+        [...sessions].map(async ([session, sessionPort]) => {
+          try {
+            await session.close(true);
+          } finally {
+            sessionPort.close();
+          }
+        }),
+      );
+      const failure = results.find((result) => result.status === 'rejected');
+      if (failure) throw failure.reason;
+    },
+  };
+}
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as Partial<PromiseLike<T>>).then === 'function';
+}
+
+function protocolError(protocol: unknown): TableCacheError {
+  return new TableCacheError(
+    `The worker speaks tablecache-web worker protocol ${protocolVersion}, the client ${String(protocol)}: build the worker and the page with the same version of the library.`,
+  );
+}
+
+/** An object whose every method throws `error`. */
+function refusal(error: unknown): object {
+  const refuse = () => {
+    throw error;
+  };
+  return new Proxy({}, { get: () => refuse });
+}

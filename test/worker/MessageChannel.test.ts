@@ -1,0 +1,17 @@
+import { describeTableClient } from './describeTableClient';
+import { connectFixtureControl, serveFixture } from './fixtures/tableFixture';
+
+describeTableClient('a MessageChannel', async () => {
+  const { port1, port2 } = new MessageChannel();
+  serveFixture(port2);
+  const { control, close } = connectFixtureControl(port1);
+  return {
+    endpoint: port1,
+    control,
+    dispose: async () => {
+      close();
+      port1.close();
+      port2.close();
+    },
+  };
+});
