@@ -1,9 +1,10 @@
 import { Hono, type Context } from 'hono';
 import { accepts } from 'hono/accepts';
-import { compress, COMPRESSIBLE_CONTENT_TYPE_REGEX } from 'hono/compress';
+import { compress } from 'hono/compress';
 import { cors } from 'hono/cors';
 import type { z } from 'zod';
 import type { Database } from './database';
+import { flushingGzip } from './flushingGzip';
 import { badRequest, idParamSchema, newReadingSchema, readingPatchSchema, readingsQuerySchema } from './params';
 import {
   countReadings,
@@ -83,10 +84,8 @@ export function createApp(db: Database, options: AppOptions = {}): Hono {
       maxAge: 600,
     }),
   );
-  app.use(
-    '/api/*',
-    compress({ contentTypeFilter: (type) => type.startsWith(NDJSON) || COMPRESSIBLE_CONTENT_TYPE_REGEX.test(type) }),
-  );
+  // Compresses the whole-body JSON answers; streamed ones arrive compressed already (see flushingGzip).
+  app.use('/api/*', compress());
 
   app.get('/api/health', async (c) => c.json({ status: 'ok', database: db.kind, readings: await countReadings(db) }));
 
@@ -120,7 +119,14 @@ export function createApp(db: Database, options: AppOptions = {}): Hono {
       after: query.after,
       stats,
     });
-    return c.body(body, 200, { 'Content-Type': `${format === 'json' ? JSON_TYPE : NDJSON}; charset=utf-8` });
+    c.header('Content-Type', `${format === 'json' ? JSON_TYPE : NDJSON}; charset=utf-8`);
+    c.header('Vary', 'Accept-Encoding', { append: true });
+    if (accepts(c, { header: 'Accept-Encoding', supports: ['gzip'], default: 'identity' }) === 'gzip') {
+      // Compressed here rather than by hono/compress, whose CompressionStream would hold each batch back until 16 kB of output pile up.
+      c.header('Content-Encoding', 'gzip');
+      return c.body(body.pipeThrough(flushingGzip()), 200);
+    }
+    return c.body(body, 200);
   });
 
   app.get('/api/readings/:id', async (c) => {

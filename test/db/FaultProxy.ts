@@ -32,19 +32,15 @@ export class FaultProxy {
   readonly requests: ProxiedRequest[] = [];
   private readonly faults: Fault[] = [];
 
-  private constructor(
-    private readonly server: Server,
-    /** The proxy's base URL, e.g. `http://127.0.0.1:40123`. */
-    readonly url: string,
-  ) {}
+  private readonly server: Server;
+  /** The proxy's base URL, e.g. `http://127.0.0.1:40123`; set once started. */
+  url = '';
 
-  /** Starts a proxy to `target` (a base URL such as `http://127.0.0.1:8787`) on a free loopback port. */
-  static async start(target: string): Promise<FaultProxy> {
+  private constructor(target: string) {
     const targetUrl = new URL(target);
-    let proxy!: FaultProxy;
-    const server = createServer((req, res) => {
-      const fault = proxy.faults.shift() ?? null;
-      proxy.requests.push({ url: req.url ?? '', headers: req.headers, fault });
+    this.server = createServer((req, res) => {
+      const fault = this.faults.shift() ?? null;
+      this.requests.push({ url: req.url ?? '', headers: req.headers, fault });
       if (fault?.kind === 'status') {
         res.writeHead(fault.status, { 'Content-Type': 'application/json', ...fault.headers });
         res.end(fault.body ?? JSON.stringify({ error: `injected ${fault.status}` }));
@@ -92,9 +88,14 @@ export class FaultProxy {
       res.on('close', () => upstream.destroy());
       req.pipe(upstream);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    proxy = new FaultProxy(server, `http://127.0.0.1:${port}`);
+  }
+
+  /** Starts a proxy to `target` (a base URL such as `http://127.0.0.1:8787`) on a free loopback port. */
+  static async start(target: string): Promise<FaultProxy> {
+    const proxy = new FaultProxy(target);
+    await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
+    const { port } = proxy.server.address() as AddressInfo;
+    proxy.url = `http://127.0.0.1:${port}`;
     return proxy;
   }
 

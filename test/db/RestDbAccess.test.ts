@@ -1,0 +1,340 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { CachedTable } from '../../src/core/CachedTable';
+import { DbAccessError, RecordValidationError } from '../../src/core/errors';
+import type { DbAccess, DbAccessOptions } from '../../src/core/types';
+import { RestDbAccess, type RestDbAccessOptions, type RestRecordsSpec } from '../../src/db/RestDbAccess';
+import { RangeIndexes } from '../../src/indexes/RangeIndexes';
+import { MemoryStorageTable } from '../../src/storage/MemoryStorageTable';
+import { openPglite, type Database } from '../../demo/server/database';
+import { startServer, type RunningServer } from '../../demo/server/startServer';
+import { collect } from '../support/records';
+import { FaultProxy } from './FaultProxy';
+
+const SEED = 3000;
+const SEED_END = Date.parse('2026-11-01T00:00:00Z');
+const DAY = 86_400_000;
+
+const readingSchema = z.object({
+  id: z.number().int(),
+  sensor: z.string(),
+  ts: z.iso.datetime().transform((text) => Date.parse(text)),
+  value: z.number(),
+  note: z.string().nullable(),
+});
+type Reading = z.output<typeof readingSchema>;
+
+let server: RunningServer;
+let proxy: FaultProxy;
+let pglite: Database | undefined;
+
+/** Lets the server's database run `queriesLeft` more queries, then holds the rest until `release()`. */
+const gate = {
+  queriesLeft: Infinity,
+  opened: Promise.resolve(),
+  open: () => {},
+  holdAfter(queries: number) {
+    this.queriesLeft = queries;
+    this.opened = new Promise((resolve) => (this.open = resolve));
+  },
+  release() {
+    this.queriesLeft = Infinity;
+    this.open();
+  },
+};
+
+beforeAll(async () => {
+  const db = await openPglite();
+  pglite = db;
+  const gated: Database = {
+    kind: db.kind,
+    async query(sql, params) {
+      if (gate.queriesLeft <= 0) await gate.opened;
+      else gate.queriesLeft--;
+      return db.query(sql, params);
+    },
+    exec: (sql) => db.exec(sql),
+    close: () => db.close(),
+  };
+  server = await startServer({ database: gated, seedReadings: SEED, seedEnd: new Date(SEED_END), batchSize: 100 });
+  proxy = await FaultProxy.start(server.url);
+}, 120_000);
+
+afterAll(async () => {
+  gate.release();
+  await proxy?.close();
+  await server?.close();
+  await pglite?.close();
+});
+
+afterEach(() => proxy.reset());
+
+/** A RestDbAccess through the fault proxy, retrying fast. */
+function viaProxy(options: Partial<RestDbAccessOptions<Reading>> = {}): RestDbAccess<Reading> {
+  return new RestDbAccess({ baseUrl: `${proxy.url}/api`, schema: readingSchema, retry: { baseDelayMs: 1 }, ...options });
+}
+
+async function countInDb(where = 'true', params: unknown[] = []): Promise<number> {
+  const [row] = await server.db.query<{ count: number }>(`select count(*)::int as count from readings where ${where}`, params);
+  return row?.count ?? 0;
+}
+
+const lastDays = (days: number): RestRecordsSpec => ({ path: 'readings', query: { ge: SEED_END - days * DAY, lt: SEED_END } });
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('RestDbAccess', () => {
+  describe('getRecords', () => {
+    it('should stream the records of an NDJSON response through the schema', async () => {
+      const records = await collect(viaProxy().getRecords(lastDays(3)));
+      expect(records).toHaveLength(await countInDb(`ts >= $1 and ts < $2`, [new Date(SEED_END - 3 * DAY), new Date(SEED_END)]));
+      expect(records.length).toBeGreaterThan(0);
+      expect(records.every((record) => typeof record.ts === 'number' && record.ts >= SEED_END - 3 * DAY && record.ts < SEED_END)).toBe(true);
+      expect(proxy.requests[0]?.headers.accept).toBe('application/x-ndjson, application/json;q=0.9');
+    });
+
+    it('should read a JSON array when the server answers application/json', async () => {
+      const db = viaProxy({ accept: 'application/json' });
+      const records = await collect(db.getRecords(lastDays(1)));
+      expect(records.map((record) => record.id)).toEqual((await collect(viaProxy().getRecords(lastDays(1)))).map((record) => record.id));
+      expect(records.length).toBeGreaterThan(0);
+    });
+
+    it('should follow next links through JSON pages until next is null', async () => {
+      const records = await collect(viaProxy().getRecords({ path: 'readings', query: { format: 'json', limit: 700 } }));
+      expect(records).toHaveLength(SEED);
+      expect(new Set(records.map((record) => record.id)).size).toBe(SEED);
+      expect(proxy.requests).toHaveLength(Math.ceil(SEED / 700));
+      expect(proxy.requests[1]?.url).toMatch(/after=/);
+    });
+
+    it('should send array parameters comma-separated', async () => {
+      const records = await collect(viaProxy().getRecords({ path: '/readings', query: { ids: [3, 1, 2] } }));
+      expect(records.map((record) => record.id).sort()).toEqual([1, 2, 3]);
+    });
+
+    it('should send the headers option, calling a function before every request', async () => {
+      let calls = 0;
+      const db = viaProxy({
+        headers: async () => ({ Authorization: `Bearer token-${++calls}` }),
+      });
+      await collect(db.getRecords({ path: 'readings', query: { format: 'json', limit: 2000 } }));
+      expect(proxy.requests.map((request) => request.headers.authorization)).toEqual(['Bearer token-1', 'Bearer token-2']);
+    });
+
+    it('should reject with a RecordValidationError naming the position across pages and the field', async () => {
+      const strict = readingSchema.extend({ sensor: z.string().regex(/^sensor-0\d$/, 'expected sensor-01 to sensor-09') });
+      const db = new RestDbAccess({ baseUrl: `${proxy.url}/api`, schema: strict });
+      const yielded: Reading[] = [];
+      const error = await rejection(
+        (async () => {
+          for await (const record of db.getRecords({ path: 'readings', query: { format: 'json', limit: 4 } })) yielded.push(record);
+        })(),
+      );
+      expect(error).toBeInstanceOf(RecordValidationError);
+      expect(error).toMatchObject({ position: 9, path: ['sensor'] });
+      expect((error as Error).message).toMatch(/Record 9 .* at 'sensor': expected sensor-01 to sensor-09/);
+      expect(yielded).toHaveLength(9);
+      expect(proxy.requests).toHaveLength(3);
+    });
+
+    it('should reject a 4xx with its status and the server message, without retrying', async () => {
+      const error = await rejection(collect(viaProxy().getRecords({ path: 'readings', query: { gte: 1 } })));
+      expect(error).toBeInstanceOf(DbAccessError);
+      expect(error).toMatchObject({ status: 400, offline: false, timedOut: false });
+      expect((error as DbAccessError).url).toBe(`${proxy.url}/api/readings?gte=1`);
+      expect((error as Error).message).toMatch(/400 Bad Request: Invalid query parameters/);
+      expect(proxy.requests).toHaveLength(1);
+    });
+
+    it('should reject a 404 for an unknown path without retrying', async () => {
+      const error = await rejection(collect(viaProxy().getRecords({ path: 'nothing-here' })));
+      expect(error).toMatchObject({ name: 'DbAccessError', status: 404 });
+      expect(proxy.requests).toHaveLength(1);
+    });
+
+    it('should retry a 500 with backoff and then yield every record once', async () => {
+      proxy.inject({ kind: 'status', status: 500 }, { kind: 'status', status: 502 });
+      const records = await collect(viaProxy().getRecords(lastDays(1)));
+      expect(records.map((record) => record.id)).toEqual((await collect(viaProxy().getRecords(lastDays(1)))).map((record) => record.id));
+      expect(proxy.requests.slice(0, 3).map((request) => request.fault?.kind ?? 'passed')).toEqual(['status', 'status', 'passed']);
+    });
+
+    it('should give up after the configured attempts with the last status', async () => {
+      proxy.inject(...Array.from({ length: 3 }, () => ({ kind: 'status' as const, status: 503 })));
+      const error = await rejection(collect(viaProxy({ retry: { attempts: 3, baseDelayMs: 1 } }).getRecords(lastDays(1))));
+      expect(error).toMatchObject({ name: 'DbAccessError', status: 503 });
+      expect(proxy.requests).toHaveLength(3);
+    });
+
+    it('should retry a 429 after the Retry-After it asks for', async () => {
+      proxy.inject({ kind: 'status', status: 429, headers: { 'Retry-After': '0' } });
+      const records = await collect(viaProxy({ retry: { baseDelayMs: 60_000, maxDelayMs: 60_000 } }).getRecords(lastDays(1)));
+      expect(records.length).toBeGreaterThan(0);
+      expect(proxy.requests).toHaveLength(2);
+    });
+
+    it('should report a 429 at once when its Retry-After is longer than maxDelayMs', async () => {
+      proxy.inject({ kind: 'status', status: 429, headers: { 'Retry-After': '3600' } });
+      const error = await rejection(collect(viaProxy().getRecords(lastDays(1))));
+      expect(error).toMatchObject({ name: 'DbAccessError', status: 429 });
+      expect(proxy.requests).toHaveLength(1);
+    });
+
+    it('should time out when the response headers take longer than connectTimeoutMs, without retrying', async () => {
+      proxy.inject({ kind: 'delay', ms: 5_000 });
+      const error = await rejection(collect(viaProxy({ connectTimeoutMs: 100 }).getRecords(lastDays(1))));
+      expect(error).toMatchObject({ name: 'DbAccessError', timedOut: true, offline: false, status: undefined });
+      expect(proxy.requests).toHaveLength(1);
+    });
+
+    it('should time out when the body stops flowing for timeoutMs', async () => {
+      proxy.inject({ kind: 'stall', afterBytes: 2000 });
+      const yielded: Reading[] = [];
+      const error = await rejection(
+        (async () => {
+          for await (const record of viaProxy({ timeoutMs: 200 }).getRecords(lastDays(3))) yielded.push(record);
+        })(),
+      );
+      expect(error).toMatchObject({ name: 'DbAccessError', timedOut: true, status: 200 });
+      expect(yielded.length).toBeGreaterThan(0);
+    });
+
+    it('should reject, not retry, when the connection drops after records were yielded', async () => {
+      proxy.inject({ kind: 'drop', afterBytes: 5000 });
+      const yielded: Reading[] = [];
+      const error = await rejection(
+        (async () => {
+          for await (const record of viaProxy().getRecords(lastDays(10))) yielded.push(record);
+        })(),
+      );
+      expect(error).toBeInstanceOf(DbAccessError);
+      expect(error).toMatchObject({ status: 200, offline: false, timedOut: false });
+      expect((error as Error).message).toMatch(/connection broke/);
+      expect(yielded.length).toBeGreaterThan(0);
+      expect(new Set(yielded.map((record) => record.id)).size).toBe(yielded.length);
+      expect(proxy.requests).toHaveLength(1);
+    });
+
+    it('should retry when the connection drops before any record arrived', async () => {
+      proxy.inject({ kind: 'drop', afterBytes: 0 });
+      const records = await collect(viaProxy().getRecords(lastDays(1)));
+      expect(records.length).toBe(await countInDb(`ts >= $1 and ts < $2`, [new Date(SEED_END - DAY), new Date(SEED_END)]));
+      expect(proxy.requests).toHaveLength(2);
+    });
+
+    it('should retry a hang-up before the headers as a network failure', async () => {
+      proxy.inject({ kind: 'hangUp' });
+      const records = await collect(viaProxy().getRecords(lastDays(1)));
+      expect(records.length).toBeGreaterThan(0);
+      expect(proxy.requests).toHaveLength(2);
+    });
+
+    it('should report offline when nothing answers at the address', async () => {
+      const stopped = await FaultProxy.start(server.url);
+      await stopped.close();
+      const db = new RestDbAccess({ baseUrl: `${stopped.url}/api`, schema: readingSchema, retry: { attempts: 2, baseDelayMs: 1 } });
+      const error = await rejection(collect(db.getRecords(lastDays(1))));
+      expect(error).toBeInstanceOf(DbAccessError);
+      expect(error).toMatchObject({ offline: true, timedOut: false, status: undefined, url: `${stopped.url}/api/readings?ge=${SEED_END - DAY}&lt=${SEED_END}` });
+    });
+
+    it('should abort the request when the signal fires in the middle of the stream', async () => {
+      const controller = new AbortController();
+      const yielded: Reading[] = [];
+      const error = await rejection(
+        (async () => {
+          for await (const record of viaProxy().getRecords(lastDays(30), { signal: controller.signal })) {
+            yielded.push(record);
+            if (yielded.length === 10) controller.abort();
+          }
+        })(),
+      );
+      expect(error).toBeInstanceOf(DbAccessError);
+      expect((error as DbAccessError).cause).toBe(controller.signal.reason);
+      expect(yielded.length).toBeLessThan(SEED);
+      expect(proxy.requests).toHaveLength(1);
+    });
+
+    it('should not send a request when the signal is already aborted', async () => {
+      const options: DbAccessOptions = { signal: AbortSignal.abort() };
+      const error = await rejection(collect(viaProxy().getRecords(lastDays(1), options)));
+      expect(error).toBeInstanceOf(DbAccessError);
+      expect(proxy.requests).toHaveLength(0);
+    });
+
+    it('should cancel the response when the loop breaks, so that the server stops streaming', async () => {
+      const before = { ...server.stats };
+      const db = new RestDbAccess({ baseUrl: `${server.url}/api`, schema: readingSchema });
+      // The server sends its first batch, then waits for the database until the test is done.
+      gate.holdAfter(1);
+      try {
+        for await (const record of db.getRecords({ path: 'readings' })) {
+          expect(record.id).toBeGreaterThan(0);
+          break;
+        }
+        await vi.waitFor(() => expect(server.stats.cancelled).toBe(before.cancelled + 1), { timeout: 10_000 });
+      } finally {
+        gate.release();
+      }
+      expect(server.stats.completed).toBe(before.completed);
+    }, 15_000);
+  });
+
+  describe('with CachedTable', () => {
+    /** Counts the records the wrapped DbAccess yields. */
+    class CountingDbAccess implements DbAccess<Reading, RestRecordsSpec> {
+      yielded = 0;
+      constructor(private readonly inner: DbAccess<Reading, RestRecordsSpec>) {}
+      async *getRecords(spec: RestRecordsSpec, options?: DbAccessOptions): AsyncGenerator<Reading> {
+        for await (const record of this.inner.getRecords(spec, options)) {
+          this.yielded++;
+          yield record;
+        }
+      }
+    }
+
+    it('should leave the cache exactly as it was when the connection breaks in the middle of an adjust', async () => {
+      const indexes = new RangeIndexes<Reading, number, RestRecordsSpec, 'ts'>({
+        indexName: 'ts',
+        primaryKey: (record) => record.id,
+        score: (record) => record.ts,
+        dbRecordsSpecForRange: (ge, lt) => ({ path: 'readings', query: { ge, lt } }),
+      });
+      const storage = new MemoryStorageTable(indexes);
+      const db = new CountingDbAccess(viaProxy());
+      const table = new CachedTable(indexes, db, storage);
+      const held = { indexName: 'ts' as const, ge: SEED_END - 2 * DAY, lt: SEED_END };
+      const wanted = { indexName: 'ts' as const, ge: SEED_END - 10 * DAY, lt: SEED_END };
+      await table.load(held);
+      const heldRecords = await collect(table.getRecords(held));
+      const statsBefore = table.stats();
+      const sizeBefore = storage.size;
+
+      proxy.inject({ kind: 'drop', afterBytes: 8000 });
+      db.yielded = 0;
+      const error = await rejection(table.adjust(wanted));
+
+      expect(error).toBeInstanceOf(DbAccessError);
+      expect(db.yielded).toBeGreaterThan(0);
+      expect(indexes.covers(held)).toBe(true);
+      expect(indexes.covers(wanted)).toBe(false);
+      expect(storage.size).toBe(sizeBefore);
+      expect(await collect(table.getRecords(held))).toEqual(heldRecords);
+      expect(table.stats().adjustments).toBe(statsBefore.adjustments);
+
+      await table.adjust(wanted);
+      const wantedRecords = await collect(table.getRecords(wanted));
+      expect(wantedRecords).toHaveLength(await countInDb(`ts >= $1 and ts < $2`, [new Date(wanted.ge), new Date(wanted.lt)]));
+      expect(storage.size).toBe(wantedRecords.length);
+      expect(table.stats().reads.cacheMiss).toBe(0);
+    });
+  });
+});
