@@ -41,6 +41,6 @@ export function connectCachedTable<R, S extends IndexSpec = IndexSpec>(
     sessionPort: session.port2,
     updatesPort: updates.port2,
   };
-  endpoint.postMessage(message, [session.port2, updates.port2]);
+  endpoint.postMessage(message, [session.port2, updates.port2] as never[]);
   return new CachedTableClient<R, S>(wrap<TableSessionApi<R>>(session.port1), updates.port1, batchSize);
 }

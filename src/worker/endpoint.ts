@@ -7,7 +7,8 @@ import { TableCacheError } from '../core/errors';
  * `MessagePort`, or Node's `worker_threads` `Worker` or `MessagePort`.
  */
 export interface TableEndpoint {
-  postMessage(message: unknown, transfer: Transferable[]): void;
+  // `never[]` is what both DOM (`Transferable[]`) and Node (`readonly Transferable[]` of its own) posters accept.
+  postMessage(message: unknown, transfer: never[]): void;
 }
 
 /** A DOM-style message source: a worker's global scope, a `MessagePort`. */

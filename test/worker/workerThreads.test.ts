@@ -1,0 +1,33 @@
+import { Worker } from 'node:worker_threads';
+import { describeTableClient } from './describeTableClient';
+import { connectFixtureControl } from './fixtures/tableFixture';
+
+/**
+ * Starts `node.worker.ts` in a worker thread. Node 20 does not apply
+ * `--import tsx` to a worker's entry module, so a small script registers tsx
+ * first and then imports the fixture.
+ */
+function startFixtureWorker(): Worker {
+  const url = new URL('./fixtures/node.worker.ts', import.meta.url).href;
+  return new Worker(
+    `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url)}); });`,
+    { eval: true },
+  );
+}
+
+describeTableClient('a worker_threads Worker', async () => {
+  const worker = startFixtureWorker();
+  const failure = new Promise<never>((_, reject) => worker.once('error', reject));
+  failure.catch(() => {});
+  const { control, close } = connectFixtureControl(worker);
+  // The first answer proves the worker runs; a failure to start rejects instead of timing out.
+  await Promise.race([control.counts(), failure]);
+  return {
+    endpoint: worker,
+    control,
+    dispose: async () => {
+      close();
+      await worker.terminate();
+    },
+  };
+});
