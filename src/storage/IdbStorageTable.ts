@@ -16,6 +16,7 @@ import {
   STATE_KEY,
   type CommittedGeneration,
 } from './idb/openIdbDatabase';
+import { holdDatabaseLock, type ReleaseLock } from './idb/holdDatabaseLock';
 import { ReaderGenerations, type ReaderLease } from './idb/ReaderGenerations';
 import { scanInterval } from './idb/scanInterval';
 
@@ -39,6 +40,13 @@ export interface IdbStorageTableOptions {
   readBatchSize?: number | undefined;
   /** Rows deleted per transaction by the background cleanup. Default 500. */
   cleanupBatchSize?: number | undefined;
+  /**
+   * How long `open` waits, in milliseconds, for another `IdbStorageTable` of
+   * the same database (in another tab or worker of this origin) to close.
+   * Default 10000; 0 fails at once. Only with the global `indexedDB` and
+   * where Web Locks exist.
+   */
+  lockTimeout?: number | undefined;
   /**
    * Called when the background cleanup of superseded rows fails (it is
    * retried after the next merge). Default: `console.warn`.
@@ -114,6 +122,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
   private cleanup: Promise<void> | null = null;
   private cleanupRequested = false;
   private closedReason: string | null = null;
+  private readonly releaseLock: ReleaseLock;
 
   private constructor(
     db: IDBDatabase,
@@ -123,7 +132,9 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     dbName: string,
     keyRange: typeof IDBKeyRange,
     committed: number,
+    releaseLock: ReleaseLock,
   ) {
+    this.releaseLock = releaseLock;
     this.db = db;
     this.factory = factory;
     this.scorer = scorer;
@@ -168,7 +179,16 @@ export class IdbStorageTable<R> implements StorageTable<R> {
         operation: 'open',
       });
     }
-    let db: IDBDatabase;
+    // Opening rolls back uncommitted rows: with a second writer alive, that would be its scratch space.
+    const releaseLock =
+      factory === globalThis.indexedDB ? await holdDatabaseLock(dbName, options.lockTimeout ?? 10_000) : () => undefined;
+    if (!releaseLock) {
+      throw new StorageError(
+        `open on table '${options.name}': IndexedDB database '${dbName}' is held by another IdbStorageTable (in another tab or worker?); one writer per database.`,
+        { table: options.name, operation: 'open' },
+      );
+    }
+    let db: IDBDatabase | undefined;
     let committed: CommittedGeneration | undefined;
     try {
       db = await openIdbDatabase(factory, dbName, indexNames);
@@ -176,13 +196,15 @@ export class IdbStorageTable<R> implements StorageTable<R> {
         | CommittedGeneration
         | undefined;
     } catch (error) {
+      db?.close();
+      releaseLock();
       throw new StorageError(`open on table '${options.name}': cannot open IndexedDB database '${dbName}': ${String(error)}`, {
         table: options.name,
         operation: 'open',
         cause: error,
       });
     }
-    const table = new IdbStorageTable(db, factory, scorer, options, dbName, keyRange, committed?.generation ?? 0);
+    const table = new IdbStorageTable(db, factory, scorer, options, dbName, keyRange, committed?.generation ?? 0, releaseLock);
     try {
       await table.rollBack('open');
     } catch (error) {
@@ -676,6 +698,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     if (this.closedReason) return;
     this.closedReason = reason;
     this.db.close();
+    this.releaseLock();
   }
 
   /** Starts a transaction, or throws `StorageError` when the connection is closed. */
