@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createApp } from './app';
 import { openPglite, openPostgres, type Database } from './database';
-import { countReadings, createReadingsTable, seedReadings } from './readings';
+import { countReadings, createReadingsIndex, createReadingsTable, seedReadings } from './readings';
 import type { StreamStats } from './readingsStream';
 
 /** Options of {@link startServer}. */
@@ -53,6 +53,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     if ((await countReadings(db)) === 0) {
       await seedReadings(db, { count: options.seedReadings ?? 200_000, end: options.seedEnd });
     }
+    await createReadingsIndex(db);
   } catch (error) {
     if (owned) await db.close();
     throw error;

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPostgres } from '../../demo/server/database';
 import { startServer, type RunningServer } from '../../demo/server/startServer';
 import type { WireReading } from '../../demo/server/readings';
 
@@ -6,10 +7,23 @@ const SEED = 2000;
 const SEED_END = Date.parse('2026-11-01T00:00:00Z');
 const DAY = 86_400_000;
 
+/** Set to a scratch Postgres database to run this suite against Postgres instead of PGlite; its `readings` table is dropped first. */
+const databaseUrl = process.env.TEST_DATABASE_URL;
+
 let server: RunningServer;
 
 beforeAll(async () => {
-  server = await startServer({ seedReadings: SEED, seedEnd: new Date(SEED_END), batchSize: 300 });
+  if (databaseUrl) {
+    const db = await openPostgres(databaseUrl);
+    await db.exec('drop table if exists readings');
+    await db.close();
+  }
+  server = await startServer({
+    database: databaseUrl ? { url: databaseUrl } : undefined,
+    seedReadings: SEED,
+    seedEnd: new Date(SEED_END),
+    batchSize: 300,
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -50,7 +64,11 @@ describe('reference server', () => {
     it('should report ok, the database and the number of readings', async () => {
       const response = await get('/api/health');
       expect(response.status).toBe(200);
-      expect(await response.json()).toEqual({ status: 'ok', database: 'pglite', readings: (await dbIds('true')).length });
+      expect(await response.json()).toEqual({
+        status: 'ok',
+        database: databaseUrl ? 'postgres' : 'pglite',
+        readings: (await dbIds('true')).length,
+      });
     });
   });
 
