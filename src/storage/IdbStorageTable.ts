@@ -19,6 +19,7 @@ import {
 import { holdDatabaseLock, type ReleaseLock } from './idb/holdDatabaseLock';
 import { ReaderGenerations, type ReaderLease } from './idb/ReaderGenerations';
 import { scanInterval } from './idb/scanInterval';
+import { SupersededRowCleaner } from './idb/SupersededRowCleaner';
 
 /** Options of {@link IdbStorageTable.open}. */
 export interface IdbStorageTableOptions {
@@ -70,6 +71,17 @@ type Operation =
 /** Writes one row inside a batch's transaction; `fail` aborts the batch with the error of that row. */
 type WriteRow<R> = (row: IdbRow<R>, store: IDBObjectStore, fail: (error: unknown) => void) => void;
 
+/** An open database, as `open` hands it to the constructor. */
+interface Connection {
+  readonly db: IDBDatabase;
+  readonly factory: IDBFactory;
+  readonly keyRange: typeof IDBKeyRange;
+  readonly dbName: string;
+  /** The committed generation stored in `meta`. */
+  readonly committed: number;
+  readonly releaseLock: ReleaseLock;
+}
+
 function isAsyncIterable<T>(source: RecordSource<T>): source is AsyncIterable<T> {
   return Symbol.asyncIterator in source;
 }
@@ -104,8 +116,6 @@ export class IdbStorageTable<R> implements StorageTable<R> {
   private readonly scorer: RecordScorer<R, unknown>;
   private readonly writeBatchSize: number;
   private readonly readBatchSize: number;
-  private readonly cleanupBatchSize: number;
-  private readonly onBackgroundError: (error: StorageError) => void;
   /** One write operation at a time; reads never wait for it. */
   private readonly writer = new Mutex();
   private readonly readers = new ReaderGenerations();
@@ -117,39 +127,35 @@ export class IdbStorageTable<R> implements StorageTable<R> {
   private scratchOpen = false;
   /** True while rows of an uncommitted generation may be left in the store. */
   private rollbackPending = true;
-  /** Every row ending at or below this generation has been deleted. */
-  private cleanedThrough = -Infinity;
-  private cleanup: Promise<void> | null = null;
-  private cleanupRequested = false;
+  private readonly cleaner: SupersededRowCleaner;
   private closedReason: string | null = null;
   private readonly releaseLock: ReleaseLock;
 
-  private constructor(
-    db: IDBDatabase,
-    factory: IDBFactory,
-    scorer: RecordScorer<R, unknown>,
-    options: IdbStorageTableOptions,
-    dbName: string,
-    keyRange: typeof IDBKeyRange,
-    committed: number,
-    releaseLock: ReleaseLock,
-  ) {
-    this.releaseLock = releaseLock;
-    this.db = db;
-    this.factory = factory;
+  private constructor(scorer: RecordScorer<R, unknown>, options: IdbStorageTableOptions, connection: Connection) {
+    this.db = connection.db;
+    this.factory = connection.factory;
+    this.keyRange = connection.keyRange;
+    this.dbName = connection.dbName;
+    this.committed = connection.committed;
+    this.releaseLock = connection.releaseLock;
     this.scorer = scorer;
     this.name = options.name;
-    this.dbName = dbName;
-    this.keyRange = keyRange;
     this.indexNames = [...scorer.indexNames];
     this.scoreFields = this.indexNames.map((_, i) => scoreField(i));
     this.writeBatchSize = options.writeBatchSize ?? 1000;
     this.readBatchSize = options.readBatchSize ?? 1000;
-    this.cleanupBatchSize = options.cleanupBatchSize ?? 500;
-    this.onBackgroundError = options.onBackgroundError ?? ((error) => console.warn(error));
-    this.committed = committed;
-    db.onversionchange = () => this.disconnect('another connection is upgrading or deleting the database');
-    db.onclose = () => this.disconnect('the browser closed the connection');
+    const onBackgroundError = options.onBackgroundError ?? ((error) => console.warn(error));
+    this.cleaner = new SupersededRowCleaner({
+      transaction: () => this.transaction([ROWS], 'readwrite', 'cleanup'),
+      keyRange: this.keyRange,
+      batchSize: options.cleanupBatchSize ?? 500,
+      bound: () => Math.min(this.committed, this.readers.oldest),
+      closed: () => this.closedReason !== null,
+      onError: (error) =>
+        onBackgroundError(error instanceof StorageError ? error : this.error('cleanup', `cleanup failed: ${String(error)}`, error)),
+    });
+    this.db.onversionchange = () => this.disconnect('another connection is upgrading or deleting the database');
+    this.db.onclose = () => this.disconnect('the browser closed the connection');
   }
 
   /**
@@ -204,14 +210,21 @@ export class IdbStorageTable<R> implements StorageTable<R> {
         cause: error,
       });
     }
-    const table = new IdbStorageTable(db, factory, scorer, options, dbName, keyRange, committed?.generation ?? 0, releaseLock);
+    const table = new IdbStorageTable(scorer, options, {
+      db,
+      factory,
+      keyRange,
+      dbName,
+      committed: committed?.generation ?? 0,
+      releaseLock,
+    });
     try {
       await table.rollBack('open');
     } catch (error) {
       table.close();
       throw error;
     }
-    table.scheduleCleanup();
+    table.cleaner.schedule();
     return table;
   }
 
@@ -231,7 +244,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
    */
   async idle(): Promise<void> {
     await this.writer.run(async () => undefined);
-    while (this.cleanup) await this.cleanup;
+    await this.cleaner.idle();
   }
 
   /** Deletes every row and the committed state; drops the scratch space. */
@@ -436,7 +449,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
       }
       await done;
     });
-    this.scheduleCleanup();
+    this.cleaner.schedule();
   }
 
   /** Drops every staged change: deletes staged rows and restores the rows they replaced or discarded. */
@@ -651,47 +664,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
 
   private releaseReader(lease: ReaderLease): void {
     const oldest = this.readers.oldest;
-    if (this.readers.release(lease) && lease.generation === oldest && this.readers.oldest > oldest) this.scheduleCleanup();
-  }
-
-  /** Starts the background cleanup of superseded rows, unless it is running (then it runs once more). */
-  private scheduleCleanup(): void {
-    if (this.closedReason) return;
-    if (this.cleanup) {
-      this.cleanupRequested = true;
-      return;
-    }
-    this.cleanup = this.cleanUp().finally(() => {
-      this.cleanup = null;
-      if (this.cleanupRequested) {
-        this.cleanupRequested = false;
-        this.scheduleCleanup();
-      }
-    });
-  }
-
-  /** Deletes rows that ended at or before every generation still read, `cleanupBatchSize` at a time. Never rejects. */
-  private async cleanUp(): Promise<void> {
-    for (;;) {
-      const bound = Math.min(this.committed, this.readers.oldest);
-      if (this.closedReason || bound <= this.cleanedThrough) return;
-      try {
-        const transaction = this.transaction([ROWS], 'readwrite', 'cleanup');
-        const store = transaction.objectStore(ROWS);
-        const request = store.index(END_INDEX).getAllKeys(this.keyRange.upperBound(bound), this.cleanupBatchSize);
-        request.onsuccess = () => request.result.forEach((key) => store.delete(key));
-        await this.completion(transaction, 'cleanup');
-        if (request.result.length < this.cleanupBatchSize) this.cleanedThrough = bound;
-      } catch (error) {
-        this.cleanupRequested = false;
-        if (!this.closedReason) {
-          this.onBackgroundError(
-            error instanceof StorageError ? error : this.error('cleanup', `cleanup failed: ${String(error)}`, error),
-          );
-        }
-        return;
-      }
-    }
+    if (this.readers.release(lease) && lease.generation === oldest && this.readers.oldest > oldest) this.cleaner.schedule();
   }
 
   private disconnect(reason: string): void {
