@@ -57,7 +57,7 @@ const DEFAULT_ACCEPT = 'application/x-ndjson, application/json;q=0.9';
 const DEFAULT_TIMEOUT_MS = 30_000;
 /** How much of an error response's body is read for the error message. */
 const ERROR_BODY_BYTES = 4096;
-const NDJSON_TYPE = /^application\/(x-)?(ndjson|jsonl|jsonlines|json-seq)\b/i;
+const NDJSON_TYPE = /^application\/(x-)?(ndjson|jsonl|jsonlines)\b/i;
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\b/i;
 
 /** A failure that may be retried: a network error, a 5xx, a 429, a connection broken before any record of the response. */
@@ -182,6 +182,8 @@ export class RestDbAccess<R> implements DbAccess<R, RestRecordsSpec> {
             if ('next' in item) {
               next = item.next;
             } else {
+              // Records already parsed (a JSON page, the rest of a chunk) must not outlive an abort either.
+              if (signal?.aborted) throw this.abortError(url, signal);
               position++;
               yielded++;
               yield item.record;

@@ -263,6 +263,22 @@ describe('RestDbAccess', () => {
       expect(proxy.requests).toHaveLength(1);
     });
 
+    it('should stop yielding the records of a JSON page already read when the signal fires', async () => {
+      const controller = new AbortController();
+      const yielded: Reading[] = [];
+      const error = await rejection(
+        (async () => {
+          const spec = { path: 'readings', query: { format: 'json' } };
+          for await (const record of viaProxy().getRecords(spec, { signal: controller.signal })) {
+            yielded.push(record);
+            if (yielded.length === 3) controller.abort();
+          }
+        })(),
+      );
+      expect(error).toBeInstanceOf(DbAccessError);
+      expect(yielded).toHaveLength(3);
+    });
+
     it('should not send a request when the signal is already aborted', async () => {
       const options: DbAccessOptions = { signal: AbortSignal.abort() };
       const error = await rejection(collect(viaProxy().getRecords(lastDays(1), options)));
