@@ -190,11 +190,27 @@ export function isSerializedError(value: unknown): value is SerializedError {
 const ownHandler = Symbol('tablecache-web error transfer');
 
 /**
+ * What crosses for a thrown value: Comlink's own format (`isError`,
+ * `value`), which a peer with Comlink's default handler still reads, plus
+ * the full {@link SerializedError} for a peer with this one.
+ */
+interface ThrownOnWire {
+  readonly isError: boolean;
+  readonly value: unknown;
+  readonly tablecacheError: SerializedError;
+}
+
+function isThrownOnWire(value: unknown): value is ThrownOnWire {
+  return typeof value === 'object' && value !== null && isSerializedError((value as Partial<ThrownOnWire>).tablecacheError);
+}
+
+/**
  * Replaces Comlink's handler of thrown values (which keeps only name, message
  * and stack) with one that carries errors as {@link serializeError} does.
  * Idempotent; both `exposeCachedTable` and `connectCachedTable` call it.
- * Values thrown by a Comlink peer that uses the default handler still arrive
- * as Comlink makes them.
+ * It applies to all Comlink traffic of the thread, and stays compatible
+ * both ways: a peer with Comlink's default handler reads these errors as it
+ * always did, and errors from such a peer arrive as Comlink makes them.
  */
 export function installErrorTransfer(): void {
   const comlinkHandler = transferHandlers.get('throw');
@@ -202,9 +218,20 @@ export function installErrorTransfer(): void {
   const handler: TransferHandler<unknown, unknown> & { [ownHandler]: true } = {
     [ownHandler]: true,
     canHandle: (value): value is unknown => comlinkHandler.canHandle(value),
-    serialize: (thrown) => [serializeError((thrown as { value: unknown }).value), []],
+    serialize: (thrown) => {
+      const tablecacheError = serializeError((thrown as { value: unknown }).value);
+      const wire: ThrownOnWire =
+        tablecacheError.kind === 'value'
+          ? { isError: false, value: tablecacheError.value, tablecacheError }
+          : {
+              isError: true,
+              value: { name: tablecacheError.name, message: tablecacheError.message, stack: tablecacheError.stack },
+              tablecacheError,
+            };
+      return [wire, []];
+    },
     deserialize: (serialized) => {
-      if (isSerializedError(serialized)) throw deserializeError(serialized);
+      if (isThrownOnWire(serialized)) throw deserializeError(serialized.tablecacheError);
       return comlinkHandler.deserialize(serialized);
     },
   };

@@ -142,6 +142,16 @@ describe('errorTransfer', () => {
       expect((error as DbAccessError).cause).toBeInstanceOf(TypeError);
     });
 
+    it("should send errors that a peer with Comlink's default handler reads as it always did", () => {
+      installErrorTransfer();
+      const [wire] = transferHandlers.get('throw')?.serialize({ value: sampleErrors.DbAccessError() }) ?? [];
+      const comlinkDefault = (serialized: { isError: boolean; value: { message: string } }) =>
+        serialized.isError ? Object.assign(new Error(serialized.value.message), serialized.value) : serialized.value;
+      const error = comlinkDefault(structuredClone(wire) as never) as Error;
+      expect(error.name).toBe('DbAccessError');
+      expect(error.message).toBe('GET /readings failed with 503');
+    });
+
     it("should still read errors sent in Comlink's own format", () => {
       installErrorTransfer();
       const handler = transferHandlers.get('throw');
