@@ -44,6 +44,12 @@ function browserProject(): TestProjectInlineConfiguration[] {
 }
 
 export default defineConfig({
+  // The demo's production build (`npm run demo:build`); `npm run demo:preview` serves it.
+  build: { outDir: 'demo-dist', target: 'es2022' },
+  preview: { port: 5173 },
+  worker: { format: 'es' },
+  // Pre-bundled up front, so the first page load does not stop to re-optimize and reload.
+  optimizeDeps: { include: ['comlink', 'idb', 'sorted-btree', 'uplot', 'zod'] },
   // The demo imports the library by its package name; the `source` condition of the exports map serves it from src/.
   resolve: { conditions: ['source', ...defaultClientConditions] },
   test: {

@@ -35,6 +35,10 @@ export type {
   RecordSource,
   StorageTable,
 } from './core/types';
+export { RestDbAccess } from './db/RestDbAccess';
+export type { RestDbAccessOptions, RestHeaders, RestRecordsSpec } from './db/RestDbAccess';
+export type { RestQueryValue } from './db/restUrl';
+export type { RetryOptions } from './db/retryDelay';
 export { AllIndexes } from './indexes/AllIndexes';
 export type { AllIndexesOptions, AllSpec } from './indexes/AllIndexes';
 export { PrimaryKeyAdjustment, PrimaryKeyIndexes } from './indexes/PrimaryKeyIndexes';
@@ -43,5 +47,24 @@ export { PrimaryKeyRangeIndexes } from './indexes/PrimaryKeyRangeIndexes';
 export type { PrimaryKeyRangeIndexesOptions } from './indexes/PrimaryKeyRangeIndexes';
 export { RangeAdjustment, RangeIndexes } from './indexes/RangeIndexes';
 export type { RangeIndexesOptions, RangeSpec } from './indexes/RangeIndexes';
+export { IdbStorageTable } from './storage/IdbStorageTable';
+export type { IdbStorageTableOptions } from './storage/IdbStorageTable';
 export { MemoryStorageTable } from './storage/MemoryStorageTable';
 export type { MemoryStorageTableOptions } from './storage/MemoryStorageTable';
+export { DEFAULT_BATCH_SIZE } from './worker/batchSize';
+export { CachedTableClient } from './worker/CachedTableClient';
+export type {
+  GetRecordsOptions,
+  SubscriptionFailure,
+  SubscriptionListener,
+  SubscriptionRecords,
+  SubscriptionUpdate,
+} from './worker/CachedTableClient';
+export { connectCachedTable } from './worker/connectCachedTable';
+export type { ConnectOptions } from './worker/connectCachedTable';
+export type { EventMessageSource, NodeMessageSource, TableEndpoint, TableExposeTarget } from './worker/endpoint';
+export { registerErrorClass } from './worker/errorTransfer';
+export type { ErrorClass } from './worker/errorTransfer';
+export { exposeCachedTable } from './worker/exposeCachedTable';
+export type { ExposedCachedTable } from './worker/exposeCachedTable';
+export type { ReadCounts, ReadInfo } from './worker/protocol';

@@ -9,7 +9,8 @@ export interface ReadEntry {
   readonly range: TimeRange;
   readonly origin: ReadOrigin;
   readonly records: number;
-  readonly ms: number;
+  /** How long the read took; absent for a live update pushed after a change. */
+  readonly ms?: number | undefined;
   /** For a partial hit: records from storage and from the backend. */
   readonly counts?: { readonly storage: number; readonly db: number } | undefined;
 }
@@ -25,7 +26,8 @@ export function readOrigin(result: { from: string; refreshed?: boolean; stale?: 
 /** A sentence for one read, e.g. `5,000 records from storage in 12 ms`. */
 export function describeRead(entry: ReadEntry): string {
   const split = entry.counts ? ` (${formatCount(entry.counts.storage)} from storage, ${formatCount(entry.counts.db)} from the backend)` : '';
-  return `${formatCount(entry.records)} records from ${entry.origin}${split} in ${formatDuration(entry.ms)}`;
+  const timing = entry.ms === undefined ? ' (live update)' : ` in ${formatDuration(entry.ms)}`;
+  return `${formatCount(entry.records)} records from ${entry.origin}${split}${timing}`;
 }
 
 /** The latest reads, newest first, each saying where it was served from and how long it took. */

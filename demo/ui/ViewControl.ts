@@ -37,8 +37,8 @@ export class ViewControl {
       { className: 'view-control', role: 'toolbar', 'aria-label': 'Time range in view' },
       button('◀', 'Pan earlier', () => pan(this.current, -0.5)),
       button('▶', 'Pan later', () => pan(this.current, 0.5)),
-      button('＋', 'Zoom in', () => zoom(this.current, 0.5)),
-      button('－', 'Zoom out', () => zoom(this.current, 2)),
+      button('+', 'Zoom in', () => zoom(this.current, 0.5)),
+      button('−', 'Zoom out', () => zoom(this.current, 2)),
       button('Latest', 'Show the latest day', () => this.latest()),
       this.label,
     );

@@ -145,6 +145,7 @@ describe('demo UI', () => {
       expect(
         describeRead({ range, origin: 'storage + backend', records: 10, ms: 1500, counts: { storage: 9, db: 1 } }),
       ).toBe('10 records from storage + backend (9 from storage, 1 from the backend) in 1.5 s');
+      expect(describeRead({ range, origin: 'storage', records: 3 })).toBe('3 records from storage (live update)');
     });
 
     it('should keep the latest reads, newest first', () => {

@@ -1,0 +1,24 @@
+/// <reference lib="webworker" />
+// The demo's worker: a CachedTable of readings by time, in IndexedDB, over the reference backend.
+import { CachedTable, RangeIndexes, RestDbAccess, type RestRecordsSpec } from 'tablecache-web';
+import { IdbStorageTable } from 'tablecache-web/idb';
+import { exposeCachedTable } from 'tablecache-web/worker';
+import { readingSchema, type WorkerConfig } from './shared';
+import type { Reading } from './ui/types';
+
+const config = JSON.parse(self.name) as WorkerConfig;
+
+async function openTable() {
+  const indexes = new RangeIndexes<Reading, number, RestRecordsSpec, 'ts'>({
+    indexName: 'ts',
+    primaryKey: (reading) => reading.id,
+    score: (reading) => reading.ts,
+    dbRecordsSpecForRange: (ge, lt) => ({ path: '/api/readings', query: { ge, lt } }),
+  });
+  const storage = await IdbStorageTable.open(indexes, { name: 'readings', dbName: 'tablecache-demo' });
+  const db = new RestDbAccess({ baseUrl: config.api, schema: readingSchema, connectTimeoutMs: 2000 });
+  return new CachedTable(indexes, db, storage, { name: 'readings' });
+}
+
+// Listen at once; connections wait until IndexedDB is open.
+exposeCachedTable(openTable());

@@ -1,0 +1,48 @@
+/**
+ * `npm run demo` (Vite dev server) and `npm run demo:preview` (the production
+ * build from `npm run demo:build`): starts the reference backend and the
+ * page together, prints the URL, and stops both on Ctrl-C.
+ *
+ * Environment: `PORT` (backend, default 8787), `DEMO_PORT` (page, default
+ * 5173), `SEED_READINGS`, `DATABASE_URL`, `PGLITE_DATA_DIR` (see the server).
+ */
+import { createServer, preview } from 'vite';
+import { startServer } from './server/startServer';
+
+const previewMode = process.argv.includes('--preview');
+
+function envInteger(name: string, fallback: number): number {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer.`);
+  return value;
+}
+
+const backend = await startServer({
+  port: envInteger('PORT', 8787),
+  seedReadings: envInteger('SEED_READINGS', 200_000),
+  database: process.env.DATABASE_URL
+    ? { url: process.env.DATABASE_URL }
+    : process.env.PGLITE_DATA_DIR
+      ? { dataDir: process.env.PGLITE_DATA_DIR }
+      : undefined,
+});
+// The page asks this backend (read by the page as import.meta.env.VITE_API_URL in dev, or ?api= in preview).
+process.env.VITE_API_URL = backend.url;
+const port = envInteger('DEMO_PORT', 5173);
+const site = previewMode
+  ? await preview({ preview: { port, host: '127.0.0.1', strictPort: false } })
+  : await createServer({ server: { port, host: '127.0.0.1', strictPort: false } });
+if (!previewMode) await (site as Awaited<ReturnType<typeof createServer>>).listen();
+const url = site.resolvedUrls?.local[0] ?? `http://127.0.0.1:${port}/`;
+const pageUrl = previewMode ? `${url}?api=${encodeURIComponent(backend.url)}` : url;
+console.log(`\n  Backend (reference API): ${backend.url}/api`);
+console.log(`  Demo:                    ${pageUrl}\n  Ctrl-C stops both.\n`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    void Promise.allSettled([site.close(), backend.close()]).then(() => process.exit(0));
+  });
+}
