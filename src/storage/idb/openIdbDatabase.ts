@@ -96,6 +96,9 @@ export async function openIdbDatabase(
 ): Promise<IDBDatabase> {
   let db = await openVersion(factory, dbName, undefined, indexNames);
   for (let attempt = 0; ; attempt++) {
+    // Until the caller installs its own handler, never block another connection's upgrade.
+    const current = db;
+    current.onversionchange = () => current.close();
     if (await schemaMatches(db, indexNames)) return db;
     const version = db.version + 1;
     db.close();
