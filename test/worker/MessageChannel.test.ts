@@ -1,6 +1,17 @@
+import { releaseProxy, wrap } from 'comlink';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CachedTable } from '../../src/core/CachedTable';
+import { StorageError, TableCacheError } from '../../src/core/errors';
+import { RangeIndexes } from '../../src/indexes/RangeIndexes';
 import { MemoryStorageTable } from '../../src/storage/MemoryStorageTable';
+import type { CachedTableClient } from '../../src/worker/CachedTableClient';
+import { connectCachedTable } from '../../src/worker/connectCachedTable';
+import { installErrorTransfer } from '../../src/worker/errorTransfer';
+import { exposeCachedTable, type ExposedCachedTable } from '../../src/worker/exposeCachedTable';
+import { MemoryDbAccess } from '../support/MemoryDbAccess';
+import { readings, tsRange, type FilterSpec, type Reading } from '../support/records';
 import { describeTableClient } from './describeTableClient';
-import { connectFixtureControl, serveFixture } from './fixtures/tableFixture';
+import { connectFixtureControl, serveFixture, type TsSpec } from './fixtures/tableFixture';
 
 describeTableClient('a MessageChannel', async () => {
   const { port1, port2 } = new MessageChannel();
@@ -15,4 +26,115 @@ describeTableClient('a MessageChannel', async () => {
       port2.close();
     },
   };
+});
+
+describe('exposeCachedTable', () => {
+  const ports: MessagePort[] = [];
+  const clients: CachedTableClient<Reading, TsSpec>[] = [];
+  const exposures: ExposedCachedTable[] = [];
+  afterEach(async () => {
+    await Promise.allSettled(clients.splice(0).map((client) => client.close()));
+    await Promise.allSettled(exposures.splice(0).map((exposed) => exposed.close()));
+    for (const port of ports.splice(0)) port.close();
+  });
+
+  function makeTable(): CachedTable<Reading, number, TsSpec, FilterSpec> {
+    const indexes = new RangeIndexes({
+      indexName: 'ts',
+      primaryKey: (record: Reading) => record.id,
+      score: (record: Reading) => record.ts,
+      dbRecordsSpecForRange: tsRange,
+    });
+    return new CachedTable(indexes, new MemoryDbAccess(readings(100)), new MemoryStorageTable(indexes));
+  }
+
+  function channel(): [MessagePort, MessagePort] {
+    const { port1, port2 } = new MessageChannel();
+    ports.push(port1, port2);
+    return [port1, port2];
+  }
+
+  function expose(table: Parameters<typeof exposeCachedTable<Reading, number, TsSpec, FilterSpec>>[0], target: MessagePort) {
+    const exposed = exposeCachedTable(table, target);
+    exposures.push(exposed);
+    return exposed;
+  }
+
+  function connect(endpoint: MessagePort): CachedTableClient<Reading, TsSpec> {
+    const client = connectCachedTable<Reading, TsSpec>(endpoint);
+    clients.push(client);
+    return client;
+  }
+
+  it('should serve connections made while the table is still being made', async () => {
+    const [page, worker] = channel();
+    let resolveTable!: (table: CachedTable<Reading, number, TsSpec, FilterSpec>) => void;
+    expose(new Promise((resolve) => (resolveTable = resolve)), worker);
+    const client = connect(page);
+    const loading = client.load({ indexName: 'ts', ge: 0, lt: 10 });
+    resolveTable(makeTable());
+    await loading;
+    expect((await client.stats()).loaded).toBe(10);
+  });
+
+  it('should reject every call with the error of a table that could not be made', async () => {
+    const [page, worker] = channel();
+    const failure = new StorageError('cannot open', { table: 'readings', operation: 'open', cause: new DOMException('blocked', 'VersionError') });
+    expose(Promise.reject(failure), worker);
+    const error = await connect(page).stats().catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as StorageError).operation).toBe('open');
+  });
+
+  it('should refuse a client that speaks another protocol version, saying so', async () => {
+    const [page, worker] = channel();
+    expose(makeTable(), worker);
+    const session = new MessageChannel();
+    const updates = new MessageChannel();
+    ports.push(session.port1, updates.port1);
+    page.postMessage({ type: 'tablecache-web:connect', protocol: 99, sessionPort: session.port2, updatesPort: updates.port2 }, [
+      session.port2,
+      updates.port2,
+    ]);
+    installErrorTransfer();
+    const remote = wrap<{ stats(): Promise<unknown> }>(session.port1);
+    const error = await remote.stats().catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(TableCacheError);
+    expect((error as Error).message).toContain('protocol');
+    remote[releaseProxy]();
+  });
+
+  it('should close every connection on close(), telling their clients and subscribers', async () => {
+    const [page, worker] = channel();
+    const exposed = expose(makeTable(), worker);
+    const client = connect(page);
+    await client.load({ indexName: 'ts', ge: 0, lt: 10 });
+    const updates: unknown[] = [];
+    client.subscribe({ indexName: 'ts', ge: 0, lt: 5 }, (update) => updates.push(update));
+    await client.loaded();
+    expect(exposed.connections).toBe(1);
+    await exposed.close();
+    expect(exposed.connections).toBe(0);
+    await expect(client.stats()).rejects.toBeInstanceOf(TableCacheError);
+    expect(client.isClosed).toBe(true);
+    expect(updates.some((update) => (update as { error?: unknown }).error instanceof TableCacheError)).toBe(true);
+  });
+
+  it('should throw a TableCacheError for a target that cannot receive messages', () => {
+    expect(() => exposeCachedTable(makeTable(), {} as MessagePort)).toThrow(TableCacheError);
+    expect(() => exposeCachedTable(makeTable())).toThrow(TableCacheError);
+  });
+});
+
+describe('connectCachedTable', () => {
+  it('should throw a TableCacheError for a batchSize that is not a whole number of at least 1', () => {
+    const { port1, port2 } = new MessageChannel();
+    try {
+      expect(() => connectCachedTable(port1, { batchSize: 0 })).toThrow(TableCacheError);
+      expect(() => connectCachedTable(port1, { batchSize: Number.NaN })).toThrow(TableCacheError);
+    } finally {
+      port1.close();
+      port2.close();
+    }
+  });
 });

@@ -50,6 +50,22 @@ export class UpdateQueue<R> {
   }
 }
 
+/** Collects the unhandled promise rejections of this thread (Node or browser) until `stop()`. */
+function watchUnhandledRejections(): { stop(): unknown[] } {
+  const seen: unknown[] = [];
+  const onBrowserRejection = (event: PromiseRejectionEvent) => seen.push(event.reason);
+  const onNodeRejection = (reason: unknown) => seen.push(reason);
+  if (typeof process !== 'undefined' && typeof process.on === 'function') process.on('unhandledRejection', onNodeRejection);
+  else globalThis.addEventListener('unhandledrejection', onBrowserRejection);
+  return {
+    stop() {
+      if (typeof process !== 'undefined' && typeof process.off === 'function') process.off('unhandledRejection', onNodeRejection);
+      else globalThis.removeEventListener('unhandledrejection', onBrowserRejection);
+      return seen;
+    },
+  };
+}
+
 /** Reads served by the table so far (every kind), from its stats. */
 async function readCount(client: CachedTableClient<Reading, TsSpec>): Promise<number> {
   const { reads } = await client.stats();
@@ -182,6 +198,23 @@ export function describeTableClient(transport: string, open: () => Promise<Clien
         expect(error).toBeInstanceOf(DbAccessError);
         expect((error as DbAccessError).status).toBe(503);
         expect(ids(received)).toEqual(range(100, 140));
+      });
+
+      it('should leave no unhandled rejection when the loop ends while the batch requested ahead fails', async () => {
+        await client.load(ts(0, 10));
+        await control.failNext('DbAccessError', 16);
+        const watch = watchUnhandledRejections();
+        try {
+          for await (const record of client.getRecords(ts(100, 1000))) {
+            expect(record.id).toBe(100);
+            break;
+          }
+          // A round trip after the failed batch has been answered, and a task for rejections to be reported.
+          await client.stats();
+          await new Promise((resolve) => setTimeout(resolve, 0));
+        } finally {
+          expect(watch.stop()).toEqual([]);
+        }
       });
 
       it('should reject a spec the Indexes refuse with an InvalidSpecError naming the field, and keep serving', async () => {
