@@ -29,6 +29,16 @@ function browserProject(): TestProjectInlineConfiguration[] {
     {
       extends: true,
       test: {
+        name: 'e2e',
+        include: ['test/e2e/**/*.e2e.test.ts'],
+        environment: 'node',
+        testTimeout: 60_000,
+        hookTimeout: 120_000,
+      },
+    },
+    {
+      extends: true,
+      test: {
         name: 'browser',
         include: ['test/**/*.browser.test.ts'],
         browser: {

@@ -1,0 +1,52 @@
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import { build, preview, type PreviewServer } from 'vite';
+import { startServer, type RunningServer } from '../../demo/server/startServer';
+
+export const root = fileURLToPath(new URL('../..', import.meta.url));
+export const outputDir = fileURLToPath(new URL('../../test-results', import.meta.url));
+
+const chromiumArgs = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+/** The demo's production build, served by `vite preview`, built once per test file. */
+export async function serveDemo(): Promise<PreviewServer> {
+  const outDir = `${outputDir}/demo-dist`;
+  await build({ root, logLevel: 'error', build: { outDir, emptyOutDir: true } });
+  return preview({ root, logLevel: 'error', build: { outDir }, preview: { port: 0, host: '127.0.0.1' } });
+}
+
+export function backend(seedReadings = 20_000): Promise<RunningServer> {
+  return startServer({ port: 0, seedReadings });
+}
+
+export function launch(): Promise<Browser> {
+  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: chromiumArgs });
+}
+
+/** A page that records its console errors and uncaught errors. */
+export async function openPage(browser: Browser, url: string): Promise<{ page: Page; errors: string[] }> {
+  const errors: string[] = [];
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1200 } });
+  page.on('console', (message: ConsoleMessage) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
+  await page.goto(url);
+  return { page, errors };
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(outputDir, { recursive: true });
+  const path = `${outputDir}/${name}.png`;
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
