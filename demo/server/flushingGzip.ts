@@ -10,20 +10,32 @@ import { constants, createGzip } from 'node:zlib';
  */
 export function flushingGzip(): TransformStream<Uint8Array, Uint8Array> {
   const gzip = createGzip();
-  const drain = (controller: TransformStreamDefaultController<Uint8Array>) => {
+  let failure: Error | null = null;
+  // Without a listener a zlib error would be thrown as an uncaught exception and end the process.
+  gzip.on('error', (error) => (failure = error));
+
+  /** Moves zlib's output into the stream; false when the stream is gone (the client cancelled). */
+  const drain = (controller: TransformStreamDefaultController<Uint8Array>): boolean => {
     for (let chunk = gzip.read() as Buffer | null; chunk !== null; chunk = gzip.read() as Buffer | null) {
-      controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      try {
+        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      } catch {
+        gzip.destroy();
+        return false;
+      }
     }
+    return true;
   };
+
   return new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
       return new Promise<void>((resolve, reject) => {
-        gzip.write(chunk, (error) => {
-          if (error) reject(error);
-        });
+        gzip.write(chunk);
+        // zlib calls back later, from its thread pool: by then the client may have gone and the stream be cancelled.
         gzip.flush(constants.Z_SYNC_FLUSH, () => {
-          drain(controller);
-          resolve();
+          if (failure) reject(failure);
+          else if (drain(controller)) resolve();
+          else reject(new Error('The response stream was cancelled.'));
         });
       });
     },
@@ -34,7 +46,7 @@ export function flushingGzip(): TransformStream<Uint8Array, Uint8Array> {
           drain(controller);
           resolve();
         });
-        // Reading in paused mode until 'end': 'readable' fires as the trailer arrives.
+        // Paused mode: 'readable' fires as the trailer arrives.
         gzip.on('readable', () => drain(controller));
         gzip.end();
       });

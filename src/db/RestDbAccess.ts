@@ -181,12 +181,14 @@ export class RestDbAccess<R> implements DbAccess<R, RestRecordsSpec> {
           for await (const item of this.fetchPage(url, signal, position)) {
             if ('next' in item) {
               next = item.next;
-            } else {
+              continue;
+            }
+            for (const record of item.records) {
               // Records already parsed (a JSON page, the rest of a chunk) must not outlive an abort either.
               if (signal?.aborted) throw this.abortError(url, signal);
               position++;
               yielded++;
-              yield item.record;
+              yield record;
             }
           }
           break;
@@ -205,12 +207,18 @@ export class RestDbAccess<R> implements DbAccess<R, RestRecordsSpec> {
     }
   }
 
-  /** One response's records (each `{ record }`), then `{ next }` when it links to a next page. */
+  /**
+   * One response's records, validated, in batches (`{ records }`: one per
+   * chunk of an NDJSON body, one for a JSON body), then `{ next }` when the
+   * page links to a next one. Validation runs ahead of the consumer by at
+   * most one batch: a bad record rejects only once the records before it
+   * have been yielded.
+   */
   private async *fetchPage(
     url: URL,
     signal: AbortSignal | undefined,
     firstPosition: number,
-  ): AsyncGenerator<{ record: R } | { next: URL }> {
+  ): AsyncGenerator<{ records: R[] } | { next: URL }> {
     if (signal?.aborted) throw this.abortError(url, signal);
     const attempt = new Attempt(signal);
     let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
@@ -222,17 +230,33 @@ export class RestDbAccess<R> implements DbAccess<R, RestRecordsSpec> {
       const type = response.headers.get('Content-Type') ?? '';
       let position = firstPosition;
       if (NDJSON_TYPE.test(type)) {
-        for await (const line of ndjsonLines(read)) {
-          yield { record: this.validate(this.parseJson(line, position, url), position, url) };
-          position++;
+        for await (const lines of ndjsonLines(read)) {
+          const records: R[] = [];
+          for (const line of lines) {
+            const record = this.tryLine(line, position, url);
+            if (record instanceof RecordValidationError) {
+              yield { records };
+              throw record;
+            }
+            records.push(record);
+            position++;
+          }
+          yield { records };
         }
       } else if (JSON_TYPE.test(type)) {
         const body = this.parseJson(await this.readText(read), position, url);
         const page = this.page(body, url);
+        const records: R[] = [];
         for (const value of page.records) {
-          yield { record: this.validate(value, position, url) };
+          const record = this.tryRecord(value, position, url);
+          if (record instanceof RecordValidationError) {
+            yield { records };
+            throw record;
+          }
+          records.push(record);
           position++;
         }
+        yield { records };
         if (page.next !== null) yield { next: page.next };
       } else {
         throw new DbAccessError(
@@ -401,12 +425,23 @@ export class RestDbAccess<R> implements DbAccess<R, RestRecordsSpec> {
     throw new DbAccessError(`GET ${url.href}: expected a JSON array or { records: [...], next: string | null }.`, { url: url.href });
   }
 
-  private validate(value: unknown, position: number, url: URL): R {
+  /** The record on an NDJSON line, or the error saying why there is none. */
+  private tryLine(line: string, position: number, url: URL): R | RecordValidationError {
+    try {
+      return this.tryRecord(this.parseJson(line, position, url), position, url);
+    } catch (error) {
+      if (error instanceof RecordValidationError) return error;
+      throw error;
+    }
+  }
+
+  /** The record, or the error saying why `value` is not one. */
+  private tryRecord(value: unknown, position: number, url: URL): R | RecordValidationError {
     const result = this.schema.safeParse(value);
     if (result.success) return result.data;
     const issue = result.error.issues[0];
     const path = (issue?.path ?? []).map((part) => (typeof part === 'symbol' ? String(part) : part));
-    throw new RecordValidationError(
+    return new RecordValidationError(
       `Record ${position} from ${url.href} is invalid${path.length ? ` at '${path.join('.')}'` : ''}: ${issue?.message ?? 'does not match the schema'}.`,
       { position, path, url: url.href, cause: result.error },
     );

@@ -145,6 +145,37 @@ describe('RestDbAccess', () => {
       expect(proxy.requests).toHaveLength(3);
     });
 
+    it('should yield the NDJSON records before a record failing the schema, then reject naming it', async () => {
+      const strict = readingSchema.extend({ sensor: z.string().regex(/^sensor-0\d$/, 'expected sensor-01 to sensor-09') });
+      const db = new RestDbAccess({ baseUrl: `${proxy.url}/api`, schema: strict });
+      const yielded: Reading[] = [];
+      const error = await rejection(
+        (async () => {
+          for await (const record of db.getRecords({ path: 'readings' })) yielded.push(record);
+        })(),
+      );
+      expect(error).toBeInstanceOf(RecordValidationError);
+      expect(error).toMatchObject({ position: 9, path: ['sensor'], url: `${proxy.url}/api/readings` });
+      expect(yielded.map((record) => record.sensor)).toEqual(Array.from({ length: 9 }, (_, i) => `sensor-0${i + 1}`));
+    });
+
+    it('should reject a line that is not JSON with a RecordValidationError at its position', async () => {
+      const line = JSON.stringify({ id: 1, sensor: 's', ts: '2026-11-01T00:00:00.000Z', value: 1, note: null });
+      proxy.inject({ kind: 'status', status: 200, headers: { 'Content-Type': 'application/x-ndjson' }, body: `${line}\n{"id":2,\n` });
+      const error = await rejection(collect(viaProxy().getRecords(lastDays(1))));
+      expect(error).toBeInstanceOf(RecordValidationError);
+      expect(error).toMatchObject({ position: 1, path: [] });
+      expect((error as Error).message).toMatch(/not valid JSON/);
+    });
+
+    it('should reject a response of another content type without retrying', async () => {
+      proxy.inject({ kind: 'status', status: 200, headers: { 'Content-Type': 'text/html' }, body: '<html></html>' });
+      const error = await rejection(collect(viaProxy().getRecords(lastDays(1))));
+      expect(error).toMatchObject({ name: 'DbAccessError', status: 200 });
+      expect((error as Error).message).toMatch(/text\/html/);
+      expect(proxy.requests).toHaveLength(1);
+    });
+
     it('should reject a 4xx with its status and the server message, without retrying', async () => {
       const error = await rejection(collect(viaProxy().getRecords({ path: 'readings', query: { gte: 1 } })));
       expect(error).toBeInstanceOf(DbAccessError);

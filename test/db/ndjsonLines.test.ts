@@ -2,6 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { ndjsonLines } from '../../src/db/ndjsonLines';
 import { collect } from '../support/records';
 
+async function allLines(read: () => Promise<ReadableStreamReadResult<Uint8Array>>): Promise<string[]> {
+  return (await collect(ndjsonLines(read))).flat();
+}
+
 function chunks(...parts: (string | Uint8Array)[]): () => Promise<ReadableStreamReadResult<Uint8Array>> {
   const encoder = new TextEncoder();
   const queue = parts.map((part) => (typeof part === 'string' ? encoder.encode(part) : part));
@@ -12,33 +16,36 @@ function chunks(...parts: (string | Uint8Array)[]): () => Promise<ReadableStream
 }
 
 describe('ndjsonLines', () => {
+  it('should yield the complete lines of each chunk together, as soon as the chunk is read', async () => {
+    expect(await collect(ndjsonLines(chunks('1\n2\n3', '\n4\n')))).toEqual([['1', '2'], ['3', '4']]);
+  });
+
   it('should yield each line once its newline has arrived, across chunk boundaries', async () => {
-    expect(await collect(ndjsonLines(chunks('{"a":1}\n{"b"', ':2}\n{"c":3}\n')))).toEqual(['{"a":1}', '{"b":2}', '{"c":3}']);
+    expect(await allLines(chunks('{"a":1}\n{"b"', ':2}\n{"c":3}\n'))).toEqual(['{"a":1}', '{"b":2}', '{"c":3}']);
   });
 
   it('should yield a last line that has no newline', async () => {
-    expect(await collect(ndjsonLines(chunks('1\n', '2')))).toEqual(['1', '2']);
+    expect(await allLines(chunks('1\n', '2'))).toEqual(['1', '2']);
   });
 
   it('should skip blank lines and strip carriage returns', async () => {
-    expect(await collect(ndjsonLines(chunks('1\r\n\r\n  \n2\r', '\n')))).toEqual(['1', '2']);
+    expect(await allLines(chunks('1\r\n\r\n  \n2\r', '\n'))).toEqual(['1', '2']);
   });
 
   it('should decode a multi-byte character split between two chunks', async () => {
     const bytes = new TextEncoder().encode('"né"\n');
-    expect(await collect(ndjsonLines(chunks(bytes.subarray(0, 3), bytes.subarray(3))))).toEqual(['"né"']);
+    expect(await allLines(chunks(bytes.subarray(0, 3), bytes.subarray(3)))).toEqual(['"né"']);
   });
 
   it('should not read the next chunk before the lines of the current one are taken', async () => {
     let reads = 0;
     const read = chunks('1\n2\n', '3\n');
-    const lines = ndjsonLines(() => {
+    const batches = ndjsonLines(() => {
       reads++;
       return read();
     });
-    await lines.next();
-    await lines.next();
+    await batches.next();
     expect(reads).toBe(1);
-    await lines.return(undefined);
+    await batches.return(undefined);
   });
 });

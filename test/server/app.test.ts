@@ -165,6 +165,17 @@ describe('reference server', () => {
       expect(ids(await ndjson(response))).toEqual(await dbIds('true'));
     });
 
+    it('should keep serving when clients break off gzip streams at any point', async () => {
+      for (let chunksRead = 0; chunksRead < 8; chunksRead++) {
+        const response = await get('/api/readings', { 'Accept-Encoding': 'gzip' });
+        const reader = response.body!.getReader();
+        for (let i = 0; i < chunksRead; i++) if ((await reader.read()).done) break;
+        await reader.cancel();
+      }
+      expect((await get('/api/health')).status).toBe(200);
+      expect(ids(await ndjson(await get('/api/readings', { 'Accept-Encoding': 'gzip' })))).toEqual(await dbIds('true'));
+    });
+
     it('should gzip a JSON page when the client accepts it', async () => {
       const response = await get('/api/readings?format=json&limit=100', { 'Accept-Encoding': 'gzip' });
       expect(response.headers.get('content-encoding')).toBe('gzip');
