@@ -1,7 +1,7 @@
 // The `tablecache-web/worker` entry: the worker boundary over Comlink.
 export { DEFAULT_BATCH_SIZE } from './worker/batchSize';
-export { CachedTableClient } from './worker/CachedTableClient';
 export type {
+  CachedTableClient,
   GetRecordsOptions,
   SubscriptionFailure,
   SubscriptionListener,
@@ -15,4 +15,4 @@ export { registerErrorClass } from './worker/errorTransfer';
 export type { ErrorClass } from './worker/errorTransfer';
 export { exposeCachedTable } from './worker/exposeCachedTable';
 export type { ExposedCachedTable } from './worker/exposeCachedTable';
-export type { ReadInfo } from './worker/protocol';
+export type { ReadCounts, ReadInfo } from './worker/protocol';
