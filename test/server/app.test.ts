@@ -138,6 +138,11 @@ describe('reference server', () => {
       }
     });
 
+    it('should stream a JSON array across many database batches', async () => {
+      const response = await get('/api/readings?format=json');
+      expect(ids((await response.json()) as WireReading[])).toEqual(await dbIds('true'));
+    });
+
     it('should page JSON by limit, linking each page to the next until next is null', async () => {
       const seen: number[] = [];
       let next: string | null = '/api/readings?format=json&limit=450';
