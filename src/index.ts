@@ -52,7 +52,7 @@ export type { IdbStorageTableOptions } from './storage/IdbStorageTable';
 export { MemoryStorageTable } from './storage/MemoryStorageTable';
 export type { MemoryStorageTableOptions } from './storage/MemoryStorageTable';
 export { DEFAULT_BATCH_SIZE } from './worker/batchSize';
-export { CachedTableClient } from './worker/CachedTableClient';
+export type { CachedTableClient } from './worker/CachedTableClient';
 export type {
   GetRecordsOptions,
   SubscriptionFailure,

@@ -1,9 +1,13 @@
-import BTree from 'sorted-btree';
+import BTreeModule from 'sorted-btree';
 import { StorageError, TableCacheError } from '../core/errors';
 import type { Interval } from '../core/Interval';
 import { compareKeys, describeKey, isValidKey, type PrimaryKey } from '../core/keys';
 import type { StorageRecordsSpec } from '../core/StorageRecordsSpec';
 import type { RecordScorer, RecordSource, StorageTable } from '../core/types';
+
+// sorted-btree is CommonJS: bundlers hand over the class as the default export, Node's ESM loader the module object.
+const BTree = ((BTreeModule as unknown as { default?: typeof BTreeModule }).default ?? BTreeModule) as typeof BTreeModule;
+type BTree<K, V> = BTreeModule<K, V>;
 
 /** Below every primary key: the start of a score's entries in an index tree. */
 const LOWEST = Symbol('lowest key');
