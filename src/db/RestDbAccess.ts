@@ -44,17 +44,23 @@ export interface RestDbAccessOptions<R> {
    */
   timeoutMs?: number | undefined;
   /**
-   * The longest wait for the response headers, in ms, when it should be
-   * shorter than `timeoutMs` (e.g. to fail fast when probably offline).
-   * 0 means no limit. Default: `timeoutMs`.
+   * The longest wait for the response headers, in ms, so that an unreachable
+   * backend fails fast (offline) instead of hanging. 0 means no limit.
+   * Default 5 000 (or `timeoutMs` when that is shorter).
    */
   connectTimeoutMs?: number | undefined;
+  /**
+   * Fail at once, with `offline: true` and without a request or a retry,
+   * when `navigator.onLine` says the browser is offline. Default true.
+   */
+  trustNavigatorOnLine?: boolean | undefined;
   /** Retries of failed requests; see {@link RetryOptions} for the defaults. */
   retry?: RetryOptions | undefined;
 }
 
 const DEFAULT_ACCEPT = 'application/x-ndjson, application/json;q=0.9';
 const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 /** How much of an error response's body is read for the error message. */
 const ERROR_BODY_BYTES = 4096;
 const NDJSON_TYPE = /^application\/(x-)?(ndjson|jsonl|jsonlines)\b/i;
@@ -133,6 +139,7 @@ export class RestDbAccess<R> implements DbAccess<R, RestRecordsSpec> {
   private readonly accept: string;
   private readonly timeoutMs: number;
   private readonly connectTimeoutMs: number;
+  private readonly trustNavigatorOnLine: boolean;
   private readonly retry: RetryPolicy;
 
   /** @throws {InvalidSpecError} when `baseUrl` is relative and there is no location to resolve it against. */
@@ -143,7 +150,9 @@ export class RestDbAccess<R> implements DbAccess<R, RestRecordsSpec> {
     this.headers = options.headers;
     this.accept = options.accept ?? DEFAULT_ACCEPT;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.connectTimeoutMs = options.connectTimeoutMs ?? this.timeoutMs;
+    this.connectTimeoutMs =
+      options.connectTimeoutMs ?? (this.timeoutMs === 0 ? DEFAULT_CONNECT_TIMEOUT_MS : Math.min(this.timeoutMs, DEFAULT_CONNECT_TIMEOUT_MS));
+    this.trustNavigatorOnLine = options.trustNavigatorOnLine ?? true;
     this.retry = {
       attempts: Math.max(1, Math.floor(options.retry?.attempts ?? defaultRetryPolicy.attempts)),
       baseDelayMs: options.retry?.baseDelayMs ?? defaultRetryPolicy.baseDelayMs,
@@ -273,6 +282,13 @@ export class RestDbAccess<R> implements DbAccess<R, RestRecordsSpec> {
 
   /** Sends the request and resolves with a 2xx response, or throws the failure (wrapped as retryable when it is). */
   private async request(url: URL, attempt: Attempt, signal: AbortSignal | undefined): Promise<Response> {
+    if (this.trustNavigatorOnLine && globalThis.navigator?.onLine === false) {
+      // Not a RetryableFailure: retrying while the browser says it is offline would only delay the answer.
+      throw new DbAccessError(`GET ${url.href} not sent: the browser is offline (navigator.onLine is false).`, {
+        offline: true,
+        url: url.href,
+      });
+    }
     const headers = new Headers({ Accept: this.accept });
     try {
       const extra = typeof this.headers === 'function' ? await this.headers() : this.headers;

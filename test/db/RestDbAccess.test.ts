@@ -226,6 +226,34 @@ describe('RestDbAccess', () => {
       expect(proxy.requests).toHaveLength(1);
     });
 
+    it('should fail at once as offline, sending nothing, when navigator.onLine is false', async () => {
+      vi.stubGlobal('navigator', { onLine: false });
+      try {
+        const error = await rejection(collect(viaProxy().getRecords(lastDays(1))));
+        expect(error).toMatchObject({ name: 'DbAccessError', offline: true, timedOut: false });
+        expect((error as Error).message).toMatch(/navigator.onLine is false/);
+        expect(proxy.requests).toHaveLength(0);
+        expect((await collect(viaProxy({ trustNavigatorOnLine: false }).getRecords(lastDays(1)))).length).toBeGreaterThan(0);
+      } finally {
+        vi.unstubAllGlobals();
+      }
+    });
+
+    it('should wait at most 5 s for the response headers by default', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      try {
+        const hanging: typeof fetch = (_input, init) =>
+          new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason)));
+        const access = new RestDbAccess({ baseUrl: 'http://127.0.0.1:9/api', schema: readingSchema, fetch: hanging });
+        const result = rejection(collect(access.getRecords(lastDays(1))));
+        await vi.advanceTimersByTimeAsync(4_999);
+        await vi.advanceTimersByTimeAsync(1);
+        expect(await result).toMatchObject({ name: 'DbAccessError', timedOut: true });
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+
     it('should time out when the body stops flowing for timeoutMs', async () => {
       proxy.inject({ kind: 'stall', afterBytes: 2000 });
       const yielded: Reading[] = [];
