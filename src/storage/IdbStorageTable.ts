@@ -128,6 +128,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
   /** True while rows of an uncommitted generation may be left in the store. */
   private rollbackPending = true;
   private readonly cleaner: SupersededRowCleaner;
+  private readonly onBackgroundError: (error: StorageError) => void;
   private closedReason: string | null = null;
   private readonly releaseLock: ReleaseLock;
 
@@ -145,6 +146,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     this.writeBatchSize = options.writeBatchSize ?? 1000;
     this.readBatchSize = options.readBatchSize ?? 1000;
     const onBackgroundError = options.onBackgroundError ?? ((error) => console.warn(error));
+    this.onBackgroundError = onBackgroundError;
     this.cleaner = new SupersededRowCleaner({
       transaction: () => this.transaction([ROWS], 'readwrite', 'cleanup'),
       keyRange: this.keyRange,
@@ -269,11 +271,12 @@ export class IdbStorageTable<R> implements StorageTable<R> {
    * batches are.
    */
   async putRecords(records: RecordSource<R>): Promise<void> {
-    await this.exclusive('putRecords', () =>
-      this.writeInBatches(records, 'putRecords', (row, store) => {
+    await this.exclusive('putRecords', async () => {
+      await this.rollBack('putRecords');
+      await this.writeInBatches(records, 'putRecords', (row, store) => {
         store.put(row);
-      }),
-    );
+      });
+    });
   }
 
   /**
@@ -313,6 +316,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
    */
   async deleteRecords(spec: StorageRecordsSpec<R>, onDeleted?: (record: R) => void): Promise<number> {
     return this.exclusive('deleteRecords', async () => {
+      await this.rollBack('deleteRecords');
       const generation = this.committed;
       const recheck = spec.recheck;
       let deleted = 0;
@@ -452,11 +456,21 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     this.cleaner.schedule();
   }
 
-  /** Drops every staged change: deletes staged rows and restores the rows they replaced or discarded. */
+  /**
+   * Drops every staged change. Reads see the committed state at once; the
+   * staged rows are deleted and the rows they replaced or discarded restored
+   * in the background (that takes about as long as staging them did), and
+   * every later write waits for it. Rejects only when the table is closed.
+   */
   async scratchAbort(): Promise<void> {
     await this.exclusive('scratchAbort', async () => {
       if (this.scratchOpen) this.rollbackPending = true;
-      await this.rollBack('scratchAbort');
+      this.scratchOpen = false;
+    });
+    if (!this.rollbackPending) return;
+    // Queued now, so that it runs before any write that comes later (each of which would also finish it first).
+    this.writer.run(() => this.rollBack('scratchAbort')).catch((error: unknown) => {
+      if (!this.closedReason) this.onBackgroundError(error as StorageError);
     });
   }
 
