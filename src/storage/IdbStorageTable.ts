@@ -103,8 +103,12 @@ function isAsyncIterable<T>(source: RecordSource<T>): source is AsyncIterable<T>
  * Direct writes (`putRecords`, `deleteRecords`, `clear`) change the committed
  * state in place; they are meant for loading, when no read is in progress
  * and no scratch space is open.
+ *
+ * One table per database at a time: `open` takes a Web Lock for it, since
+ * the recovery on open would roll back a live table's scratch space.
  */
 export class IdbStorageTable<R> implements StorageTable<R> {
+  /** Names the table in error messages (`options.name`). */
   readonly name: string;
   /** The IndexedDB database this table lives in. */
   readonly dbName: string;
