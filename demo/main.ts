@@ -128,7 +128,8 @@ async function start(): Promise<void> {
   try {
     await client.resume();
     windowControl.showDone('Resumed the cached window from IndexedDB; reads refresh what they touch.');
-  } catch {
+  } catch (error) {
+    console.info(`Nothing to resume (${error instanceof Error ? error.message : String(error)}); loading.`);
     windowControl.showProgress(0);
     try {
       await client.load(windowSpec(windowControl.days), { onProgress: ({ loaded }) => windowControl.showProgress(loaded) });

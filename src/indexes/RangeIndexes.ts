@@ -130,9 +130,8 @@ export class RangeIndexes<R, PK = PrimaryKey, D = unknown, N extends string = st
 
   /** @throws {TableCacheError} when `state` is not one `snapshotState` returns. */
   restoreState(state: unknown): void {
-    const parsed = z
-      .object({ range: z.tuple([z.number(), z.number()]).nullable() })
-      .safeParse(state);
+    const bound = z.custom<number>((value) => typeof value === 'number' && !Number.isNaN(value));
+    const parsed = z.object({ range: z.tuple([bound, bound]).nullable() }).safeParse(state);
     if (!parsed.success) throw new TableCacheError(`Index '${this.options.indexName}' cannot restore state ${JSON.stringify(state)}.`);
     const range = parsed.data.range;
     this.held = range ? new Interval(range[0], range[1]) : null;

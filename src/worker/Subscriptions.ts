@@ -110,6 +110,8 @@ export class Subscriptions<R, PK, S extends IndexSpec, D> {
   }
 
   private async run(entry: Subscription<S>): Promise<void> {
+    // A refresh done for this result (first, or by a read that a change then overtook) still describes the records sent.
+    let refreshed = false;
     try {
       for (;;) {
         entry.phase = 'waiting';
@@ -117,14 +119,16 @@ export class Subscriptions<R, PK, S extends IndexSpec, D> {
         if (entry.refreshFirst) {
           entry.refreshFirst = false;
           await this.table.refreshInvalid();
+          refreshed = true;
         }
         if (!entry.active) return;
         entry.phase = 'reading';
         entry.rerun = false;
         const result = await this.read(entry);
         if (!entry.active) return;
+        if ('info' in result) refreshed ||= result.info.refreshed;
         if (entry.rerun) continue;
-        this.send(entry, result);
+        this.send(entry, 'info' in result ? { ...result, info: { ...result.info, refreshed } } : result);
         return;
       }
     } catch (error) {

@@ -53,7 +53,7 @@ describe('demo app (end to end, headless Chromium)', () => {
     await expect
       .poll(() => page.locator(`.records tbody tr[data-id="${id}"] input`).getAttribute('value'), { timeout: 10_000 })
       .toBe('1234.5');
-    expect(await latestRead(page).textContent()).toMatch(/records from storage.*\(live update\)$/);
+    expect(await latestRead(page).textContent()).toMatch(/records from storage after refresh \(live update\)$/);
     const response = await fetch(`${api.url}/api/readings?ids=${id}`, { headers: { accept: 'application/json' } });
     expect(((await response.json()) as { value: number }[])[0]?.value).toBe(1234.5);
   });

@@ -121,6 +121,23 @@ describe('RangeIndexes', () => {
     });
   });
 
+  describe('snapshotState and restoreState', () => {
+    it('should carry the held range, infinite bounds included, through a structured clone', () => {
+      const indexes = timeIndexes();
+      indexes.commitAdjustment(indexes.prepareAdjustment(spec(-Infinity, Infinity)));
+      const restored = timeIndexes();
+      restored.restoreState(structuredClone(indexes.snapshotState()));
+      expect(restored.heldRange).toEqual(new Interval(-Infinity, Infinity));
+      restored.restoreState({ range: null });
+      expect(restored.covers(spec(0, 1))).toBe(false);
+    });
+
+    it('should refuse what snapshotState cannot have made', () => {
+      expect(() => timeIndexes().restoreState({ range: [0, Number.NaN] })).toThrow(/cannot restore/);
+      expect(() => timeIndexes().restoreState({ range: [2, 1] })).toThrow();
+    });
+  });
+
   describe('with a CachedTable', () => {
     it('should fetch only the missing part and keep storage equal to the range', async () => {
       const indexes = timeIndexes();

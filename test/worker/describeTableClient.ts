@@ -477,7 +477,7 @@ export function describeTableClient(transport: string, open: () => Promise<Clien
         await control.upsert([reading(10, 10, 1010)]);
         await client.invalidateRecords([ts(10, 11)], [ts(10, 11)]);
         const refreshed = await updates.nextRecords();
-        expect(refreshed.from).toBe('storage');
+        expect(refreshed).toMatchObject({ from: 'storage', refreshed: true });
         expect(refreshed.records.find((record) => record.id === 10)?.value).toBe(1010);
         const stats = await client.stats();
         expect(stats.refreshes).toBe(1);
