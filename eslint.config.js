@@ -3,7 +3,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'demo-dist/', 'bench/dist/', 'node_modules/', 'coverage/'] },
+  { ignores: ['dist/', 'demo-dist/', 'bench/dist/', 'test-results/', 'node_modules/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
