@@ -267,11 +267,13 @@ const api = {
     const table = new CachedTable(indexes, rest, storage);
     const end = Date.now();
     const hour = 3_600_000;
-    const window = { ge: end - (quick ? 12 : 24) * hour, lt: end };
+    const window = { ge: end - 72 * hour, lt: end };
     await table.load({ indexName: 'ts', ...window });
-    const perHour = (await count(table.getRecords({ indexName: 'ts', ge: window.lt - hour, lt: window.lt }))) || 1;
-    const hitRange = { ge: window.lt - Math.round((1000 / perHour) * hour), lt: window.lt };
-    const width = 4 * hour;
+    const perHour = Math.max(1, (await count(table.getRecords({ indexName: 'ts', ...window }))) / 72);
+    // About 1,000 records, within the cached window even when the seed is sparse (--quick).
+    const hitHours = Math.min(36, (quick ? 200 : 1000) / perHour);
+    const hitRange = { ge: Math.round(window.lt - hitHours * hour), lt: window.lt };
+    const width = hitHours * hour;
     const partialRange = { ge: window.ge - width * 0.1, lt: window.ge + width * 0.9 };
     const results = { hit: [] as number[], miss: [] as number[], partial: [] as number[], fullMiss: [] as number[], hitRecords: 0, partialRecords: 0 };
     for (let run = 0; run < runs; run++) {

@@ -74,14 +74,13 @@ async function main(): Promise<void> {
     page.on('pageerror', (error) => console.log(`[page error] ${error.message}`));
     await page.exposeFunction('benchLog', (line: string) => console.log(`… ${line}`));
     await page.goto(siteUrl);
-    await page.waitForFunction(() => typeof window.runBenchmarks === 'function');
+    // Scripts as strings: tsx would wrap functions in helpers the page does not have.
+    await page.waitForFunction("typeof window.runBenchmarks === 'function'");
     const started = Date.now();
-    const figures = await page.evaluate(
-      ({ quick, apiUrl }) =>
-        window.runBenchmarks({ quick, apiUrl, log: (line) => void (window as unknown as { benchLog(line: string): void }).benchLog(line) }),
-      { quick, apiUrl: server.url },
-    );
-    const userAgent = await page.evaluate(() => navigator.userAgent);
+    const figures = (await page.evaluate(
+      `window.runBenchmarks({ quick: ${quick}, apiUrl: ${JSON.stringify(server.url)}, log: (line) => window.benchLog(line) })`,
+    )) as Figure[];
+    const userAgent = (await page.evaluate('navigator.userAgent')) as string;
     printTable(figures);
     const report = {
       date: new Date().toISOString(),
