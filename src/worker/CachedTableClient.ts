@@ -74,6 +74,8 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
   private readonly partialResults = new Map<number, R[][]>();
   private nextSubscriptionId = 1;
   private closed = false;
+  /** Why the worker closed the connection, when it said. */
+  private closedReason: Error | null = null;
   private closing: Promise<void> | null = null;
   private readonly closedSignal: Promise<never>;
   private rejectClosed!: (error: Error) => void;
@@ -292,14 +294,18 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
     return this.closing;
   }
 
-  /** The worker ended the connection: pending and later calls reject, subscriptions get a last `{ error }`. */
-  private closedByWorker(): void {
+  /**
+   * The worker ended the connection: pending and later calls reject (with
+   * `reason` when the worker gave one), subscriptions get a last `{ error }`.
+   */
+  private closedByWorker(reason?: Error): void {
     if (this.closing) return;
-    const error = new TableCacheError('The worker closed the connection to the table (it is no longer exposed).');
+    const error = reason ?? new TableCacheError('The worker closed the connection to the table (it is no longer exposed).');
     const subscriptionIds = [...this.listeners.keys()];
     for (const subscriptionId of subscriptionIds) this.deliver(subscriptionId, { error });
     this.closing = Promise.resolve();
     this.closed = true;
+    this.closedReason = reason ?? null;
     this.listeners.clear();
     this.partialResults.clear();
     this.rejectClosed(error);
@@ -307,8 +313,8 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
     this.session[releaseProxy]();
   }
 
-  private closedError(): TableCacheError {
-    return new TableCacheError('This CachedTableClient is closed.');
+  private closedError(): Error {
+    return this.closedReason ?? new TableCacheError('This CachedTableClient is closed.');
   }
 
   /** Calls the worker, unless closed; pending calls reject when the client closes. */
@@ -322,7 +328,7 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
 
   private onUpdate(message: UpdateMessage): void {
     if (message.type === 'closed') {
-      this.closedByWorker();
+      this.closedByWorker(message.error ? asError(deserializeError(message.error)) : undefined);
       return;
     }
     const { subscriptionId } = message;

@@ -16,6 +16,16 @@ import type {
 } from './protocol';
 import { Subscriptions } from './Subscriptions';
 
+/**
+ * Where a session posts its {@link UpdateMessage}s: the client's updates
+ * `MessagePort`, or anything that forwards them to it (a relay to another tab).
+ */
+export interface UpdateSink {
+  postMessage(message: UpdateMessage): void;
+  /** Called once, when the session has closed. */
+  close(): void;
+}
+
 /** A read opened by `openRead`, pulled batch by batch. */
 interface OpenRead<R> {
   readonly iterator: AsyncIterator<R>;
@@ -42,12 +52,12 @@ export class TableSession<R, PK, S extends IndexSpec, D> {
   private readonly subscriptions: Subscriptions<R, PK, S, D>;
 
   /**
-   * @param updatesPort where subscription results are posted; closed with the session.
+   * @param updatesPort where subscription results are posted (a `MessagePort` or another {@link UpdateSink}); closed with the session.
    * @param onClosed called once the session has closed.
    */
   constructor(
     private readonly table: CachedTable<R, PK, S, D>,
-    private readonly updatesPort: MessagePort,
+    private readonly updatesPort: UpdateSink,
     private readonly onClosed: () => void = () => {},
   ) {
     this.subscriptions = new Subscriptions(table, (message: SubscriptionMessage) => updatesPort.postMessage(message));

@@ -9,6 +9,7 @@ import {
   UnsupportedIndexOperation,
 } from '../core/errors';
 import type { SerializedError, SerializedValue } from './protocol';
+import { TableOwnerLostError } from './TableOwnerLostError';
 
 /** A class of errors that can be rebuilt on the other side of the boundary. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -45,6 +46,7 @@ for (const [name, errorClass] of [
   ['DbAccessError', DbAccessError],
   ['RecordValidationError', RecordValidationError],
   ['StorageError', StorageError],
+  ['TableOwnerLostError', TableOwnerLostError],
 ] as const) {
   registerErrorClass(name, errorClass);
 }

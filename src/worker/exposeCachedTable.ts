@@ -21,12 +21,13 @@ export interface ExposedCachedTable {
   close(): Promise<void>;
 }
 
-function isConnectMessage(data: unknown): data is ConnectMessage {
+/** Whether `data` is a connection request of `connectCachedTable`. */
+export function isConnectMessage(data: unknown): data is ConnectMessage {
   return typeof data === 'object' && data !== null && (data as { type?: unknown }).type === 'tablecache-web:connect';
 }
 
 /** A `SharedWorkerGlobalScope`: connections arrive as `connect` events, one port each. */
-function isSharedWorkerScope(target: unknown): target is EventTarget {
+export function isSharedWorkerScope(target: unknown): target is EventTarget {
   return typeof target === 'object' && target !== null && 'onconnect' in target && typeof (target as Partial<EventTarget>).addEventListener === 'function';
 }
 

@@ -120,5 +120,8 @@ export type SubscriptionMessage =
 /** Posted on the updates port: a subscription's result, or the end of the connection. */
 export type UpdateMessage =
   | SubscriptionMessage
-  /** The worker closed the connection (the table is no longer exposed); nothing more will be answered. */
-  | { readonly type: 'closed' };
+  /**
+   * The worker closed the connection (the table is no longer exposed, or can
+   * no longer be served: `error` says why); nothing more will be answered.
+   */
+  | { readonly type: 'closed'; readonly error?: SerializedError };

@@ -1,0 +1,393 @@
+import { expose } from 'comlink';
+import { TableCacheError } from '../core/errors';
+import type { IndexSpec } from '../core/types';
+import type {
+  BroadcastProtocolVersion,
+  ChannelMessage,
+  InboxMessage,
+  NodeId,
+  RelayedMethod,
+  RequestMessage,
+  SharedConnectMessage,
+} from './broadcastProtocol';
+import { deserializeError, serializeError } from './errorTransfer';
+import type { RelayCallOptions, RelayNode } from './RelaySession';
+import { RelaySession } from './RelaySession';
+import { TabElection, type LockManagerLike } from './TabElection';
+import { inboxChannelName, nodeLockName, ownerLockName, tableChannelName } from './tabNames';
+import { TableHost, type TableFactory } from './TableHost';
+
+const protocol: BroadcastProtocolVersion = 1;
+const sessionProtocol = 1;
+
+/** What a node is doing: starting up, forwarding to another node, owning the table, or closed. */
+export type NodeRole = 'starting' | 'follower' | 'owner' | 'closed';
+
+/** Options of a {@link SharedTableNode}. */
+export interface SharedTableNodeOptions<R, PK, S extends IndexSpec, D> {
+  readonly name: string;
+  readonly version: number;
+  readonly openTable: TableFactory<R, PK, S, D>;
+  readonly dbName: string | null;
+  readonly locks: LockManagerLike;
+  /** Called when this node owned the table and a newer app version superseded it: free the database (close the worker). */
+  readonly onSuperseded: () => void;
+}
+
+/** A call of a relay, until answered. */
+interface PendingCall {
+  readonly relay: RelaySession<unknown>;
+  readonly method: RelayedMethod;
+  readonly args: readonly unknown[];
+  readonly options: RelayCallOptions;
+  /** The owner it was sent to; `null` while waiting for an owner. */
+  sentTo: NodeId | null;
+  readonly resolve: (answer: { value: unknown; from: NodeId }) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * One worker's part in a table shared by several tabs: it serves its own
+ * client connections (a tab's dedicated worker has one tab's; a shared
+ * worker has every tab's) and competes for the owner lock. The node holding
+ * it opens the table and serves every node's connections ({@link TableHost});
+ * the others forward their calls to it over BroadcastChannels and watch its
+ * lifetime lock, so that when its context goes away they retry or reject the
+ * calls it had not answered, re-attach subscriptions to the next owner, and
+ * one of them takes over.
+ */
+export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode {
+  readonly id: NodeId = crypto.randomUUID();
+  private ownerId: NodeId | null = null;
+  private host: TableHost<R, PK, S, D> | null = null;
+  /** Whether an owner has had a loaded table: a node taking over then resumes it. */
+  private everLoaded = false;
+  private defunctError: Error | null = null;
+  private started = false;
+  private closed = false;
+  private readonly pending = new Map<number, PendingCall>();
+  private nextRequestId = 1;
+  private readonly relays = new Map<number, RelaySession<unknown>>();
+  private nextConnection = 1;
+  private channel: BroadcastChannel | null = null;
+  private inbox: BroadcastChannel | null = null;
+  private readonly outboxes = new Map<NodeId, BroadcastChannel>();
+  private readonly election: TabElection;
+  private stopWatchingOwner: (() => void) | null = null;
+
+  constructor(private readonly options: SharedTableNodeOptions<R, PK, S, D>) {
+    this.election = new TabElection(options.locks);
+  }
+
+  get owner(): NodeId | null {
+    return this.ownerId;
+  }
+
+  get tableName(): string {
+    return this.options.name;
+  }
+
+  get role(): NodeRole {
+    if (this.closed || this.defunctError) return 'closed';
+    if (this.host) return 'owner';
+    return this.ownerId ? 'follower' : 'starting';
+  }
+
+  /** The client connections of this node. */
+  get connections(): number {
+    return this.relays.size;
+  }
+
+  /** The connections (of every node) served by this node's table, when it owns it. */
+  get hostedConnections(): number {
+    return this.host?.connections ?? 0;
+  }
+
+  /**
+   * Joins the shared table: takes this node's lifetime lock (others watch
+   * it), listens on the channels, says hello, and competes for ownership.
+   * Calls made before then wait.
+   */
+  async start(): Promise<void> {
+    await this.election.hold(nodeLockName(this.options.name, this.id));
+    if (this.closed) return;
+    this.channel = new BroadcastChannel(tableChannelName(this.options.name));
+    this.channel.onmessage = (event) => this.onChannel(event.data as ChannelMessage);
+    this.inbox = new BroadcastChannel(inboxChannelName(this.options.name, this.id));
+    this.inbox.onmessage = (event) => this.onInbox(event.data as InboxMessage);
+    this.started = true;
+    this.broadcast({ kind: 'hello' });
+    this.election.compete(ownerLockName(this.options.name, this.options.version), () => this.becomeOwner());
+  }
+
+  /** Serves a client connection (a `connectCachedTable` / `connectSharedCachedTable` request). */
+  accept(message: SharedConnectMessage): void {
+    if (message.protocol !== sessionProtocol) {
+      message.updatesPort.close();
+      const error = new TableCacheError(
+        `The worker speaks tablecache-web worker protocol ${sessionProtocol}, the client ${String(message.protocol)}: build the worker and the page with the same version of the library.`,
+      );
+      expose(
+        new Proxy(
+          {},
+          {
+            get: () => () => {
+              throw error;
+            },
+          },
+        ),
+        message.sessionPort,
+      );
+      return;
+    }
+    const relay = new RelaySession<unknown>(this.nextConnection++, message.updatesPort, this);
+    this.relays.set(relay.connection, relay);
+    expose(relay.api(), message.sessionPort);
+    if (this.defunctError || this.closed) {
+      relay.shutDown(this.defunctError ?? new TableCacheError(`Shared table '${this.options.name}' is no longer served by this worker.`));
+      return;
+    }
+    if (message.pageLock) {
+      // A shared worker outlives its pages: close the connection of one that went away without closing it.
+      const stop = this.election.watch(message.pageLock, () => relay.close().catch(() => {}));
+      void relay.whenClosed.then(stop);
+    }
+  }
+
+  call(relay: RelaySession<unknown>, method: RelayedMethod, args: readonly unknown[], options: RelayCallOptions): Promise<{ value: unknown; from: NodeId }> {
+    if (this.defunctError) return Promise.reject(this.defunctError);
+    return new Promise((resolve, reject) => {
+      const requestId = this.nextRequestId++;
+      const call: PendingCall = { relay, method, args, options, sentTo: null, resolve, reject };
+      this.pending.set(requestId, call);
+      if (options.pinned !== undefined && options.pinned !== this.ownerId) {
+        this.settleLost(requestId, call);
+        return;
+      }
+      this.dispatch(requestId, call);
+    });
+  }
+
+  post(relay: RelaySession<unknown>, method: RelayedMethod, args: readonly unknown[]): void {
+    if (this.ownerId === null || this.defunctError) return;
+    // Request id 0 is never pending: the owner's reply is dropped.
+    this.sendRequest(this.ownerId, 0, relay, method, args, false);
+  }
+
+  dropQueued(relay: RelaySession<unknown>, error: Error): void {
+    for (const [requestId, call] of this.pending) {
+      if (call.relay === relay && call.sentTo === null) {
+        this.pending.delete(requestId);
+        call.reject(error);
+      }
+    }
+  }
+
+  detach(relay: RelaySession<unknown>): void {
+    if (this.relays.get(relay.connection) === relay) this.relays.delete(relay.connection);
+  }
+
+  /**
+   * Leaves the shared table: closes this node's connections (their calls
+   * reject with `reason`, or a `TableCacheError` saying it closed), stops competing, releases its locks (another node takes over
+   * what it owned) and closes its channels. Resolves once done.
+   */
+  async close(reason?: Error): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.defunctError ??= reason ?? new TableCacheError(`Shared table '${this.options.name}' is no longer served by this worker (it was closed).`);
+    for (const call of this.pending.values()) call.reject(this.defunctError);
+    this.pending.clear();
+    for (const relay of [...this.relays.values()]) relay.shutDown(this.defunctError);
+    await this.host?.close(this.defunctError);
+    this.election.release();
+    this.channel?.close();
+    this.inbox?.close();
+    for (const outbox of this.outboxes.values()) outbox.close();
+    this.outboxes.clear();
+  }
+
+  /**
+   * The table cannot be served any more: every connection is told `error`
+   * (its client's calls reject with it), calls pending reject with it, and
+   * this node stops competing for ownership. An owner keeps its lock, so that
+   * no node of this version reopens the database another version now uses.
+   */
+  private shutDown(error: Error, announce: boolean): void {
+    if (this.defunctError) return;
+    this.defunctError = error;
+    this.election.stopCompeting();
+    this.stopWatchingOwner?.();
+    if (announce) this.broadcast({ kind: 'shutdown', error: serializeError(error) });
+    for (const call of this.pending.values()) call.reject(error);
+    this.pending.clear();
+    for (const relay of [...this.relays.values()]) relay.shutDown(error);
+    void this.host?.close(error);
+  }
+
+  private becomeOwner(): void {
+    if (this.defunctError || this.closed) return;
+    if (this.ownerId !== null) this.ownerLost(this.ownerId);
+    this.host = new TableHost<R, PK, S, D>({
+      self: this.id,
+      openTable: this.options.openTable,
+      resume: this.everLoaded,
+      dbName: this.options.dbName,
+      send: (to, message) => this.send(to, message),
+      watchNode: (node, onGone) => this.election.watch(nodeLockName(this.options.name, node), onGone),
+      onLoaded: () => {
+        this.everLoaded = true;
+        this.announceOwner();
+      },
+      onUnusable: (error) => this.shutDown(error, true),
+    });
+    this.ownerId = this.id;
+    this.announceOwner();
+    this.ownerFound();
+  }
+
+  private announceOwner(): void {
+    if (this.host && !this.defunctError) this.broadcast({ kind: 'owner', loaded: this.everLoaded });
+  }
+
+  private onChannel(message: ChannelMessage): void {
+    if (message.protocol !== protocol || message.from === this.id || this.closed) return;
+    if (message.version > this.options.version) {
+      this.superseded(message.version);
+      return;
+    }
+    if (message.version < this.options.version) {
+      // An older version of the app: say hello back, so that it learns it is superseded.
+      if (message.kind === 'hello') this.broadcast({ kind: 'hello' });
+      return;
+    }
+    switch (message.kind) {
+      case 'hello':
+        if (this.defunctError) this.broadcast({ kind: 'shutdown', error: serializeError(this.defunctError) });
+        else this.announceOwner();
+        return;
+      case 'owner':
+        this.ownerIs(message.from, message.loaded);
+        return;
+      case 'shutdown':
+        this.shutDown(deserializeError(message.error) as Error, false);
+        return;
+    }
+  }
+
+  private superseded(version: number): void {
+    const owned = this.host !== null;
+    this.shutDown(
+      new TableCacheError(
+        `Shared table '${this.options.name}' was closed: version ${version} of the app is open in another tab, and this tab runs version ${this.options.version}. Reload this page.`,
+      ),
+      false,
+    );
+    // An owner's open database would block the newer version's upgrade; closing the worker frees it.
+    if (owned) setTimeout(() => this.options.onSuperseded(), 0);
+  }
+
+  private ownerIs(node: NodeId, loaded: boolean): void {
+    if (this.defunctError) return;
+    if (loaded) this.everLoaded = true;
+    if (node === this.ownerId || this.host) return;
+    // A new owner holds the lock, so the previous one is gone even if its lock release has not reached us yet.
+    if (this.ownerId !== null) this.ownerLost(this.ownerId);
+    this.ownerId = node;
+    this.stopWatchingOwner = this.election.watch(nodeLockName(this.options.name, node), () => this.ownerLost(node));
+    this.ownerFound();
+  }
+
+  private ownerFound(): void {
+    for (const relay of this.relays.values()) relay.attach();
+    for (const [requestId, call] of this.pending) if (call.sentTo === null) this.dispatch(requestId, call);
+  }
+
+  private ownerLost(node: NodeId): void {
+    if (this.ownerId !== node) return;
+    this.ownerId = null;
+    this.stopWatchingOwner?.();
+    this.stopWatchingOwner = null;
+    this.outboxes.get(node)?.close();
+    this.outboxes.delete(node);
+    for (const relay of this.relays.values()) relay.ownerLost();
+    for (const [requestId, call] of this.pending) if (call.sentTo === node) this.settleLost(requestId, call);
+  }
+
+  /** A call whose owner went away: sent again to the next owner, resolved, or rejected, as its policy says. */
+  private settleLost(requestId: number, call: PendingCall): void {
+    const policy = call.options.onOwnerLost;
+    if (policy === 'retry' && call.options.pinned === undefined) {
+      call.sentTo = null;
+      this.dispatch(requestId, call);
+      return;
+    }
+    this.pending.delete(requestId);
+    if (policy === 'resolve') call.resolve({ value: undefined, from: call.sentTo ?? '' });
+    else if (policy === 'retry') call.reject(new TableCacheError(`Shared table '${this.options.name}': the node holding this call's state went away.`));
+    else call.reject(policy());
+  }
+
+  private dispatch(requestId: number, call: PendingCall): void {
+    const owner = this.ownerId;
+    if (owner === null || !this.started) return;
+    call.sentTo = owner;
+    try {
+      this.sendRequest(owner, requestId, call.relay, call.method, call.args, call.options.onProgress !== undefined);
+    } catch (error) {
+      // Typically a spec that cannot be cloned: the caller's error, not the channel's.
+      this.pending.delete(requestId);
+      call.reject(error);
+    }
+  }
+
+  private sendRequest(to: NodeId, requestId: number, relay: RelaySession<unknown>, method: RelayedMethod, args: readonly unknown[], progress: boolean): void {
+    const request: RequestMessage = { protocol, kind: 'request', from: this.id, requestId, connection: relay.connection, method, args, progress };
+    this.send(to, request);
+  }
+
+  private send(to: NodeId, message: InboxMessage): void {
+    if (to === this.id) {
+      // This node's own connections: no channel, no clone.
+      queueMicrotask(() => this.onInbox(message));
+      return;
+    }
+    if (this.closed) return;
+    let outbox = this.outboxes.get(to);
+    if (!outbox) {
+      outbox = new BroadcastChannel(inboxChannelName(this.options.name, to));
+      this.outboxes.set(to, outbox);
+    }
+    outbox.postMessage(message);
+  }
+
+  private broadcast(body: { kind: 'hello' } | { kind: 'owner'; loaded: boolean } | { kind: 'shutdown'; error: ReturnType<typeof serializeError> }): void {
+    this.channel?.postMessage({ protocol, from: this.id, version: this.options.version, ...body } satisfies ChannelMessage);
+  }
+
+  private onInbox(message: InboxMessage): void {
+    if (message.protocol !== protocol || this.closed) return;
+    switch (message.kind) {
+      case 'request':
+        // Only an owner answers; a caller that thinks otherwise learns of the real owner and sends again.
+        if (this.host) void this.host.handle(message);
+        return;
+      case 'reply': {
+        const call = this.pending.get(message.requestId);
+        if (!call || call.sentTo !== message.from) return;
+        this.pending.delete(message.requestId);
+        if (message.error) call.reject(deserializeError(message.error));
+        else call.resolve({ value: message.value, from: message.from });
+        return;
+      }
+      case 'progress': {
+        const call = this.pending.get(message.requestId);
+        if (call && call.sentTo === message.from) call.options.onProgress?.(message.progress);
+        return;
+      }
+      case 'update':
+        if (message.from === this.ownerId) this.relays.get(message.connection)?.onUpdate(message.message);
+        return;
+    }
+  }
+}

@@ -1,0 +1,235 @@
+import type { AdjustProgress, CachedTable, ResumeOptions } from '../core/CachedTable';
+import { TableCacheError } from '../core/errors';
+import type { IndexSpec } from '../core/types';
+import type { BroadcastProtocolVersion, InboxMessage, NodeId, ReplyMessage, RequestMessage } from './broadcastProtocol';
+import { serializeError } from './errorTransfer';
+import type { ProgressCallback, TableSessionApi } from './protocol';
+import { TableSession, type UpdateSink } from './TableSession';
+import { watchDatabaseVersion } from './watchDatabaseVersion';
+
+const protocol: BroadcastProtocolVersion = 1;
+
+/** Makes the table; called once, by the node that owns it. */
+export type TableFactory<R, PK, S extends IndexSpec, D> = () => CachedTable<R, PK, S, D> | PromiseLike<CachedTable<R, PK, S, D>>;
+
+/** What a {@link TableHost} needs from its node. */
+export interface TableHostOptions<R, PK, S extends IndexSpec, D> {
+  /** The node hosting the table. */
+  readonly self: NodeId;
+  readonly openTable: TableFactory<R, PK, S, D>;
+  /** Resume the table as soon as it is open: a previous owner had loaded it, so the tabs' apps will not load it again. */
+  readonly resume: boolean;
+  /** The IndexedDB database to watch for a `versionchange`, or `null`. */
+  readonly dbName: string | null;
+  /** Posts an inbox message to a node (this one included). */
+  readonly send: (to: NodeId, message: InboxMessage) => void;
+  /** Calls `onGone` once the context of `node` has gone away. */
+  readonly watchNode: (node: NodeId, onGone: () => void) => void;
+  /** Called once the table has completed its first load or resume. */
+  readonly onLoaded: () => void;
+  /** Called once the table can no longer be served (its database was upgraded or deleted elsewhere). */
+  readonly onUnusable: (error: TableCacheError) => void;
+}
+
+interface HostedSession<R> {
+  readonly session: { close(): Promise<void> };
+  readonly api: TableSessionApi<R>;
+}
+
+/**
+ * The table of the node that owns it, serving every connection of every
+ * node: one {@link TableSession} per connection, named by node and
+ * connection, answering {@link RequestMessage}s and posting the sessions'
+ * subscription updates back to the node that owns each connection.
+ *
+ * Across tabs, `resume()` resolves when the table is loaded already (another
+ * tab loaded or resumed it), so that every tab's app can start with
+ * `resume()` and fall back to `load()`; `load()` rejects as it does in one
+ * tab when the table is loaded.
+ */
+export class TableHost<R, PK, S extends IndexSpec, D> {
+  private readonly sessions = new Map<string, HostedSession<R>>();
+  private readonly watchedNodes = new Set<NodeId>();
+  private readonly table: Promise<CachedTable<R, PK, S, D>>;
+  /** The load or resume in progress, when one is. */
+  private loading: Promise<void> | null = null;
+  private closedError: Error | null = null;
+  private stopWatchingDatabase: (() => void) | null = null;
+
+  constructor(private readonly options: TableHostOptions<R, PK, S, D>) {
+    this.table = (async () => options.openTable())();
+    this.table.then(
+      (table) => this.opened(table),
+      () => {
+        // Every request rejects with the error (see invoke).
+      },
+    );
+  }
+
+  /** The number of connections served (of every node). */
+  get connections(): number {
+    return this.sessions.size;
+  }
+
+  /** Answers one request (always: with its result or its error). */
+  async handle(request: RequestMessage): Promise<void> {
+    const reply = (body: { value: unknown } | { error: ReturnType<typeof serializeError> }) =>
+      this.options.send(request.from, { protocol, kind: 'reply', from: this.options.self, requestId: request.requestId, ...body } as ReplyMessage);
+    let value: unknown;
+    try {
+      value = await this.invoke(request);
+    } catch (error) {
+      reply({ error: serializeError(error) });
+      return;
+    }
+    try {
+      reply({ value });
+    } catch (error) {
+      // Typically a record that cannot be cloned: the caller learns that instead of the result.
+      reply({ error: serializeError(error) });
+    }
+  }
+
+  /** Closes the sessions of a node whose context has gone away. */
+  closeNode(node: NodeId): void {
+    this.watchedNodes.delete(node);
+    for (const [key, { session }] of this.sessions) {
+      if (key.startsWith(`${node}/`)) session.close().catch(() => {
+        // Nobody is left to tell that closing one of its reads failed.
+      });
+    }
+  }
+
+  /**
+   * Stops serving: every later request rejects with `error`, every session
+   * is closed (their clients are told by their own nodes). Resolves once closed.
+   */
+  async close(error: Error): Promise<void> {
+    this.closedError ??= error;
+    this.stopWatchingDatabase?.();
+    await Promise.allSettled([...this.sessions.values()].map(({ session }) => session.close()));
+  }
+
+  private opened(table: CachedTable<R, PK, S, D>): void {
+    if (this.closedError) return;
+    table.loaded().then(() => {
+      if (!this.closedError) this.options.onLoaded();
+    });
+    if (this.options.resume && !table.isLoaded) {
+      this.track(table.resume()).catch(() => {
+        // Nothing committed to resume (the previous owner died loading): the table stays unloaded until an app loads it.
+      });
+    }
+    const factory = (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+    if (this.options.dbName === null || !factory) return;
+    const dbName = this.options.dbName;
+    watchDatabaseVersion(factory, dbName, (reason) => {
+      this.options.onUnusable(
+        new TableCacheError(
+          reason === 'versionchange'
+            ? `Table '${table.name}' was closed: another connection is upgrading or deleting its IndexedDB database '${dbName}' (a newer version of the app in another tab?). Reload this page.`
+            : `Table '${table.name}' was closed: the browser closed its IndexedDB database '${dbName}' (site data cleared?). Reload this page.`,
+        ),
+      );
+    }).then(
+      (stop) => {
+        if (this.closedError) stop();
+        else this.stopWatchingDatabase = stop;
+      },
+      () => {
+        // Watching is a courtesy; the table itself reports a closed database on its next use.
+      },
+    );
+  }
+
+  private async invoke(request: RequestMessage): Promise<unknown> {
+    if (this.closedError) throw this.closedError;
+    const table = await this.table;
+    if (this.closedError) throw this.closedError;
+    const key = `${request.from}/${request.connection}`;
+    if (request.method === 'close') {
+      await this.sessions.get(key)?.session.close();
+      return undefined;
+    }
+    const { api } = this.session(key, request.from, table);
+    const [first, second, third] = request.args;
+    const onProgress: ProgressCallback | undefined = request.progress
+      ? (progress: AdjustProgress) =>
+          this.options.send(request.from, { protocol, kind: 'progress', from: this.options.self, requestId: request.requestId, progress })
+      : undefined;
+    switch (request.method) {
+      case 'load':
+        return this.load(api.load(first, onProgress));
+      case 'resume':
+        return this.resume(table, api, first as ResumeOptions | undefined);
+      case 'loaded':
+        return api.loaded();
+      case 'adjust':
+        return api.adjust(first, onProgress);
+      case 'openRead':
+        return api.openRead(first, second as number);
+      case 'nextBatch':
+        return api.nextBatch(first as number);
+      case 'closeRead':
+        return api.closeRead(first as number);
+      case 'getFirstRecord':
+        return api.getFirstRecord(first);
+      case 'invalidateRecords':
+        return api.invalidateRecords(first, second, third as Parameters<TableSessionApi<R>['invalidateRecords']>[2]);
+      case 'refreshInvalid':
+        return api.refreshInvalid();
+      case 'stats':
+        return api.stats();
+      case 'subscribe':
+        return api.subscribe(first as number, second, third as number);
+      case 'unsubscribe':
+        return api.unsubscribe(first as number);
+    }
+  }
+
+  private session(key: string, node: NodeId, table: CachedTable<R, PK, S, D>): HostedSession<R> {
+    const existing = this.sessions.get(key);
+    if (existing) return existing;
+    const connection = Number(key.slice(node.length + 1));
+    const sink: UpdateSink = {
+      postMessage: (message) => this.options.send(node, { protocol, kind: 'update', from: this.options.self, connection, message }),
+      close: () => undefined,
+    };
+    const session = new TableSession(table, sink, () => {
+      if (this.sessions.get(key)?.session === session) this.sessions.delete(key);
+    });
+    const hosted: HostedSession<R> = { session, api: session.api() };
+    this.sessions.set(key, hosted);
+    if (node !== this.options.self && !this.watchedNodes.has(node)) {
+      this.watchedNodes.add(node);
+      this.options.watchNode(node, () => this.closeNode(node));
+    }
+    return hosted;
+  }
+
+  /** A load: the one in progress, for `resume()` calls to wait on, unless another is already (this one will then reject). */
+  private load(started: Promise<void>): Promise<void> {
+    return this.loading ? started : this.track(started);
+  }
+
+  /** Resolves when the table is loaded already, or once it is after the load in progress; resumes it otherwise. */
+  private async resume(table: CachedTable<R, PK, S, D>, api: TableSessionApi<R>, options: ResumeOptions | undefined): Promise<void> {
+    for (;;) {
+      if (table.isLoaded) return;
+      if (!this.loading) return this.track(api.resume(options));
+      await this.loading.catch(() => {
+        // A failed load leaves the table unloaded: this resume tries itself.
+      });
+    }
+  }
+
+  private track(started: Promise<void>): Promise<void> {
+    const tracked: Promise<void> = started.finally(() => {
+      if (this.loading === tracked) this.loading = null;
+    });
+    this.loading = tracked;
+    // Observed by the caller; the tracking copy only orders resume() calls.
+    tracked.catch(() => {});
+    return tracked;
+  }
+}
