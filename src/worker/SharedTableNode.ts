@@ -189,8 +189,10 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
 
   /**
    * Leaves the shared table: closes this node's connections (their calls
-   * reject with `reason`, or a `TableCacheError` saying it closed), stops competing, releases its locks (another node takes over
-   * what it owned) and closes its channels. Resolves once done.
+   * reject with `reason`, or a `TableCacheError` saying it closed), stops
+   * competing, releases its locks (another node takes over what it owned)
+   * and closes its channels, all at once; resolves once the reads running on
+   * its table, if it owned it, are closed.
    */
   async close(reason?: Error): Promise<void> {
     if (this.closed) return;
@@ -199,12 +201,13 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
     for (const call of this.pending.values()) call.reject(this.defunctError);
     this.pending.clear();
     for (const relay of [...this.relays.values()]) relay.shutDown(this.defunctError);
-    await this.host?.close(this.defunctError);
+    // Others may take over at once; reads still running on this node's table finish (or fail) on their own.
     this.election.release();
     this.channel?.close();
     this.inbox?.close();
     for (const outbox of this.outboxes.values()) outbox.close();
     this.outboxes.clear();
+    await this.host?.close(this.defunctError);
   }
 
   /**

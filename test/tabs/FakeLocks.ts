@@ -78,7 +78,7 @@ export class FakeLockContext implements LockManagerLike {
   request: LockManager['request'] = ((name: string, optionsOrCallback: unknown, maybeCallback?: unknown) => {
     const options = (typeof optionsOrCallback === 'function' ? {} : optionsOrCallback) as LockOptions;
     const callback = (typeof optionsOrCallback === 'function' ? optionsOrCallback : maybeCallback) as (lock: Lock | null) => unknown;
-    return new Promise((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       if (this.dead) return;
       const signal = options.signal;
       if (signal?.aborted) {

@@ -39,7 +39,7 @@ export interface Tab {
   readonly endpoint: MessagePort;
   /** Connects a client of this tab. */
   connect(): CachedTableClient<Reading, TsSpec>;
-  /** The tab goes away: its locks are released, its channels closed, its storage connection closed. */
+  /** The tab goes away: its channels close, its locks are released, its storage connection is closed. */
   kill(): Promise<void>;
 }
 
@@ -102,7 +102,8 @@ export class TabsWorld {
         return client;
       },
       kill: async () => {
-        await exposed.close();
+        // A tab that goes away does not wait for anything: its reads in progress are abandoned.
+        exposed.close().catch(() => {});
         locks.kill();
         for (const opened of this.opened) if (opened.tab === name) this.options.closeStorage?.(opened.storage);
       },
