@@ -30,7 +30,7 @@ function browserProject(): TestProjectInlineConfiguration[] {
       extends: true,
       test: {
         name: 'e2e',
-        include: ['test/e2e/**/*.e2e.test.ts'],
+        include: ['test/e2e/**/*.e2e.test.ts', 'test/tabs/**/*.e2e.test.ts'],
         environment: 'node',
         testTimeout: 60_000,
         hookTimeout: 120_000,
@@ -69,7 +69,7 @@ export default defineConfig({
         test: {
           name: 'node',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/**/*.browser.test.ts', 'test/**/*.dom.test.ts', 'test/e2e/**'],
+          exclude: ['test/**/*.browser.test.ts', 'test/**/*.dom.test.ts', 'test/**/*.e2e.test.ts', 'test/e2e/**'],
           environment: 'node',
         },
       },
