@@ -20,11 +20,19 @@ const ratios = (a: number[], b: number[]) => a.map((value, i) => value / (b[i] a
 const medianOf = (values: number[]) => [...values].sort((x, y) => x - y)[values.length >> 1] as number;
 
 /** Runs every figure; `log` reports progress. */
-async function runBenchmarks(options: { quick: boolean; apiUrl: string; log: (line: string) => void }): Promise<Figure[]> {
+async function runBenchmarks(options: {
+  quick: boolean;
+  apiUrl: string;
+  log: (line: string) => void;
+  /** Figure groups to run (e.g. `['readStall']`); all when absent. */
+  only?: string[];
+}): Promise<Figure[]> {
   const size = options.quick ? sizes.quick : sizes.full;
   const worker: Remote<BenchApi> = wrap(new Worker(new URL('./bench.worker.ts', import.meta.url), { type: 'module' }));
   const figures: Figure[] = [];
+  const wanted = (group: string) => !options.only || options.only.includes(group);
 
+  if (wanted('rangeRead')) {
   options.log('range reads');
   const reads = await worker.rangeRead(size.ranges, size.runs);
   for (const n of size.ranges) {
@@ -35,6 +43,9 @@ async function runBenchmarks(options: { quick: boolean; apiUrl: string; log: (li
     figures.push(figure('rangeRead.vsDexie', 'IdbStorageTable.getRecords ÷ Dexie between().toArray()', 1.0, ratios(library, dexie), absolute, label));
   }
 
+  }
+
+  if (wanted('ingest')) {
   options.log('ingest');
   const ingest = await worker.ingest(size.ingest, size.runs);
   figures.push(
@@ -45,6 +56,9 @@ async function runBenchmarks(options: { quick: boolean; apiUrl: string; log: (li
     }),
   );
 
+  }
+
+  if (wanted('commit')) {
   options.log('commit');
   const [small, large] = size.commit as [number, number];
   const commit = await worker.commit(small, large, size.runs);
@@ -55,6 +69,9 @@ async function runBenchmarks(options: { quick: boolean; apiUrl: string; log: (li
     }),
   );
 
+  }
+
+  if (wanted('readStall')) {
   options.log('read stall');
   const stallRatios: number[] = [];
   const stallAbsolute: Record<string, string> = {};
@@ -67,6 +84,9 @@ async function runBenchmarks(options: { quick: boolean; apiUrl: string; log: (li
   }
   figures.push(figure('readStall.p95DuringAdjustVsIdle', `p95 of a covered 100-record read during a ${size.adjust}-record adjust ÷ idle`, 2, stallRatios, stallAbsolute));
 
+  }
+
+  if (wanted('delivery') || wanted('mainThread')) {
   options.log('delivery');
   const port = await worker.exposeForDelivery(size.delivery);
   const client = connectCachedTable<BenchRecord, { indexName: 'ts'; ge: number; lt: number }>(port);
@@ -111,7 +131,9 @@ async function runBenchmarks(options: { quick: boolean; apiUrl: string; log: (li
     }),
   );
   client.close();
+  }
 
+  if (wanted('hitVsMiss') || wanted('partialRead')) {
   options.log('backend');
   const backend = await worker.vsBackend(options.apiUrl, size.runs, options.quick);
   figures.push(
@@ -126,6 +148,7 @@ async function runBenchmarks(options: { quick: boolean; apiUrl: string; log: (li
       miss: ms(medianOf(backend.fullMiss)),
     }),
   );
+  }
   return figures;
 }
 

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --json PATH]`: builds the bench page,
+ * `npm run bench [-- --quick] [--json PATH] [--only rangeRead,readStall,…]`: builds the bench page,
  * starts the reference backend, runs every figure in Debian's headless
  * Chromium, prints a table and writes the figures as JSON
  * (default `bench/results.json`).
@@ -15,6 +15,8 @@ import type { Figure } from './stats';
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
+const onlyIndex = args.indexOf('--only');
+const only = onlyIndex >= 0 ? (args[onlyIndex + 1] ?? '').split(',').filter(Boolean) : undefined;
 const jsonIndex = args.indexOf('--json');
 const jsonPath = resolve(jsonIndex >= 0 && args[jsonIndex + 1] ? (args[jsonIndex + 1] as string) : resolve(here, 'results.json'));
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -78,7 +80,7 @@ async function main(): Promise<void> {
     await page.waitForFunction("typeof window.runBenchmarks === 'function'");
     const started = Date.now();
     const figures = (await page.evaluate(
-      `window.runBenchmarks({ quick: ${quick}, apiUrl: ${JSON.stringify(server.url)}, log: (line) => window.benchLog(line) })`,
+      `window.runBenchmarks({ quick: ${quick}, apiUrl: ${JSON.stringify(server.url)}, only: ${JSON.stringify(only)}, log: (line) => window.benchLog(line) })`,
     )) as Figure[];
     const userAgent = (await page.evaluate('navigator.userAgent')) as string;
     printTable(figures);

@@ -20,6 +20,7 @@ import { holdDatabaseLock, type ReleaseLock } from './idb/holdDatabaseLock';
 import { ReaderGenerations, type ReaderLease } from './idb/ReaderGenerations';
 import { scanInterval } from './idb/scanInterval';
 import { SupersededRowCleaner } from './idb/SupersededRowCleaner';
+import { WritePacer } from './idb/WritePacer';
 
 /** Options of {@link IdbStorageTable.open}. */
 export interface IdbStorageTableOptions {
@@ -35,9 +36,14 @@ export interface IdbStorageTableOptions {
    * when the global one is absent or another implementation.
    */
   IDBKeyRange?: typeof IDBKeyRange | undefined;
-  /** Rows written per transaction. Default 1000. */
+  /**
+   * Most rows written per transaction. Default 1000. Direct writes (the
+   * load) use it; staged writes and background deletions adapt their size to
+   * about 8 ms per transaction, and to 8 rows while reads run, so that a read
+   * never queues behind a long write.
+   */
   writeBatchSize?: number | undefined;
-  /** Rows read per `getAll`. Default 1000. */
+  /** Rows of the first `getAll` of a read; later ones double, up to 16 times this. Default 1000. */
   readBatchSize?: number | undefined;
   /** Rows deleted per transaction by the background cleanup. Default 500. */
   cleanupBatchSize?: number | undefined;
@@ -120,6 +126,8 @@ export class IdbStorageTable<R> implements StorageTable<R> {
   private readonly scorer: RecordScorer<R, unknown>;
   private readonly writeBatchSize: number;
   private readonly readBatchSize: number;
+  /** Sizes staged and background writes so that reads do not queue behind them. */
+  private readonly pacer: WritePacer;
   /** One write operation at a time; reads never wait for it. */
   private readonly writer = new Mutex();
   private readonly readers = new ReaderGenerations();
@@ -149,12 +157,13 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     this.scoreFields = this.indexNames.map((_, i) => scoreField(i));
     this.writeBatchSize = options.writeBatchSize ?? 1000;
     this.readBatchSize = options.readBatchSize ?? 1000;
+    this.pacer = new WritePacer({ maxRows: this.writeBatchSize });
     const onBackgroundError = options.onBackgroundError ?? ((error) => console.warn(error));
     this.onBackgroundError = onBackgroundError;
     this.cleaner = new SupersededRowCleaner({
       transaction: () => this.transaction([ROWS], 'readwrite', 'cleanup'),
       keyRange: this.keyRange,
-      batchSize: options.cleanupBatchSize ?? 500,
+      batchSize: () => Math.min(options.cleanupBatchSize ?? 500, this.pacer.nextRows()),
       bound: () => Math.min(this.committed, this.readers.oldest),
       closed: () => this.closedReason !== null,
       onError: (error) =>
@@ -277,7 +286,8 @@ export class IdbStorageTable<R> implements StorageTable<R> {
   async putRecords(records: RecordSource<R>): Promise<void> {
     await this.exclusive('putRecords', async () => {
       await this.rollBack('putRecords');
-      await this.writeInBatches(records, 'putRecords', (row, store) => {
+      // Direct writes serve the load, when nothing reads: full-size transactions.
+      await this.writeInBatches(records, 'putRecords', () => this.writeBatchSize, (row, store) => {
         store.put(row);
       });
     });
@@ -369,6 +379,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
       await this.writeInBatches(
         records,
         'scratchPutRecords',
+        () => this.pacer.nextRows(),
         (row, store, fail) => {
           row.g = next;
           if (lookFirst) {
@@ -520,17 +531,19 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     const committed = this.committed;
     const uncommitted = this.keyRange.lowerBound(committed, true);
     for (;;) {
+      const rows = this.pacer.nextRows();
       const transaction = this.transaction([ROWS], 'readwrite', operation);
       const store = transaction.objectStore(ROWS);
-      const request = store.index(START_INDEX).getAllKeys(uncommitted, this.writeBatchSize);
+      const request = store.index(START_INDEX).getAllKeys(uncommitted, rows);
       request.onsuccess = () => request.result.forEach((key) => store.delete(key));
       await this.completion(transaction, operation);
-      if (request.result.length < this.writeBatchSize) break;
+      if (request.result.length < rows) break;
     }
     for (;;) {
+      const rows = this.pacer.nextRows();
       const transaction = this.transaction([ROWS], 'readwrite', operation);
       const store = transaction.objectStore(ROWS);
-      const request = store.index(END_INDEX).getAll(uncommitted, this.writeBatchSize);
+      const request = store.index(END_INDEX).getAll(uncommitted, rows);
       request.onsuccess = () => {
         for (const row of request.result as IdbRow<R>[]) {
           const { e: _end, ...restored } = row;
@@ -542,7 +555,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
         }
       };
       await this.completion(transaction, operation);
-      if (request.result.length < this.writeBatchSize) break;
+      if (request.result.length < rows) break;
     }
     this.rollbackPending = false;
     this.scratchOpen = false;
@@ -557,31 +570,35 @@ export class IdbStorageTable<R> implements StorageTable<R> {
   private async writeInBatches(
     records: RecordSource<R>,
     operation: Operation,
+    batchRows: () => number,
     writeRow: WriteRow<R>,
     beforeBatch?: (previousBatchSize: number) => void,
   ): Promise<void> {
     let inFlight: Promise<void> = Promise.resolve();
     let batch: IdbRow<R>[] = [];
     let previousBatchSize = 0;
+    let limit = batchRows();
     const flush = async () => {
       const rows = batch;
       batch = [];
       await inFlight;
       beforeBatch?.(previousBatchSize);
       previousBatchSize = rows.length;
-      inFlight = this.writeBatch(rows, operation, writeRow);
+      const started = performance.now();
+      inFlight = this.writeBatch(rows, operation, writeRow).then(() => this.pacer.written(rows.length, performance.now() - started));
       inFlight.catch(() => undefined);
+      limit = batchRows();
     };
     try {
       if (isAsyncIterable(records)) {
         for await (const record of records) {
           batch.push(this.toRow(record, operation));
-          if (batch.length >= this.writeBatchSize) await flush();
+          if (batch.length >= limit) await flush();
         }
       } else {
         for (const record of records) {
           batch.push(this.toRow(record, operation));
-          if (batch.length >= this.writeBatchSize) await flush();
+          if (batch.length >= limit) await flush();
         }
       }
       if (batch.length > 0) await flush();
@@ -672,7 +689,12 @@ export class IdbStorageTable<R> implements StorageTable<R> {
         indexName: scoreIndexName(spec.indexName),
         scoreField: this.scoreFields[position] as ScoreField,
         interval,
-        batchSize: this.readBatchSize,
+        batchSize:
+          mode === 'readonly'
+            ? (previous) => (previous === undefined ? this.readBatchSize : Math.min(previous * 2, this.readBatchSize * 16))
+            : () => this.pacer.nextRows(),
+        reading: { started: () => this.pacer.readStarted(), ended: () => this.pacer.readEnded() },
+        written: (rows, ms) => this.pacer.written(rows, ms),
         mode,
         take,
         wrapError: (cause) => this.error(operation, `reading ${spec.toString()} failed: ${String(cause)}`, cause),

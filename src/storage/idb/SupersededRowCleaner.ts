@@ -6,8 +6,8 @@ export interface SupersededRowCleanerOptions {
   /** Starts a readwrite transaction on the `rows` store; throws when the connection is closed. */
   readonly transaction: () => IDBTransaction;
   readonly keyRange: typeof IDBKeyRange;
-  /** Rows deleted per transaction. */
-  readonly batchSize: number;
+  /** Rows to delete in the next transaction. */
+  readonly batchSize: () => number;
   /** The highest end generation no read can need any more: rows ending at or below it may go. */
   readonly bound: () => number;
   /** Whether the connection is closed (then the cleaner stops quietly). */
@@ -54,8 +54,9 @@ export class SupersededRowCleaner {
   }
 
   private async run(): Promise<void> {
-    const { keyRange, batchSize } = this.options;
+    const { keyRange } = this.options;
     for (;;) {
+      const batchSize = this.options.batchSize();
       const bound = this.options.bound();
       if (this.options.closed() || bound <= this.cleanedThrough) return;
       try {

@@ -15,8 +15,15 @@ export interface IntervalScan<R, T> {
   /** The row field that index is on. */
   readonly scoreField: ScoreField;
   readonly interval: Interval;
-  /** Rows per batch (grows while one score holds more rows than a batch). */
-  readonly batchSize: number;
+  /**
+   * Rows of the next batch, given the size of the previous one (`undefined`
+   * for the first); the scan adds the rows sharing the boundary score.
+   */
+  readonly batchSize: (previous: number | undefined) => number;
+  /** Told when each read-only batch transaction starts and ends. */
+  readonly reading?: { started(): void; ended(): void } | undefined;
+  /** Told how long each read-write batch took, once committed. */
+  readonly written?: ((rows: number, ms: number) => void) | undefined;
   /** `'readwrite'` when `take` writes; each batch then waits for its transaction to commit. */
   readonly mode: IDBTransactionMode;
   /**
@@ -42,8 +49,8 @@ interface Boundary {
 
 interface Batch<T> {
   readonly items: T[];
-  /** Where the next batch starts, or `null` when the interval is done. */
-  readonly next: { boundary: Boundary; count: number } | null;
+  /** Where the next batch starts and how many rows it asks for, or `null` when the interval is done. */
+  readonly next: { boundary: Boundary; size: number; count: number } | null;
 }
 
 function compareBoundary(score: number, key: PrimaryKey, boundary: Boundary): number {
@@ -69,28 +76,43 @@ export async function* scanInterval<R, T>(scan: IntervalScan<R, T>): AsyncGenera
   if (interval.isEmpty) return;
   const range = (lower: number): IDBKeyRange => keyRange.bound(lower, interval.lt, false, true);
 
-  const fetch = (boundary: Boundary | null, count: number): Promise<Batch<T>> => {
+  const fetch = (boundary: Boundary | null, size: number, count: number): Promise<Batch<T>> => {
     const transaction = scan.transaction(scan.mode);
     const store = transaction.objectStore(ROWS);
     const request = store.index(scan.indexName).getAll(range(boundary?.score ?? interval.ge), count);
-    return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const reading = scan.mode === 'readonly' ? scan.reading : undefined;
+    reading?.started();
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      reading?.ended();
+    };
+    return new Promise<Batch<T>>((resolve, reject) => {
       let batch: Batch<T> | undefined;
       request.onsuccess = () => {
         try {
-          batch = examine(request.result as IdbRow<R>[], store, boundary, count);
+          batch = examine(request.result as IdbRow<R>[], store, boundary, size, count);
         } catch (error) {
           abortQuietly(transaction);
           reject(error);
           return;
         }
-        if (scan.mode === 'readonly') resolve(batch);
+        if (scan.mode === 'readonly') {
+          end();
+          resolve(batch);
+        }
       };
-      transaction.oncomplete = () => resolve(batch as Batch<T>);
+      transaction.oncomplete = () => {
+        if (scan.mode !== 'readonly') scan.written?.(request.result.length, performance.now() - started);
+        resolve(batch as Batch<T>);
+      };
       transaction.onabort = () => reject(scan.wrapError(transaction.error));
-    });
+    }).finally(end);
   };
 
-  const examine = (rows: IdbRow<R>[], store: IDBObjectStore, boundary: Boundary | null, count: number): Batch<T> => {
+  const examine = (rows: IdbRow<R>[], store: IDBObjectStore, boundary: Boundary | null, size: number, count: number): Batch<T> => {
     const items: T[] = [];
     let lastTaken: IdbRow<R> | undefined;
     for (const row of rows) {
@@ -120,13 +142,14 @@ export async function* scanInterval<R, T>(scan: IntervalScan<R, T>): AsyncGenera
       if (position < 0) next = boundary;
       else if (position === 0) next = { ...next, taken: next.taken || boundary.taken };
     }
-    return { items, next: { boundary: next, count: ties + Math.max(scan.batchSize, ties) } };
+    const nextSize = scan.batchSize(size);
+    return { items, next: { boundary: next, size: nextSize, count: ties + Math.max(nextSize, ties) } };
   };
 
-  const start = (boundary: Boundary | null, count: number): Promise<Batch<T>> => {
+  const start = (boundary: Boundary | null, size: number, count: number): Promise<Batch<T>> => {
     let promise: Promise<Batch<T>>;
     try {
-      promise = fetch(boundary, count);
+      promise = fetch(boundary, size, count);
     } catch (error) {
       promise = Promise.reject(error);
     }
@@ -135,13 +158,15 @@ export async function* scanInterval<R, T>(scan: IntervalScan<R, T>): AsyncGenera
     return promise;
   };
 
-  let pending: Promise<Batch<T>> | null = start(null, scan.batchSize);
+  const first = scan.batchSize(undefined);
+  let pending: Promise<Batch<T>> | null = start(null, first, first);
   while (pending) {
     const batch: Batch<T> = await pending;
     pending = null;
+    const next = batch.next;
     // Writing scans do not run ahead: a batch is only written once the caller has taken the previous one.
-    if (batch.next && scan.mode === 'readonly') pending = start(batch.next.boundary, batch.next.count);
+    if (next && scan.mode === 'readonly') pending = start(next.boundary, next.size, next.count);
     if (batch.items.length > 0) yield batch.items;
-    if (batch.next && scan.mode !== 'readonly') pending = start(batch.next.boundary, batch.next.count);
+    if (next && scan.mode !== 'readonly') pending = start(next.boundary, next.size, next.count);
   }
 }

@@ -1,0 +1,69 @@
+/** Options of {@link WritePacer}. */
+export interface WritePacerOptions {
+  /** Most rows per write transaction. */
+  readonly maxRows: number;
+  /** Rows per write transaction while reads are running (and least rows otherwise). Default 8. */
+  readonly minRows?: number | undefined;
+  /** The duration a write transaction aims at when no read runs, in ms. Default 8. */
+  readonly targetMs?: number | undefined;
+  /** How long after the last read writes stay small, in ms. Default 250. */
+  readonly quietMs?: number | undefined;
+  readonly now?: (() => number) | undefined;
+}
+
+/**
+ * Sizes write transactions so that reads do not queue behind them.
+ *
+ * IndexedDB runs a read-only transaction only after every earlier
+ * read-write transaction on the same store, so a read waits for the write
+ * in flight. While reads run (and for `quietMs` after), writes go in
+ * transactions of `minRows` rows; otherwise their size adapts to take about
+ * `targetMs`, so that an occasional read waits about that long at most.
+ */
+export class WritePacer {
+  private readonly maxRows: number;
+  private readonly minRows: number;
+  private readonly targetMs: number;
+  private readonly quietMs: number;
+  private readonly now: () => number;
+  private activeReads = 0;
+  private lastRead = -Infinity;
+  private rows: number;
+
+  constructor(options: WritePacerOptions) {
+    this.maxRows = Math.max(1, options.maxRows);
+    this.minRows = Math.min(this.maxRows, Math.max(1, options.minRows ?? 8));
+    this.targetMs = options.targetMs ?? 8;
+    this.quietMs = options.quietMs ?? 250;
+    this.now = options.now ?? (() => performance.now());
+    this.rows = Math.min(this.maxRows, 64);
+  }
+
+  /** Whether reads are running or ran within `quietMs`. */
+  get contended(): boolean {
+    return this.activeReads > 0 || this.now() - this.lastRead < this.quietMs;
+  }
+
+  /** A read transaction starts. */
+  readStarted(): void {
+    this.activeReads++;
+  }
+
+  /** A read transaction ended. */
+  readEnded(): void {
+    this.activeReads = Math.max(0, this.activeReads - 1);
+    this.lastRead = this.now();
+  }
+
+  /** Rows for the next write transaction. */
+  nextRows(): number {
+    return this.contended ? this.minRows : this.rows;
+  }
+
+  /** Learns from a write transaction of `rows` rows that took `ms`. */
+  written(rows: number, ms: number): void {
+    if (this.contended || rows < this.rows) return;
+    if (ms < this.targetMs / 2) this.rows = Math.min(this.maxRows, this.rows * 2);
+    else if (ms > this.targetMs * 2) this.rows = Math.max(this.minRows, Math.floor(this.rows / 2));
+  }
+}
