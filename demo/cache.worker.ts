@@ -1,8 +1,9 @@
 /// <reference lib="webworker" />
-// The demo's worker: a CachedTable of readings by time, in IndexedDB, over the reference backend.
+// The demo's worker: a CachedTable of readings by time, in IndexedDB, over the reference backend,
+// shared by every tab of the demo (run as one SharedWorker, or as each tab's own worker).
 import { CachedTable, RangeIndexes, RestDbAccess, type RestRecordsSpec } from 'tablecache-web';
 import { IdbStorageTable } from 'tablecache-web/idb';
-import { exposeCachedTable } from 'tablecache-web/worker';
+import { exposeSharedCachedTable } from 'tablecache-web/worker';
 import { readingSchema, type WorkerConfig } from './shared';
 import type { Reading } from './ui/types';
 
@@ -20,5 +21,5 @@ async function openTable() {
   return new CachedTable(indexes, db, storage, { name: 'readings' });
 }
 
-// Listen at once; connections wait until IndexedDB is open.
-exposeCachedTable(openTable());
+// Listen at once; connections wait until a worker owns the table and has opened IndexedDB.
+exposeSharedCachedTable(openTable, { name: 'readings', dbName: 'tablecache-demo' });

@@ -1,5 +1,5 @@
 // The demo app: a dashboard of sensor readings served by a CachedTable in a worker.
-import { connectCachedTable, type SubscriptionUpdate } from 'tablecache-web/worker';
+import { connectSharedCachedTable, type SubscriptionUpdate } from 'tablecache-web/worker';
 import './styles.css';
 import { DAY, HOUR, type TimeSpec, type WorkerConfig } from './shared';
 import { Chart } from './ui/Chart';
@@ -15,8 +15,13 @@ import { WindowControl } from './ui/WindowControl';
 
 const api = (new URLSearchParams(location.search).get('api') ?? import.meta.env.VITE_API_URL ?? 'http://127.0.0.1:8787').replace(/\/$/, '');
 const config: WorkerConfig = { api };
-const worker = new Worker(new URL('./cache.worker.ts', import.meta.url), { type: 'module', name: JSON.stringify(config) });
-const client = connectCachedTable<Reading, TimeSpec>(worker);
+// Every tab of the demo shares one cache: one SharedWorker, or (without SharedWorker, or with ?tabs=web-locks) each tab's own worker, one of which owns the table.
+const tabsMode = new URLSearchParams(location.search).get('tabs') === 'web-locks' ? 'web-locks' : 'auto';
+const client = connectSharedCachedTable<Reading, TimeSpec>({
+  mode: tabsMode,
+  sharedWorker: () => new SharedWorker(new URL('./cache.worker.ts', import.meta.url), { type: 'module', name: JSON.stringify(config) }),
+  worker: () => new Worker(new URL('./cache.worker.ts', import.meta.url), { type: 'module', name: JSON.stringify(config) }),
+});
 
 const spec = (range: TimeRange): TimeSpec => ({ indexName: 'ts', ge: range.ge, lt: range.lt });
 /** The last `days` days, open-ended so that new readings are cached too. */

@@ -46,9 +46,11 @@ describe('demo app (end to end, headless Chromium)', () => {
     const row = page.locator('.records tbody tr').first();
     const id = await row.getAttribute('data-id');
     const input = row.locator('input');
+    // The edited row's own status element: the live update re-renders the table (about 100 ms after "Saved"), and a poll can miss that window.
+    const status = await row.locator('.edit-status').elementHandle();
     await input.fill('1234.5');
     await input.dispatchEvent('change');
-    await expect.poll(() => row.locator('.edit-status').textContent()).toBe('Saved');
+    await expect.poll(() => status?.textContent()).toBe('Saved');
     // A re-rendered row carries the value in its attribute; a typed value lives only in the property.
     await expect
       .poll(() => page.locator(`.records tbody tr[data-id="${id}"] input`).getAttribute('value'), { timeout: 10_000 })
