@@ -275,8 +275,13 @@ const api = {
     const hitRange = { ge: Math.round(window.lt - hitHours * hour), lt: window.lt };
     const width = hitHours * hour;
     const partialRange = { ge: window.ge - width * 0.1, lt: window.ge + width * 0.9 };
-    const results = { hit: [] as number[], miss: [] as number[], partial: [] as number[], fullMiss: [] as number[], hitRecords: 0, partialRecords: 0 };
+    const results = { hit: [] as number[], miss: [] as number[], partial: [] as number[], fullMiss: [] as number[], rawHit: [] as number[], hitRecords: 0, partialRecords: 0 };
+    const raw = await idb(indexedDB.open(`tablecache-web:${name}`));
     for (let run = 0; run < runs; run++) {
+      const rawHit = await timed(async () =>
+        (await idb(raw.transaction('rows').objectStore('rows').index('score:ts').getAll(IDBKeyRange.bound(hitRange.ge, hitRange.lt, false, true)))).length,
+      );
+      results.rawHit.push(rawHit.ms);
       const hit = await timed(() => count(table.getRecords({ indexName: 'ts', ...hitRange })));
       const miss = await timed(() => count(rest.getRecords(indexes.dbRecordsSpec({ indexName: 'ts', ...hitRange }))));
       const partial = await timed(() => count(table.getRecords({ indexName: 'ts', ...partialRange })));
@@ -291,6 +296,7 @@ const api = {
       results.hitRecords = hit.result;
       results.partialRecords = partial.result;
     }
+    raw.close();
     const stats = table.stats();
     if (stats.reads.cacheHit < runs || stats.reads.partialHit < runs) throw new Error(`unexpected read kinds: ${JSON.stringify(stats.reads)}`);
     storage.close();

@@ -139,6 +139,7 @@ async function runBenchmarks(options: {
   figures.push(
     figure('hitVsMiss', `covered read of ${backend.hitRecords} ÷ the same read from the reference backend`, 0.25, ratios(backend.hit, backend.miss), {
       hit: ms(medianOf(backend.hit)),
+      'raw getAll of the hit': ms(medianOf(backend.rawHit)),
       miss: ms(medianOf(backend.miss)),
     }),
   );
