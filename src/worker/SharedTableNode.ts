@@ -30,8 +30,10 @@ export interface SharedTableNodeOptions<R, PK, S extends IndexSpec, D> {
   readonly openTable: TableFactory<R, PK, S, D>;
   readonly dbName: string | null;
   readonly locks: LockManagerLike;
-  /** Called when this node owned the table and a newer app version superseded it: free the database (close the worker). */
-  readonly onSuperseded: () => void;
+  /** Whether this node is a shared worker (which outlives the pages that show its errors). */
+  readonly sharedWorker: boolean;
+  /** Closes this node's worker, freeing its locks and database connection. */
+  readonly closeContext: () => void;
 }
 
 /** A call of a relay, until answered. */
@@ -213,12 +215,14 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
   /**
    * The table cannot be served any more: every connection is told `error`
    * (its client's calls reject with it), calls pending reject with it, and
-   * this node stops competing for ownership. An owner keeps its lock, so that
-   * no node of this version reopens the database another version now uses.
+   * this node stops competing for ownership. An owner in a dedicated worker
+   * keeps its lock while its page lives, so that no node of this version
+   * reopens the database another connection has just upgraded.
    */
-  private shutDown(error: Error, announce: boolean): void {
+  private shutDown(error: Error, announce: boolean, superseded = false): void {
     if (this.defunctError) return;
     this.defunctError = error;
+    const owned = this.host !== null;
     this.election.stopCompeting();
     this.stopWatchingOwner?.();
     if (announce) this.broadcast({ kind: 'shutdown', error: serializeError(error) });
@@ -226,6 +230,9 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
     this.pending.clear();
     for (const relay of [...this.relays.values()]) relay.shutDown(error);
     void this.host?.close(error);
+    // A superseded owner's open database would block the newer version's upgrade; a shared worker would keep
+    // refusing the pages that reload to recover. Closing the worker (once its clients are told) ends both.
+    if (this.options.sharedWorker || (superseded && owned)) setTimeout(() => this.options.closeContext(), 0);
   }
 
   private becomeOwner(): void {
@@ -279,15 +286,13 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
   }
 
   private superseded(version: number): void {
-    const owned = this.host !== null;
     this.shutDown(
       new TableCacheError(
         `Shared table '${this.options.name}' was closed: version ${version} of the app is open in another tab, and this tab runs version ${this.options.version}. Reload this page.`,
       ),
       false,
+      true,
     );
-    // An owner's open database would block the newer version's upgrade; closing the worker frees it.
-    if (owned) setTimeout(() => this.options.onSuperseded(), 0);
   }
 
   private ownerIs(node: NodeId, loaded: boolean): void {

@@ -98,19 +98,20 @@ export function exposeSharedCachedTable<R, PK, S extends IndexSpec, D>(
   const locks = options.locks ?? defaultLockManager();
   if (!locks) throw new TableCacheError('exposeSharedCachedTable needs Web Locks (navigator.locks), which this context lacks.');
   installErrorTransfer();
+  const target = options.target ?? (globalThis as unknown as TableExposeTarget);
   const node = new SharedTableNode<R, PK, S, D>({
     name: options.name,
     version,
     openTable,
     dbName: options.dbName === undefined ? `tablecache-web:${options.name}` : options.dbName,
     locks,
-    onSuperseded: () => {
+    sharedWorker: isSharedWorkerScope(target),
+    closeContext: () => {
       // Only a worker closes itself this way; on a page, close() would close the window.
       const scope = globalThis as { WorkerGlobalScope?: unknown; close?: () => void };
       if (scope.WorkerGlobalScope !== undefined) scope.close?.();
     },
   });
-  const target = options.target ?? (globalThis as unknown as TableExposeTarget);
   const accept = (data: unknown) => {
     if (isConnectMessage(data)) node.accept(data as SharedConnectMessage);
   };
