@@ -244,7 +244,11 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
       resume: this.everLoaded,
       dbName: this.options.dbName,
       send: (to, message) => this.send(to, message),
-      watchNode: (node, onGone) => this.election.watch(nodeLockName(this.options.name, node), onGone),
+      watchNode: (node, onGone) =>
+        this.election.watch(nodeLockName(this.options.name, node), () => {
+          onGone();
+          this.closeOutbox(node);
+        }),
       onLoaded: () => {
         this.everLoaded = true;
         this.announceOwner();
@@ -316,8 +320,7 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
     this.ownerId = null;
     this.stopWatchingOwner?.();
     this.stopWatchingOwner = null;
-    this.outboxes.get(node)?.close();
-    this.outboxes.delete(node);
+    this.closeOutbox(node);
     for (const relay of this.relays.values()) relay.ownerLost();
     for (const [requestId, call] of this.pending) if (call.sentTo === node) this.settleLost(requestId, call);
   }
@@ -367,6 +370,11 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
       this.outboxes.set(to, outbox);
     }
     outbox.postMessage(message);
+  }
+
+  private closeOutbox(node: NodeId): void {
+    this.outboxes.get(node)?.close();
+    this.outboxes.delete(node);
   }
 
   private broadcast(body: { kind: 'hello' } | { kind: 'owner'; loaded: boolean } | { kind: 'shutdown'; error: ReturnType<typeof serializeError> }): void {
