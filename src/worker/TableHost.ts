@@ -151,7 +151,7 @@ export class TableHost<R, PK, S extends IndexSpec, D> {
       await this.sessions.get(key)?.session.close();
       return undefined;
     }
-    const { api } = this.session(key, request.from, table);
+    const { api } = this.session(key, request.from, request.connection, table);
     const [first, second, third] = request.args;
     const onProgress: ProgressCallback | undefined = request.progress
       ? (progress: AdjustProgress) =>
@@ -187,10 +187,9 @@ export class TableHost<R, PK, S extends IndexSpec, D> {
     }
   }
 
-  private session(key: string, node: NodeId, table: CachedTable<R, PK, S, D>): HostedSession<R> {
+  private session(key: string, node: NodeId, connection: number, table: CachedTable<R, PK, S, D>): HostedSession<R> {
     const existing = this.sessions.get(key);
     if (existing) return existing;
-    const connection = Number(key.slice(node.length + 1));
     const sink: UpdateSink = {
       postMessage: (message) => this.options.send(node, { protocol, kind: 'update', from: this.options.self, connection, message }),
       close: () => undefined,
