@@ -62,9 +62,18 @@ export type {
 } from './worker/CachedTableClient';
 export { connectCachedTable } from './worker/connectCachedTable';
 export type { ConnectOptions } from './worker/connectCachedTable';
+export { connectSharedCachedTable } from './worker/connectSharedCachedTable';
+export type { ConnectSharedOptions } from './worker/connectSharedCachedTable';
 export type { EventMessageSource, NodeMessageSource, TableEndpoint, TableExposeTarget } from './worker/endpoint';
 export { registerErrorClass } from './worker/errorTransfer';
 export type { ErrorClass } from './worker/errorTransfer';
 export { exposeCachedTable } from './worker/exposeCachedTable';
 export type { ExposedCachedTable } from './worker/exposeCachedTable';
+export { exposeSharedCachedTable } from './worker/exposeSharedCachedTable';
+export type { ExposedSharedCachedTable, ExposeSharedOptions } from './worker/exposeSharedCachedTable';
+export type { SharedCachedTableClient, SharedTableMode } from './worker/SharedCachedTableClient';
+export type { NodeRole } from './worker/SharedTableNode';
+export type { LockManagerLike } from './worker/TabElection';
+export type { TableFactory } from './worker/TableHost';
+export { TableOwnerLostError } from './worker/TableOwnerLostError';
 export type { ReadCounts, ReadInfo } from './worker/protocol';

@@ -693,7 +693,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
         interval,
         batchSize:
           mode === 'readonly'
-            ? (previous) => (previous === undefined ? this.readBatchSize : Math.min(previous * 2, this.readBatchSize * 16))
+            ? (previous) => (previous === undefined ? this.readBatchSize : Math.min(previous * 4, this.readBatchSize * 16))
             : () => this.pacer.nextRows(),
         reading: { started: () => this.pacer.readStarted(), ended: () => this.pacer.readEnded() },
         written: (rows, ms) => this.pacer.written(rows, ms),

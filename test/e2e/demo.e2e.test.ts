@@ -15,7 +15,7 @@ describe('demo app (end to end, headless Chromium)', () => {
   let errors: string[];
 
   beforeAll(async () => {
-    [api, site, browser] = await Promise.all([backend(), serveDemo(), launch()]);
+    [api, site, browser] = await Promise.all([backend(), serveDemo('demo'), launch()]);
     const url = `${site.resolvedUrls!.local[0]}?api=${encodeURIComponent(api.url)}`;
     ({ page, errors } = await openPage(browser, url));
   }, 120_000);

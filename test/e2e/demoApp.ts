@@ -17,9 +17,9 @@ const chromiumArgs = [
   '--no-first-run',
 ];
 
-/** The demo's production build, served by `vite preview`, built once per test file. */
-export async function serveDemo(): Promise<PreviewServer> {
-  const outDir = `${outputDir}/demo-dist`;
+/** The demo's production build, served by `vite preview`, built once per test file (into its own folder: files run in parallel). */
+export async function serveDemo(name: string): Promise<PreviewServer> {
+  const outDir = `${outputDir}/demo-dist-${name}`;
   await build({ root, logLevel: 'error', build: { outDir, emptyOutDir: true } });
   return preview({ root, logLevel: 'error', build: { outDir }, preview: { port: 0, host: '127.0.0.1' } });
 }

@@ -17,7 +17,7 @@ describe('demo app offline (end to end, headless Chromium)', () => {
 
   beforeAll(async () => {
     db = await openPglite();
-    [api, site, browser] = await Promise.all([startServer({ port: 0, database: db, seedReadings: 20_000 }), serveDemo(), launch()]);
+    [api, site, browser] = await Promise.all([startServer({ port: 0, database: db, seedReadings: 20_000 }), serveDemo('offline'), launch()]);
     port = api.port;
     ({ page } = await openPage(browser, `${site.resolvedUrls!.local[0]}?api=${encodeURIComponent(api.url)}`));
   }, 120_000);

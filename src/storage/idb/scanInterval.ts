@@ -143,7 +143,8 @@ export async function* scanInterval<R, T>(scan: IntervalScan<R, T>): AsyncGenera
       else if (position === 0) next = { ...next, taken: next.taken || boundary.taken };
     }
     const nextSize = scan.batchSize(size);
-    return { items, next: { boundary: next, size: nextSize, count: ties + Math.max(nextSize, ties) } };
+    // One row more than the batch: a range holding exactly a batch's rows then needs no empty request to end.
+    return { items, next: { boundary: next, size: nextSize, count: ties + Math.max(nextSize, ties) + 1 } };
   };
 
   const start = (boundary: Boundary | null, size: number, count: number): Promise<Batch<T>> => {
@@ -159,7 +160,7 @@ export async function* scanInterval<R, T>(scan: IntervalScan<R, T>): AsyncGenera
   };
 
   const first = scan.batchSize(undefined);
-  let pending: Promise<Batch<T>> | null = start(null, first, first);
+  let pending: Promise<Batch<T>> | null = start(null, first, first + 1);
   while (pending) {
     const batch: Batch<T> = await pending;
     pending = null;
