@@ -59,7 +59,7 @@ export default defineConfig({
   preview: { port: 5173 },
   worker: { format: 'es' },
   // Pre-bundled up front, so the first page load does not stop to re-optimize and reload.
-  optimizeDeps: { include: ['comlink', 'idb', 'sorted-btree', 'uplot', 'zod'] },
+  optimizeDeps: { include: ['comlink', 'sorted-btree', 'uplot', 'zod'] },
   // The demo imports the library by its package name; the `source` condition of the exports map serves it from src/.
   resolve: { conditions: ['source', ...defaultClientConditions] },
   test: {

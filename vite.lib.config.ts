@@ -12,7 +12,7 @@ export default defineConfig({
       formats: ['es'],
     },
     rolldownOptions: {
-      external: [/^idb(\/.*)?$/, /^comlink(\/.*)?$/, /^zod(\/.*)?$/, /^sorted-btree$/, /^node:/],
+      external: [/^comlink(\/.*)?$/, /^zod(\/.*)?$/, /^sorted-btree$/, /^node:/],
     },
   },
 });

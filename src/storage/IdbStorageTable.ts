@@ -381,7 +381,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
       await this.writeInBatches(
         records,
         'scratchPutRecords',
-        () => this.pacer.nextRows(),
+        () => this.writeBatchSize,
         (row, store, fail) => {
           row.g = next;
           if (lookFirst) {
@@ -576,18 +576,23 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     writeRow: WriteRow<R>,
     beforeBatch?: (previousBatchSize: number) => void,
   ): Promise<void> {
-    let inFlight: Promise<void> = Promise.resolve();
+    // Staged writes run while reads do: their transactions step aside for a waiting read (see writeBatch).
+    const yieldToReads = operation === 'scratchPutRecords';
+    let inFlight: Promise<IdbRow<R>[]> = Promise.resolve([]);
     let batch: IdbRow<R>[] = [];
     let previousBatchSize = 0;
     let limit = batchRows();
     const flush = async () => {
-      const rows = batch;
+      const collected = batch;
       batch = [];
-      await inFlight;
+      const rows = [...(await inFlight), ...collected];
       beforeBatch?.(previousBatchSize);
       previousBatchSize = rows.length;
       const started = performance.now();
-      inFlight = this.writeBatch(rows, operation, writeRow).then(() => this.pacer.written(rows.length, performance.now() - started));
+      inFlight = this.writeBatch(rows, operation, writeRow, yieldToReads).then((rest) => {
+        this.pacer.written(rows.length - rest.length, performance.now() - started);
+        return rest;
+      });
       inFlight.catch(() => undefined);
       limit = batchRows();
     };
@@ -603,7 +608,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
           if (batch.length >= limit) await flush();
         }
       }
-      if (batch.length > 0) await flush();
+      while (batch.length > 0 || (await inFlight).length > 0) await flush();
     } catch (error) {
       // Nothing is reported before the transaction in flight has settled.
       await inFlight.catch(() => undefined);
@@ -612,14 +617,22 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     await inFlight;
   }
 
+  /**
+   * Writes `rows` in one transaction; resolves with the rows left unwritten.
+   * With `yieldToReads`, rows are issued `YIELD_EVERY` at a time, and once
+   * those requests have settled, the transaction ends early (committing what
+   * it wrote) when a read is waiting: IndexedDB runs a read only after the
+   * write transactions started before it, so the read waits for a few rows
+   * rather than for the whole batch.
+   */
   private async writeBatch(
     rows: readonly IdbRow<R>[],
     operation: Operation,
     writeRow: WriteRow<R>,
-  ): Promise<void> {
+    yieldToReads = false,
+  ): Promise<IdbRow<R>[]> {
     const transaction = this.transaction([ROWS], 'readwrite', operation);
     const done = this.completion(transaction, operation);
-    const store = transaction.objectStore(ROWS);
     let failure: StorageError | undefined;
     // An invalid key (DataError) or a value that cannot be cloned (DataCloneError): the whole batch is dropped.
     const failWith = (row: IdbRow<R>) => (error: unknown) => {
@@ -628,21 +641,39 @@ export class IdbStorageTable<R> implements StorageTable<R> {
       failure = this.error(operation, `the record with primary key ${describeKey(row.k[0])} ${problem}: ${String(error)}`, error);
       abortQuietly(transaction);
     };
-    for (const row of rows) {
-      const fail = failWith(row);
-      try {
-        writeRow(row, store, fail);
-      } catch (error) {
-        fail(error);
-        break;
+    let issued = 0;
+    let outstanding = 0;
+    const issue = () => {
+      const end = yieldToReads ? Math.min(rows.length, issued + YIELD_EVERY) : rows.length;
+      while (issued < end && !failure) {
+        const row = rows[issued++] as IdbRow<R>;
+        const fail = failWith(row);
+        try {
+          writeRow(row, store, fail);
+        } catch (error) {
+          fail(error);
+        }
       }
-    }
+    };
+    const settled = () => {
+      if (--outstanding > 0 || failure || issued >= rows.length) return;
+      if (!this.pacer.readsWaiting) issue();
+    };
+    const objectStore = transaction.objectStore(ROWS);
+    // Every request a row's writer makes (chained ones included) is counted, to know when the issued rows are done.
+    const store = yieldToReads ? countingStore(objectStore, (request) => {
+      outstanding++;
+      request.addEventListener('success', settled);
+      request.addEventListener('error', settled);
+    }) : objectStore;
+    issue();
     try {
       await done;
     } catch (error) {
       throw failure ?? error;
     }
     if (failure) throw failure;
+    return rows.slice(issued);
   }
 
   /** Builds the row of a record. @throws {StorageError} when the key is invalid or a score is not a number or NaN. */
@@ -756,4 +787,22 @@ function halves(interval: Interval): Interval[] {
   const middle = ge + (lt - ge) / 2;
   if (!Number.isFinite(ge) || !Number.isFinite(lt) || !(middle > ge && middle < lt)) return [interval];
   return [new Interval(ge, middle), new Interval(middle, lt)];
+}
+
+/** Rows a staged write issues before it looks whether a read waits for its transaction. */
+const YIELD_EVERY = 8;
+
+/** `store`, with `onRequest` told of every request made through it. */
+function countingStore(store: IDBObjectStore, onRequest: (request: IDBRequest) => void): IDBObjectStore {
+  return new Proxy(store, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (result instanceof Object && 'readyState' in result && 'addEventListener' in result) onRequest(result as IDBRequest);
+        return result;
+      };
+    },
+  });
 }

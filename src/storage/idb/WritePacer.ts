@@ -44,6 +44,11 @@ export class WritePacer {
     return this.activeReads > 0 || this.now() - this.lastRead < this.quietMs;
   }
 
+  /** Whether a read transaction is running or waiting to run. */
+  get readsWaiting(): boolean {
+    return this.activeReads > 0;
+  }
+
   /** A read transaction starts. */
   readStarted(): void {
     this.activeReads++;
