@@ -71,6 +71,9 @@ export interface AdjustOptions {
 /** Records between two progress reports. */
 const PROGRESS_EVERY = 1000;
 
+/** How long stale reads serve stale records without trying the backend again after it could not be reached, in ms. */
+const STALE_RETRY_MS = 2000;
+
 /** Options of {@link CachedTable.resume}. */
 export interface ResumeOptions {
   /** Refuse a stored state committed longer ago than this, in milliseconds. Default: any age. */
@@ -168,6 +171,8 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
   private fresh: FreshIntervals | null = null;
   /** When the Indexes' state was last committed by a load or adjust (epoch ms). */
   private committedAt = 0;
+  /** Until then (epoch ms), stale reads do not try to refresh: the last try could not reach the backend. */
+  private staleRetryAt = 0;
   private readonly changeListeners = new Set<TableChangeListener>();
   private readonly counters: CachedTableStats = {
     reads: { cacheHit: 0, cacheHitWithRefresh: 0, cacheMiss: 0, partialHit: 0, servedStale: 0 },
@@ -220,7 +225,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
           }),
         );
       }
-      report?.({ loaded, expired: 0 });
+      if (loaded % PROGRESS_EVERY !== 0 || loaded === 0) report?.({ loaded, expired: 0 });
       // Nothing is staged: the merge only persists the Indexes' new state.
       await this.commitAndMerge(adjustment);
       this.counters.adjustments++;
@@ -327,6 +332,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
     await this.loaded();
     let refreshed = false;
     let stale = false;
+    let staleTried = false;
     for (;;) {
       // Planning and opening the storage reads happen in one synchronous step after the gate, so a read never sees new storage with old coverage or the reverse.
       while (this.commitGate) await this.commitGate;
@@ -340,14 +346,11 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
         refreshed = true;
         continue;
       }
-      if (!stale && this.isStale(plan.storageSpecs)) {
-        try {
-          await this.refreshStale(plan.covered);
-          refreshed = true;
-        } catch (error) {
-          if (!isUnreachable(error)) throw error;
-          stale = true;
-        }
+      if (!staleTried && this.isStale(plan.storageSpecs)) {
+        // Once per read: a spec with a recheck stays stale after its refresh (only part of its intervals was refreshed).
+        staleTried = true;
+        if ((await this.refreshStale(plan.covered)) === 'unreachable') stale = true;
+        else refreshed = true;
         continue;
       }
       const storageReads = plan.storageSpecs.map((storageSpec) => this.storage.getRecords(storageSpec));
@@ -568,28 +571,44 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
 
   /**
    * Refreshes the stale records of covered `specs` (after `resume()`):
-   * deletes and reloads each spec's records, then marks its intervals fresh.
+   * deletes and reloads each spec's records, then marks its intervals fresh
+   * (unless the spec has a `recheck`: then only some of the intervals'
+   * records were refreshed). Resolves with `'unreachable'`, without trying,
+   * within `STALE_RETRY_MS` of a refresh that could not reach the backend,
+   * so that reads while offline serve stale records at once instead of
+   * queueing up behind one failing attempt each.
    */
-  private async refreshStale(specs: readonly S[]): Promise<void> {
-    await this.writer.run(async () => {
+  private async refreshStale(specs: readonly S[]): Promise<'refreshed' | 'unreachable'> {
+    if (Date.now() < this.staleRetryAt) return 'unreachable';
+    return this.writer.run(async () => {
       const fresh = this.fresh;
+      if (Date.now() < this.staleRetryAt) return 'unreachable';
       const stale = specs
         .filter((spec) => this.indexes.covers(spec))
         .map((spec) => ({ spec, storageSpec: this.indexes.storageRecordsSpec(spec) }))
         .filter(({ storageSpec }) => fresh && !fresh.covers(storageSpec.indexName, storageSpec.intervals));
-      if (!fresh || stale.length === 0) return;
+      if (!fresh || stale.length === 0) return 'refreshed';
       const changed = this.changeCollector();
-      await this.staging(async () => {
-        for (const { spec, storageSpec } of stale) {
-          await this.storage.scratchDiscardRecords(storageSpec, changed ?? undefined);
-          await this.stagePut(this.indexes.dbRecordsSpec(spec), null, changed ?? undefined);
-        }
-        await this.commitAndMerge(null, () => {
-          for (const { storageSpec } of stale) fresh.add(storageSpec.indexName, storageSpec.intervals);
+      try {
+        await this.staging(async () => {
+          for (const { spec, storageSpec } of stale) {
+            await this.storage.scratchDiscardRecords(storageSpec, changed ?? undefined);
+            await this.stagePut(this.indexes.dbRecordsSpec(spec), null, changed ?? undefined);
+          }
+          await this.commitAndMerge(null, () => {
+            for (const { storageSpec } of stale) {
+              if (!storageSpec.recheck) fresh.add(storageSpec.indexName, storageSpec.intervals);
+            }
+          });
         });
-      });
+      } catch (error) {
+        if (!isUnreachable(error)) throw error;
+        this.staleRetryAt = Date.now() + STALE_RETRY_MS;
+        return 'unreachable';
+      }
       this.counters.refreshes++;
       if (changed) this.emit(new RecordsChange('refresh', changed.scores));
+      return 'refreshed';
     });
   }
 

@@ -37,10 +37,10 @@ export interface RestDbAccessOptions<R> {
   /** The `Accept` header. Default `'application/x-ndjson, application/json;q=0.9'`. */
   accept?: string | undefined;
   /**
-   * The longest wait for the server, in ms: for the response headers, and
-   * then for each further chunk of the body (time the consumer takes to
-   * process records does not count, so a long stream never times out while
-   * it flows). 0 means no limit. Default 30 000.
+   * The longest wait for each chunk of the response body, in ms (time the
+   * consumer takes to process records does not count, so a long stream never
+   * times out while it flows); the wait for the response headers is
+   * `connectTimeoutMs`. 0 means no limit. Default 30 000.
    */
   timeoutMs?: number | undefined;
   /**
@@ -304,8 +304,10 @@ export class RestDbAccess<R> implements DbAccess<R, RestRecordsSpec> {
       );
     } catch (cause) {
       if (attempt.timedOut) {
+        // No answer at all within the connect timeout: as far as the app can tell, the backend is unreachable.
         throw new DbAccessError(`GET ${url.href} timed out: no response within ${this.connectTimeoutMs} ms.`, {
           timedOut: true,
+          offline: true,
           url: url.href,
           cause,
         });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Adjustment } from '../core/Adjustment';
 import { InvalidSpecError, TableCacheError } from '../core/errors';
 import { Interval } from '../core/Interval';
+import { describeSpec } from '../core/describe';
 import { describeKey, isValidKey, keyToString, type PrimaryKey } from '../core/keys';
 import { StorageRecordsSpec } from '../core/StorageRecordsSpec';
 import type { Indexes } from '../core/types';
@@ -155,7 +156,7 @@ export class PrimaryKeyIndexes<R, PK extends PrimaryKey = PrimaryKey, D = unknow
     const parsed = z
       .union([z.object({ all: z.literal(true) }), z.object({ keys: z.array(primaryKeySchema) })])
       .safeParse(state);
-    if (!parsed.success) throw new TableCacheError(`Index 'primaryKey' cannot restore state ${describeKey(state)}.`);
+    if (!parsed.success) throw new TableCacheError(`Index 'primaryKey' cannot restore state ${describeSpec(state)}.`);
     this.held = 'all' in parsed.data ? 'all' : new Map(parsed.data.keys.map((key) => [keyToString(key), key as PK]));
   }
 

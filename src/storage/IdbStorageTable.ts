@@ -40,12 +40,13 @@ export interface IdbStorageTableOptions {
   IDBKeyRange?: typeof IDBKeyRange | undefined;
   /**
    * Most rows written per transaction. Default 1000. Direct writes (the
-   * load) use it; staged writes and background deletions adapt their size to
-   * about 8 ms per transaction, and to 8 rows while reads run, so that a read
-   * never queues behind a long write.
+   * load) and staged puts use it, staged puts ending their transaction early
+   * (every 8 rows) when a read waits; staged discards, rollbacks and
+   * background deletions adapt their size to about 8 ms per transaction, and
+   * to 8 rows while reads run. So a read never queues behind a long write.
    */
   writeBatchSize?: number | undefined;
-  /** Rows of the first `getAll` of a read; later ones double, up to 16 times this. Default 1000. */
+  /** Rows of the first `getAll` of a read; later ones grow fourfold, up to 16 times this. Default 1000. */
   readBatchSize?: number | undefined;
   /** Rows deleted per transaction by the background cleanup. Default 500. */
   cleanupBatchSize?: number | undefined;
@@ -296,8 +297,10 @@ export class IdbStorageTable<R> implements StorageTable<R> {
   }
 
   /**
-   * The committed records matching `spec`, read in batches of
-   * `readBatchSize` rows, each in its own short transaction. The state read
+   * The committed records matching `spec`, in no defined order: a finite
+   * interval is read as its two halves at once, each with `getAll` batches
+   * (starting at `readBatchSize` rows, growing fourfold), each batch in its
+   * own short transaction. The state read
    * is the one committed when `getRecords` is called; rows it needs are kept
    * until the iteration finishes (or the iterable is garbage-collected).
    *
@@ -565,9 +568,9 @@ export class IdbStorageTable<R> implements StorageTable<R> {
 
   /**
    * Turns records into rows and writes each with `writeRow`, one transaction
-   * per `writeBatchSize` rows. The next batch is collected while the
-   * previous transaction runs; at most one is in flight, so a read queues
-   * behind one batch at most.
+   * per `batchRows()` rows (staged puts: fewer when a read waits, the rest
+   * going with the next batch). The next batch is collected while the
+   * previous transaction runs; at most one is in flight.
    */
   private async writeInBatches(
     records: RecordSource<R>,

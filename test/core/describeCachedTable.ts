@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CachedTable } from '../../src/core/CachedTable';
 import {
   DbAccessError,
@@ -130,6 +130,16 @@ export function describeCachedTable(
         expect(await isPending(table.loaded())).toBe(true);
         await table.load(ts(0, 100));
         expect(idsOf(await read(table, ts(0, 100)))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      });
+
+      it('should report the end once when the count is a multiple of 1,000', async () => {
+        const { table } = await setUp(readings(2000, 10));
+        const progress: unknown[] = [];
+        await table.load(ts(0, 20_000), { onProgress: (p) => progress.push(p) });
+        expect(progress).toEqual([
+          { loaded: 1000, expired: 0 },
+          { loaded: 2000, expired: 0 },
+        ]);
       });
 
       it('should report progress every 1,000 records and at the end', async () => {
@@ -737,8 +747,50 @@ export function describeCachedTable(
         expect(byId(await collect(result.records))).toEqual(readings(6, 10));
         expect(table.stats().reads).toMatchObject({ servedStale: 1, cacheHit: 0 });
         db.upsert(reading(1, 10, 111));
-        expect((await read(table, ts(0, 20)))[1]).toEqual(reading(1, 10, 111));
-        expect(table.stats().reads).toMatchObject({ servedStale: 1, cacheHitWithRefresh: 1 });
+        const attempts = db.requests.length;
+        // Right after a failed try, reads serve stale records without trying again…
+        expect((await table.readRecords(ts(0, 20))).stale).toBe(true);
+        expect(db.requests).toHaveLength(attempts);
+        // …and a while later the next read refreshes.
+        const later = Date.now() + 2_001;
+        const now = vi.spyOn(Date, 'now').mockReturnValue(later);
+        try {
+          expect((await read(table, ts(0, 20)))[1]).toEqual(reading(1, 10, 111));
+        } finally {
+          now.mockRestore();
+        }
+        expect(table.stats().reads).toMatchObject({ servedStale: 2, cacheHitWithRefresh: 1 });
+      });
+
+      it('should serve concurrent reads of stale records at once while the backend is unreachable, trying it once', async () => {
+        const { table, db } = await reopened();
+        await table.resume();
+        let attempts = 0;
+        db.getRecords = async function* () {
+          attempts++;
+          yield* [];
+          throw new DbAccessError('offline', { offline: true });
+        };
+        const reads = await Promise.all([ts(0, 20), ts(20, 40), ts(40, 60), ts(0, 60)].map((spec) => table.readRecords(spec)));
+        expect(reads.map((result) => result.stale)).toEqual([true, true, true, true]);
+        expect(attempts).toBe(1);
+      });
+
+      it('should not mark a range fresh when a read with a recheck refreshed only part of it', async () => {
+        class Rechecking extends TwoIndexes {
+          override storageRecordsSpec(spec: TwoIndexSpec) {
+            const plain = super.storageRecordsSpec(spec);
+            return new StorageRecordsSpec<Reading>(plain.indexName, plain.intervals, (record) => record.id % 2 === 0);
+          }
+        }
+        const first = await loaded(ts(0, 50));
+        const indexes = new Rechecking();
+        const table = new CachedTable(indexes, first.db, first.storage, { name: 'readings' });
+        await table.resume();
+        await read(table, ts(0, 50));
+        first.db.requests.length = 0;
+        expect((await table.readRecords(ts(0, 50))).refreshed).toBe(true);
+        expect(first.db.requests).toHaveLength(1);
       });
 
       it('should reject a read whose refresh fails for another reason than an unreachable backend', async () => {

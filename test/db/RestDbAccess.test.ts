@@ -222,7 +222,7 @@ describe('RestDbAccess', () => {
     it('should time out when the response headers take longer than connectTimeoutMs, without retrying', async () => {
       proxy.inject({ kind: 'delay', ms: 5_000 });
       const error = await rejection(collect(viaProxy({ connectTimeoutMs: 100 }).getRecords(lastDays(1))));
-      expect(error).toMatchObject({ name: 'DbAccessError', timedOut: true, offline: false, status: undefined });
+      expect(error).toMatchObject({ name: 'DbAccessError', timedOut: true, offline: true, status: undefined });
       expect(proxy.requests).toHaveLength(1);
     });
 
@@ -245,10 +245,12 @@ describe('RestDbAccess', () => {
         const hanging: typeof fetch = (_input, init) =>
           new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason)));
         const access = new RestDbAccess({ baseUrl: 'http://127.0.0.1:9/api', schema: readingSchema, fetch: hanging });
-        const result = rejection(collect(access.getRecords(lastDays(1))));
+        let settled = false;
+        const result = rejection(collect(access.getRecords(lastDays(1)))).finally(() => (settled = true));
         await vi.advanceTimersByTimeAsync(4_999);
+        expect(settled).toBe(false);
         await vi.advanceTimersByTimeAsync(1);
-        expect(await result).toMatchObject({ name: 'DbAccessError', timedOut: true });
+        expect(await result).toMatchObject({ name: 'DbAccessError', timedOut: true, offline: true });
       } finally {
         vi.useRealTimers();
       }

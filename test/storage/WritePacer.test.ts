@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { WritePacer } from '../../src/storage/idb/WritePacer';
+
+describe('WritePacer', () => {
+  const pacer = () => {
+    let now = 0;
+    const clock = { advance: (ms: number) => (now += ms) };
+    return { clock, pacer: new WritePacer({ maxRows: 1000, now: () => now }) };
+  };
+
+  it('should write few rows while a read runs and for the quiet time after it', () => {
+    const { pacer: writes, clock } = pacer();
+    writes.readStarted();
+    expect(writes.readsWaiting).toBe(true);
+    expect(writes.nextRows()).toBe(8);
+    writes.readEnded();
+    expect(writes.readsWaiting).toBe(false);
+    clock.advance(249);
+    expect(writes.nextRows()).toBe(8);
+    clock.advance(1);
+    expect(writes.nextRows()).toBe(64);
+  });
+
+  it('should grow transactions that take less than half the target and shrink slow ones, within bounds', () => {
+    const { pacer: writes } = pacer();
+    for (let i = 0; i < 10; i++) writes.written(writes.nextRows(), 1);
+    expect(writes.nextRows()).toBe(1000);
+    writes.written(1000, 40);
+    expect(writes.nextRows()).toBe(500);
+    for (let i = 0; i < 20; i++) writes.written(writes.nextRows(), 100);
+    expect(writes.nextRows()).toBe(8);
+  });
+
+  it('should not learn from transactions cut short or written while reads run', () => {
+    const { pacer: writes } = pacer();
+    writes.written(10, 1);
+    expect(writes.nextRows()).toBe(64);
+    writes.readStarted();
+    writes.written(8, 100);
+    writes.readEnded();
+    expect(writes.readsWaiting).toBe(false);
+  });
+});
