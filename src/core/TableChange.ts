@@ -37,13 +37,6 @@ export class RecordsChange implements TableChange {
     this.sortedScores = new Map([...scores].map(([indexName, list]) => [indexName, Float64Array.from(list).sort()]));
   }
 
-  /** The number of record versions (stored or removed) this change touched. */
-  get size(): number {
-    let size = 0;
-    for (const scores of this.sortedScores.values()) size = Math.max(size, scores.length);
-    return size;
-  }
-
   affects(indexName: string, intervals: readonly Interval[]): boolean {
     const scores = this.sortedScores.get(indexName);
     if (!scores || scores.length === 0) return false;

@@ -63,16 +63,6 @@ export class TableSession<R, PK, S extends IndexSpec, D> {
     this.subscriptions = new Subscriptions(table, (message: SubscriptionMessage) => updatesPort.postMessage(message));
   }
 
-  /** The number of reads open right now (not yet finished or closed). */
-  get openReads(): number {
-    return this.reads.size;
-  }
-
-  /** The number of live subscriptions. */
-  get subscriptionCount(): number {
-    return this.subscriptions.size;
-  }
-
   /**
    * The object to expose over Comlink: the protocol's methods only (nothing
    * else of the session is reachable), plus Comlink's finalizer, which

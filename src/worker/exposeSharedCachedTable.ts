@@ -115,12 +115,15 @@ export function exposeSharedCachedTable<R, PK, S extends IndexSpec, D>(
   const accept = (data: unknown) => {
     if (isConnectMessage(data)) node.accept(data as SharedConnectMessage);
   };
+  const stops: (() => void)[] = [];
   if (isSharedWorkerScope(target)) {
-    target.addEventListener('connect', (event) => {
-      for (const port of (event as MessageEvent).ports) listen(port, accept);
-    });
+    const onConnect = (event: Event) => {
+      for (const port of (event as MessageEvent).ports) stops.push(listen(port, accept));
+    };
+    target.addEventListener('connect', onConnect);
+    stops.push(() => target.removeEventListener('connect', onConnect));
   } else {
-    listen(target, accept);
+    stops.push(listen(target, accept));
   }
   node.start().catch((error: unknown) => {
     // Without its lifetime lock the node cannot take part; its clients learn why.
@@ -137,6 +140,9 @@ export function exposeSharedCachedTable<R, PK, S extends IndexSpec, D>(
     get hostedConnections() {
       return node.hostedConnections;
     },
-    close: () => node.close(),
+    close: () => {
+      for (const stop of stops.splice(0)) stop();
+      return node.close();
+    },
   };
 }

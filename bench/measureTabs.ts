@@ -8,13 +8,13 @@
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build, preview } from 'vite';
-import { startServer } from '../../demo/server/startServer';
-import type { TabsTestApi } from './page/tabsPage';
-import type { TimeSpec } from './page/tabsConfig';
+import { startServer } from '../demo/server/startServer';
+import type { TabsTestApi } from '../test/tabs/page/tabsPage';
+import type { TimeSpec } from '../test/tabs/page/tabsConfig';
 
 type TestWindow = { tabsTest: TabsTestApi };
-const pageRoot = fileURLToPath(new URL('./page', import.meta.url));
-const outDir = fileURLToPath(new URL('../../test-results/tabs-measure-dist', import.meta.url));
+const pageRoot = fileURLToPath(new URL('../test/tabs/page', import.meta.url));
+const outDir = fileURLToPath(new URL('../test-results/tabs-measure-dist', import.meta.url));
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const baseArgs = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 const DAY = 86_400_000;
