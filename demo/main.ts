@@ -132,7 +132,7 @@ async function start(): Promise<void> {
   }, 500);
   try {
     await client.resume();
-    windowControl.showDone('Resumed the cached window from IndexedDB; reads refresh what they touch.');
+    windowControl.showDone('Resumed the cached window (from IndexedDB, or from another tab).');
   } catch (error) {
     console.info(`Nothing to resume (${error instanceof Error ? error.message : String(error)}); loading.`);
     windowControl.showProgress(0);
