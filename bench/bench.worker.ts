@@ -273,8 +273,9 @@ const api = {
     // About 1,000 records, within the cached window even when the seed is sparse (--quick).
     const hitHours = Math.min(36, (quick ? 200 : 1000) / perHour);
     const hitRange = { ge: Math.round(window.lt - hitHours * hour), lt: window.lt };
-    const width = hitHours * hour;
-    const partialRange = { ge: window.ge - width * 0.1, lt: window.ge + width * 0.9 };
+    // A larger read for the partial hit (about 10,000 records), so that it weighs records rather than round trips.
+    const width = Math.min(72 / 0.9, (quick ? 2000 : 10_000) / perHour) * hour;
+    const partialRange = { ge: Math.round(window.ge - width * 0.1), lt: Math.round(window.ge + width * 0.9) };
     const results = { hit: [] as number[], miss: [] as number[], partial: [] as number[], fullMiss: [] as number[], rawHit: [] as number[], hitRecords: 0, partialRecords: 0 };
     const raw = await idb(indexedDB.open(`tablecache-web:${name}`));
     for (let run = 0; run < runs; run++) {
