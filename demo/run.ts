@@ -4,7 +4,10 @@
  * page together, prints the URL, and stops both on Ctrl-C.
  *
  * Environment: `PORT` (backend, default 8787), `DEMO_PORT` (page, default
- * 5173), `SEED_READINGS`, `DATABASE_URL`, `PGLITE_DATA_DIR` (see the server).
+ * 5173), `SEED_READINGS`, `DATABASE_URL`, `PGLITE_DATA_DIR` (see the server),
+ * and `DEMO_API` — the URL of a backend started separately (`npm run
+ * server`), so that stopping it shows the app offline while the page stays
+ * served.
  */
 import { createServer, preview } from 'vite';
 import { startServer } from './server/startServer';
@@ -17,15 +20,18 @@ function envInteger(name: string, fallback: number): number {
   return value;
 }
 
-const backend = await startServer({
-  port: envInteger('PORT', 8787),
-  seedReadings: envInteger('SEED_READINGS', 200_000),
-  database: process.env.DATABASE_URL
-    ? { url: process.env.DATABASE_URL }
-    : process.env.PGLITE_DATA_DIR
-      ? { dataDir: process.env.PGLITE_DATA_DIR }
-      : undefined,
-});
+const external = process.env.DEMO_API?.replace(/\/$/, '');
+const backend = external
+  ? { url: external, close: async () => {} }
+  : await startServer({
+      port: envInteger('PORT', 8787),
+      seedReadings: envInteger('SEED_READINGS', 200_000),
+      database: process.env.DATABASE_URL
+        ? { url: process.env.DATABASE_URL }
+        : process.env.PGLITE_DATA_DIR
+          ? { dataDir: process.env.PGLITE_DATA_DIR }
+          : undefined,
+    });
 // The page asks this backend (read by the page as import.meta.env.VITE_API_URL in dev, or ?api= in preview).
 process.env.VITE_API_URL = backend.url;
 const port = envInteger('DEMO_PORT', 5173);
@@ -35,8 +41,8 @@ const site = previewMode
 if (!previewMode) await (site as Awaited<ReturnType<typeof createServer>>).listen();
 const url = site.resolvedUrls?.local[0] ?? `http://127.0.0.1:${port}/`;
 const pageUrl = previewMode ? `${url}?api=${encodeURIComponent(backend.url)}` : url;
-console.log(`\n  Backend (reference API): ${backend.url}/api`);
-console.log(`  Demo:                    ${pageUrl}\n  Ctrl-C stops both.\n`);
+console.log(`\n  Backend (reference API): ${backend.url}/api${external ? ' (started separately)' : ''}`);
+console.log(`  Demo:                    ${pageUrl}\n  Ctrl-C stops ${external ? 'the page server' : 'both'}.\n`);
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
