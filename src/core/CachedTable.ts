@@ -71,9 +71,6 @@ export interface AdjustOptions {
 /** Records between two progress reports. */
 const PROGRESS_EVERY = 1000;
 
-/** How long stale reads serve stale records without trying the backend again after it could not be reached, in ms. */
-const STALE_RETRY_MS = 2000;
-
 /** Options of {@link CachedTable.resume}. */
 export interface ResumeOptions {
   /** Refuse a stored state committed longer ago than this, in milliseconds. Default: any age. */
@@ -171,8 +168,8 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
   private fresh: FreshIntervals | null = null;
   /** When the Indexes' state was last committed by a load or adjust (epoch ms). */
   private committedAt = 0;
-  /** Until then (epoch ms), stale reads do not try to refresh: the last try could not reach the backend. */
-  private staleRetryAt = 0;
+  /** The refresh of stale records running now, if any; reads that need one wait for its outcome. */
+  private staleRefresh: Promise<'refreshed' | 'unreachable'> | null = null;
   private readonly changeListeners = new Set<TableChangeListener>();
   private readonly counters: CachedTableStats = {
     reads: { cacheHit: 0, cacheHitWithRefresh: 0, cacheMiss: 0, partialHit: 0, servedStale: 0 },
@@ -573,43 +570,50 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
    * Refreshes the stale records of covered `specs` (after `resume()`):
    * deletes and reloads each spec's records, then marks its intervals fresh
    * (unless the spec has a `recheck`: then only some of the intervals'
-   * records were refreshed). Resolves with `'unreachable'`, without trying,
-   * within `STALE_RETRY_MS` of a refresh that could not reach the backend,
-   * so that reads while offline serve stale records at once instead of
-   * queueing up behind one failing attempt each.
+   * records were refreshed). Resolves with `'unreachable'` when the backend
+   * could not be reached. Reads that come while an attempt runs wait for it,
+   * and when it could not reach the backend, serve stale records at once
+   * rather than queueing up one failing attempt each.
    */
   private async refreshStale(specs: readonly S[]): Promise<'refreshed' | 'unreachable'> {
-    if (Date.now() < this.staleRetryAt) return 'unreachable';
-    return this.writer.run(async () => {
-      const fresh = this.fresh;
-      if (Date.now() < this.staleRetryAt) return 'unreachable';
-      const stale = specs
-        .filter((spec) => this.indexes.covers(spec))
-        .map((spec) => ({ spec, storageSpec: this.indexes.storageRecordsSpec(spec) }))
-        .filter(({ storageSpec }) => fresh && !fresh.covers(storageSpec.indexName, storageSpec.intervals));
-      if (!fresh || stale.length === 0) return 'refreshed';
-      const changed = this.changeCollector();
-      try {
-        await this.staging(async () => {
-          for (const { spec, storageSpec } of stale) {
-            await this.storage.scratchDiscardRecords(storageSpec, changed ?? undefined);
-            await this.stagePut(this.indexes.dbRecordsSpec(spec), null, changed ?? undefined);
+    const running = this.staleRefresh;
+    if (running && (await running) === 'unreachable') return 'unreachable';
+    const attempt = this.writer.run(() => this.refreshStaleNow(specs));
+    this.staleRefresh = attempt;
+    try {
+      return await attempt;
+    } finally {
+      if (this.staleRefresh === attempt) this.staleRefresh = null;
+    }
+  }
+
+  private async refreshStaleNow(specs: readonly S[]): Promise<'refreshed' | 'unreachable'> {
+    const fresh = this.fresh;
+    const stale = specs
+      .filter((spec) => this.indexes.covers(spec))
+      .map((spec) => ({ spec, storageSpec: this.indexes.storageRecordsSpec(spec) }))
+      .filter(({ storageSpec }) => fresh && !fresh.covers(storageSpec.indexName, storageSpec.intervals));
+    if (!fresh || stale.length === 0) return 'refreshed';
+    const changed = this.changeCollector();
+    try {
+      await this.staging(async () => {
+        for (const { spec, storageSpec } of stale) {
+          await this.storage.scratchDiscardRecords(storageSpec, changed ?? undefined);
+          await this.stagePut(this.indexes.dbRecordsSpec(spec), null, changed ?? undefined);
+        }
+        await this.commitAndMerge(null, () => {
+          for (const { storageSpec } of stale) {
+            if (!storageSpec.recheck) fresh.add(storageSpec.indexName, storageSpec.intervals);
           }
-          await this.commitAndMerge(null, () => {
-            for (const { storageSpec } of stale) {
-              if (!storageSpec.recheck) fresh.add(storageSpec.indexName, storageSpec.intervals);
-            }
-          });
         });
-      } catch (error) {
-        if (!isUnreachable(error)) throw error;
-        this.staleRetryAt = Date.now() + STALE_RETRY_MS;
-        return 'unreachable';
-      }
-      this.counters.refreshes++;
-      if (changed) this.emit(new RecordsChange('refresh', changed.scores));
-      return 'refreshed';
-    });
+      });
+    } catch (error) {
+      if (isUnreachable(error)) return 'unreachable';
+      throw error;
+    }
+    this.counters.refreshes++;
+    if (changed) this.emit(new RecordsChange('refresh', changed.scores));
+    return 'refreshed';
   }
 
   /**

@@ -97,8 +97,6 @@ export function describeResume(name: string, open: OpenStorage): void {
       await table.resume();
       expect((await table.readRecords(range(100, 200))).stale).toBe(true);
       backend.online = true;
-      // Reads try the backend again a short while after it could not be reached.
-      vi.spyOn(Date, 'now').mockReturnValue(Date.now() + 2_001);
       const next = await table.readRecords(range(100, 200));
       expect(next).toMatchObject({ stale: false, refreshed: true });
       await collect(next.records);
