@@ -1,20 +1,10 @@
 import { existsSync } from 'node:fs';
 import { playwright } from '@vitest/browser-playwright';
+import { chromiumArgs, chromiumPath } from './chromium';
 import { defaultClientConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 import type { TestProjectInlineConfiguration } from 'vitest/config';
 
-/** Debian's Chromium; never a downloaded browser. */
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const chromiumArgs = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 function browserProject(): TestProjectInlineConfiguration[] {
   if (!existsSync(chromiumPath)) {
@@ -45,7 +35,7 @@ function browserProject(): TestProjectInlineConfiguration[] {
           enabled: true,
           headless: true,
           screenshotFailures: false,
-          provider: playwright({ launchOptions: { executablePath: chromiumPath, args: chromiumArgs } }),
+          provider: playwright({ launchOptions: { executablePath: chromiumPath, args: [...chromiumArgs] } }),
           instances: [{ browser: 'chromium' }],
         },
       },

@@ -6,9 +6,8 @@
 // Run: npx tsx test/worker/measureBatchCost.ts   (CHROMIUM_PATH to override /usr/bin/chromium)
 // Not a test: it asserts nothing and prints a table (medians of every message).
 import { chromium } from 'playwright-core';
+import { chromiumArgs, chromiumPath } from '../chromium';
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const args = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 
 const batchSizes = [50, 100, 250, 500, 1000, 2000, 5000, 10000];
 /** Records sent per batch size (at least 8 messages each), after a warm-up round. */
@@ -90,7 +89,7 @@ const pageSource = `(async () => {
   return results;
 })()`;
 
-const browser = await chromium.launch({ executablePath: chromiumPath, args, headless: true });
+const browser = await chromium.launch({ executablePath: chromiumPath, args: [...chromiumArgs], headless: true });
 try {
   const page = await browser.newPage();
   await page.goto('about:blank');

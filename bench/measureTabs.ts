@@ -8,6 +8,7 @@
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build, preview } from 'vite';
+import { chromiumArgs, chromiumPath } from '../chromium';
 import { startServer } from '../demo/server/startServer';
 import type { TabsTestApi } from '../test/tabs/page/tabsPage';
 import type { TimeSpec } from '../test/tabs/page/tabsConfig';
@@ -15,8 +16,6 @@ import type { TimeSpec } from '../test/tabs/page/tabsConfig';
 type TestWindow = { tabsTest: TabsTestApi };
 const pageRoot = fileURLToPath(new URL('../test/tabs/page', import.meta.url));
 const outDir = fileURLToPath(new URL('../test-results/tabs-measure-dist', import.meta.url));
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const baseArgs = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 const DAY = 86_400_000;
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
@@ -60,7 +59,7 @@ async function timeCalls(page: Page): Promise<{ stats: number; read: number; rec
 
 const rows: string[] = [];
 for (const mode of ['web-locks', 'shared-worker'] as const) {
-  const browser = await chromium.launch({ executablePath: chromiumPath, args: baseArgs });
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: [...chromiumArgs] });
   const context = await browser.newContext();
   const owner = await openTab(context, 'A', mode);
   const follower = await openTab(context, 'B', mode);

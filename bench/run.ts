@@ -9,6 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { build, preview } from 'vite';
+import { chromiumArgs, chromiumPath } from '../chromium';
 import { startServer } from '../demo/server/startServer';
 import type { Figure } from './stats';
 
@@ -19,16 +20,6 @@ const onlyIndex = args.indexOf('--only');
 const only = onlyIndex >= 0 ? (args[onlyIndex + 1] ?? '').split(',').filter(Boolean) : undefined;
 const jsonIndex = args.indexOf('--json');
 const jsonPath = resolve(jsonIndex >= 0 && args[jsonIndex + 1] ? (args[jsonIndex + 1] as string) : resolve(here, 'results.json'));
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const chromiumArgs = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 function formatRatio(figure: Figure): string {
   const { median, min, max } = figure.ratio;
@@ -67,7 +58,7 @@ async function main(): Promise<void> {
   const site = await preview({ configFile: resolve(here, 'vite.config.ts'), preview: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
   const siteUrl = site.resolvedUrls?.local[0];
   if (!siteUrl) throw new Error('vite preview did not say where it listens');
-  const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: [...chromiumArgs], headless: true });
   try {
     const page = await browser.newPage();
     page.on('console', (message) => {

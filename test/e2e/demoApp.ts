@@ -2,20 +2,12 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
+import { chromiumArgs, chromiumPath } from '../../chromium';
 import { startServer, type RunningServer } from '../../demo/server/startServer';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 export const outputDir = fileURLToPath(new URL('../../test-results', import.meta.url));
 
-const chromiumArgs = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 /** The demo's production build, served by `vite preview`, built once per test file (into its own folder: files run in parallel). */
 export async function serveDemo(name: string): Promise<PreviewServer> {
@@ -29,7 +21,7 @@ export function backend(seedReadings = 20_000): Promise<RunningServer> {
 }
 
 export function launch(): Promise<Browser> {
-  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: chromiumArgs });
+  return chromium.launch({ executablePath: chromiumPath, args: [...chromiumArgs] });
 }
 
 /** A page that records its console errors and uncaught errors. */

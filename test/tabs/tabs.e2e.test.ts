@@ -2,13 +2,13 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumArgs, chromiumPath } from '../../chromium';
 import { startServer, type RunningServer } from '../../demo/server/startServer';
 import type { SeenUpdate, TabsTestApi } from './page/tabsPage';
 import { testDbName, type Reading, type TimeSpec } from './page/tabsConfig';
 
 const pageRoot = fileURLToPath(new URL('./page', import.meta.url));
 const outDir = fileURLToPath(new URL('../../test-results/tabs-dist', import.meta.url));
-const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -87,7 +87,7 @@ describe('tabs sharing one cache (end to end, headless Chromium)', () => {
     beforeAll(async () => {
       [api, browser] = await Promise.all([
         startServer({ port: 0, seedReadings: 2000 }),
-        chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: [...chromiumArgs, ...args] }),
+        chromium.launch({ executablePath: chromiumPath, args: [...chromiumArgs, ...args] }),
       ]);
       context = await browser.newContext();
       observer = await openTab('observer');
