@@ -1,4 +1,5 @@
 import { TableCacheError } from '../core/errors';
+import type { ConnectMessage } from './protocol';
 
 /**
  * Where `connectCachedTable` opens a connection: anything with
@@ -56,4 +57,36 @@ export function listen(target: TableExposeTarget, onData: (data: unknown) => voi
   target.addEventListener('message', listener);
   target.start?.();
   return () => target.removeEventListener('message', listener);
+}
+
+/** Whether `data` asks to open a connection (the only message that crosses the exposed endpoint itself). */
+export function isConnectMessage(data: unknown): data is ConnectMessage {
+  return typeof data === 'object' && data !== null && (data as { type?: unknown }).type === 'tablecache-web:connect';
+}
+
+/** A `SharedWorkerGlobalScope`: connections arrive as `connect` events, one port each. */
+export function isSharedWorkerScope(target: unknown): target is EventTarget {
+  return (
+    typeof target === 'object' && target !== null && 'onconnect' in target && typeof (target as Partial<EventTarget>).addEventListener === 'function'
+  );
+}
+
+/**
+ * Calls `onData` with every message arriving for connections: on `target`
+ * itself, or, in a shared worker's scope, on the port of every `connect`
+ * event. Returns a function that stops listening everywhere.
+ *
+ * @throws {TableCacheError} when `target` cannot receive messages.
+ */
+export function listenForConnections(target: TableExposeTarget, onData: (data: unknown) => void): () => void {
+  if (!isSharedWorkerScope(target)) return listen(target, onData);
+  const stops: (() => void)[] = [];
+  const onConnect = (event: Event) => {
+    for (const port of (event as MessageEvent).ports) stops.push(listen(port, onData));
+  };
+  target.addEventListener('connect', onConnect);
+  return () => {
+    target.removeEventListener('connect', onConnect);
+    for (const stop of stops.splice(0)) stop();
+  };
 }

@@ -2,7 +2,7 @@ import { expose } from 'comlink';
 import type { CachedTable } from '../core/CachedTable';
 import { TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
-import { listen, type TableExposeTarget } from './endpoint';
+import { isConnectMessage, listenForConnections, type TableExposeTarget } from './endpoint';
 import { installErrorTransfer } from './errorTransfer';
 import type { ConnectMessage, ProtocolVersion } from './protocol';
 import { TableSession } from './TableSession';
@@ -19,16 +19,6 @@ export interface ExposedCachedTable {
    * with the first error a read threw while being closed.
    */
   close(): Promise<void>;
-}
-
-/** Whether `data` is a connection request of `connectCachedTable`. */
-export function isConnectMessage(data: unknown): data is ConnectMessage {
-  return typeof data === 'object' && data !== null && (data as { type?: unknown }).type === 'tablecache-web:connect';
-}
-
-/** A `SharedWorkerGlobalScope`: connections arrive as `connect` events, one port each. */
-export function isSharedWorkerScope(target: unknown): target is EventTarget {
-  return typeof target === 'object' && target !== null && 'onconnect' in target && typeof (target as Partial<EventTarget>).addEventListener === 'function';
 }
 
 /**
@@ -58,7 +48,6 @@ export function exposeCachedTable<R, PK, S extends IndexSpec, D>(
   installErrorTransfer();
   /** Open sessions, with the port each is exposed on. */
   const sessions = new Map<TableSession<R, PK, S, D>, MessagePort>();
-  const stops: (() => void)[] = [];
   let closed = false;
   let ready: CachedTable<R, PK, S, D> | null = isPromiseLike(table) ? null : table;
   let failure: { error: unknown } | null = null;
@@ -97,15 +86,7 @@ export function exposeCachedTable<R, PK, S extends IndexSpec, D>(
     );
   }
 
-  if (isSharedWorkerScope(target)) {
-    const onConnect = (event: Event) => {
-      for (const port of (event as MessageEvent).ports) stops.push(listen(port, accept));
-    };
-    target.addEventListener('connect', onConnect);
-    stops.push(() => target.removeEventListener('connect', onConnect));
-  } else {
-    stops.push(listen(target, accept));
-  }
+  const stopListening = listenForConnections(target, accept);
 
   return {
     get connections() {
@@ -113,7 +94,7 @@ export function exposeCachedTable<R, PK, S extends IndexSpec, D>(
     },
     async close() {
       closed = true;
-      for (const stop of stops.splice(0)) stop();
+      stopListening();
       const closedError = new TableCacheError('The table is no longer exposed.');
       for (const { sessionPort, updatesPort } of waiting.splice(0)) {
         updatesPort.close();

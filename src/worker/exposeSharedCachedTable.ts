@@ -1,9 +1,8 @@
 import { TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
 import type { SharedConnectMessage } from './broadcastProtocol';
-import { listen, type TableExposeTarget } from './endpoint';
+import { isConnectMessage, isSharedWorkerScope, listenForConnections, type TableExposeTarget } from './endpoint';
 import { installErrorTransfer } from './errorTransfer';
-import { isConnectMessage, isSharedWorkerScope } from './exposeCachedTable';
 import { SharedTableNode, type NodeRole } from './SharedTableNode';
 import { defaultLockManager, type LockManagerLike } from './TabElection';
 import type { TableFactory } from './TableHost';
@@ -115,16 +114,7 @@ export function exposeSharedCachedTable<R, PK, S extends IndexSpec, D>(
   const accept = (data: unknown) => {
     if (isConnectMessage(data)) node.accept(data as SharedConnectMessage);
   };
-  const stops: (() => void)[] = [];
-  if (isSharedWorkerScope(target)) {
-    const onConnect = (event: Event) => {
-      for (const port of (event as MessageEvent).ports) stops.push(listen(port, accept));
-    };
-    target.addEventListener('connect', onConnect);
-    stops.push(() => target.removeEventListener('connect', onConnect));
-  } else {
-    stops.push(listen(target, accept));
-  }
+  const stopListening = listenForConnections(target, accept);
   node.start().catch((error: unknown) => {
     // Without its lifetime lock the node cannot take part; its clients learn why.
     void node.close(new TableCacheError(`Shared table '${options.name}' cannot be served: ${String(error)}`, { cause: error }));
@@ -141,7 +131,7 @@ export function exposeSharedCachedTable<R, PK, S extends IndexSpec, D>(
       return node.hostedConnections;
     },
     close: () => {
-      for (const stop of stops.splice(0)) stop();
+      stopListening();
       return node.close();
     },
   };
