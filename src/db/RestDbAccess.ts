@@ -240,32 +240,17 @@ export class RestDbAccess<R> implements DbAccess<R, RestRecordsSpec> {
       let position = firstPosition;
       if (NDJSON_TYPE.test(type)) {
         for await (const lines of ndjsonLines(read)) {
-          const records: R[] = [];
-          for (const line of lines) {
-            const record = this.tryLine(line, position, url);
-            if (record instanceof RecordValidationError) {
-              yield { records };
-              throw record;
-            }
-            records.push(record);
-            position++;
-          }
+          const { records, failure } = this.validate(lines, position, (line, at) => this.tryLine(line, at, url));
+          position += records.length;
           yield { records };
+          if (failure) throw failure;
         }
       } else if (JSON_TYPE.test(type)) {
         const body = this.parseJson(await this.readText(read), position, url);
         const page = this.page(body, url);
-        const records: R[] = [];
-        for (const value of page.records) {
-          const record = this.tryRecord(value, position, url);
-          if (record instanceof RecordValidationError) {
-            yield { records };
-            throw record;
-          }
-          records.push(record);
-          position++;
-        }
+        const { records, failure } = this.validate(page.records, position, (value, at) => this.tryRecord(value, at, url));
         yield { records };
+        if (failure) throw failure;
         if (page.next !== null) yield { next: page.next };
       } else {
         throw new DbAccessError(
@@ -441,6 +426,25 @@ export class RestDbAccess<R> implements DbAccess<R, RestRecordsSpec> {
       }
     }
     throw new DbAccessError(`GET ${url.href}: expected a JSON array or { records: [...], next: string | null }.`, { url: url.href });
+  }
+
+  /**
+   * The records of `values` (the first at `firstPosition`) up to the first
+   * that fails validation, and that failure: the records before a bad one
+   * are still delivered, then the iteration rejects.
+   */
+  private validate<T>(
+    values: Iterable<T>,
+    firstPosition: number,
+    toRecord: (value: T, position: number) => R | RecordValidationError,
+  ): { records: R[]; failure?: RecordValidationError } {
+    const records: R[] = [];
+    for (const value of values) {
+      const record = toRecord(value, firstPosition + records.length);
+      if (record instanceof RecordValidationError) return { records, failure: record };
+      records.push(record);
+    }
+    return { records };
   }
 
   /** The record on an NDJSON line, or the error saying why there is none. */
