@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { Adjustment } from '../core/Adjustment';
-import { InvalidSpecError, TableCacheError } from '../core/errors';
+import { TableCacheError } from '../core/errors';
 import { Interval } from '../core/Interval';
 import type { PrimaryKey } from '../core/keys';
 import { StorageRecordsSpec } from '../core/StorageRecordsSpec';
 import type { Indexes } from '../core/types';
-import { parseSpec, recheckSchema } from './schemas';
+import { checkIndexName, parseSpec, recheckSchema } from './schemas';
 
 /** All records, optionally filtered in storage by `recheck`. */
 export interface AllSpec<R = unknown> {
@@ -40,7 +40,7 @@ export class AllIndexes<R, PK = PrimaryKey, D = unknown> implements Indexes<R, P
   }
 
   score(indexName: string): number {
-    this.checkIndexName(indexName);
+    checkIndexName(indexName, 'all');
     return 0;
   }
 
@@ -85,13 +85,7 @@ export class AllIndexes<R, PK = PrimaryKey, D = unknown> implements Indexes<R, P
   }
 
   private parse(spec: AllSpec<R>): AllSpec<R> {
-    this.checkIndexName(spec.indexName);
+    checkIndexName(spec.indexName, 'all');
     return parseSpec(this.specSchema, spec, "Index 'all'");
-  }
-
-  private checkIndexName(indexName: string): void {
-    if (indexName !== 'all') {
-      throw new InvalidSpecError(`There is no index '${indexName}'; the only index is 'all'.`, { path: ['indexName'] });
-    }
   }
 }

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { Adjustment } from '../core/Adjustment';
-import { InvalidSpecError, TableCacheError } from '../core/errors';
+import { TableCacheError } from '../core/errors';
 import { Interval } from '../core/Interval';
 import { describeSpec } from '../core/describe';
 import { describeKey, isValidKey, keyToString, type PrimaryKey } from '../core/keys';
 import { StorageRecordsSpec } from '../core/StorageRecordsSpec';
 import type { Indexes } from '../core/types';
-import { parseSpec, primaryKeySchema } from './schemas';
+import { checkIndexName, parseSpec, primaryKeySchema } from './schemas';
 
 /** Some records by primary key, or all of them. */
 export type PrimaryKeySpec<PK = PrimaryKey> =
@@ -74,7 +74,7 @@ export class PrimaryKeyIndexes<R, PK extends PrimaryKey = PrimaryKey, D = unknow
   }
 
   score(indexName: string, record: R): number {
-    this.checkIndexName(indexName);
+    checkIndexName(indexName, 'primaryKey');
     return this.keyScore(this.primaryKey(record));
   }
 
@@ -167,7 +167,7 @@ export class PrimaryKeyIndexes<R, PK extends PrimaryKey = PrimaryKey, D = unknow
 
   /** The spec's keys by their `keyToString`, or `'all'`. */
   private keys(spec: PrimaryKeySpec<PK>): 'all' | Map<string, PK> {
-    this.checkIndexName(spec.indexName);
+    checkIndexName(spec.indexName, 'primaryKey');
     const parsed = parseSpec(this.specSchema, spec, "Index 'primaryKey'");
     if ('all' in parsed) return 'all';
     return new Map(parsed.primaryKeys.map((key) => [keyToString(key), key]));
@@ -179,13 +179,5 @@ export class PrimaryKeyIndexes<R, PK extends PrimaryKey = PrimaryKey, D = unknow
     for (const key of keys.values()) scores.add(this.keyScore(key));
     const intervals = [...scores].sort((a, b) => a - b).map((score) => Interval.onlyContaining(score));
     return new StorageRecordsSpec<R>('primaryKey', intervals, (record) => keys.has(keyToString(this.primaryKey(record))));
-  }
-
-  private checkIndexName(indexName: string): void {
-    if (indexName !== 'primaryKey') {
-      throw new InvalidSpecError(`There is no index '${indexName}'; the only index is 'primaryKey'.`, {
-        path: ['indexName'],
-      });
-    }
   }
 }

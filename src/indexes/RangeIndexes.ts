@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { Adjustment } from '../core/Adjustment';
-import { InvalidSpecError, TableCacheError } from '../core/errors';
+import { TableCacheError } from '../core/errors';
 import { Interval } from '../core/Interval';
 import type { PrimaryKey } from '../core/keys';
 import { StorageRecordsSpec } from '../core/StorageRecordsSpec';
 import type { Indexes } from '../core/types';
 import { complement, difference, intersection } from './intervals';
-import { parseSpec, scoreBound } from './schemas';
+import { checkIndexName, parseSpec, scoreBound } from './schemas';
 
 /** A range of one attribute's values, `[ge, lt)`. */
 export interface RangeSpec<N extends string = string> {
@@ -69,7 +69,7 @@ export class RangeIndexes<R, PK = PrimaryKey, D = unknown, N extends string = st
   }
 
   score(indexName: string, record: R): number {
-    this.checkIndexName(indexName);
+    checkIndexName(indexName, this.options.indexName);
     const score = this.options.score(record);
     if (typeof score !== 'number' || Number.isNaN(score)) {
       throw new TableCacheError(`Index '${indexName}' scored a record ${String(score)}; scores must be numbers, not NaN.`);
@@ -138,16 +138,8 @@ export class RangeIndexes<R, PK = PrimaryKey, D = unknown, N extends string = st
   }
 
   private interval(spec: RangeSpec<N>): Interval {
-    this.checkIndexName(spec.indexName);
+    checkIndexName(spec.indexName, this.options.indexName);
     const { ge, lt } = parseSpec(this.specSchema, spec, `Index '${this.options.indexName}'`);
     return new Interval(ge, lt);
-  }
-
-  private checkIndexName(indexName: string): void {
-    if (indexName !== this.options.indexName) {
-      throw new InvalidSpecError(`There is no index '${indexName}'; the only index is '${this.options.indexName}'.`, {
-        path: ['indexName'],
-      });
-    }
   }
 }

@@ -30,3 +30,10 @@ export function parseSpec<T>(schema: z.ZodType<T>, input: unknown, context: stri
     { path, cause: result.error },
   );
 }
+
+/** @throws {InvalidSpecError} (at `indexName`) unless `indexName` is the one index of these Indexes. */
+export function checkIndexName(indexName: string, only: string): void {
+  if (indexName !== only) {
+    throw new InvalidSpecError(`There is no index '${indexName}'; the only index is '${only}'.`, { path: ['indexName'] });
+  }
+}
