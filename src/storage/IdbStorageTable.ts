@@ -1,6 +1,6 @@
 import { StorageError, TableCacheError } from '../core/errors';
 import { Interval } from '../core/Interval';
-import { describeKey, isValidKey } from '../core/keys';
+import { describeKey } from '../core/keys';
 import { mergeAsync } from '../core/mergeAsync';
 import { Mutex } from '../core/Mutex';
 import type { StorageRecordsSpec } from '../core/StorageRecordsSpec';
@@ -23,6 +23,7 @@ import { ReaderGenerations, type ReaderLease } from './idb/ReaderGenerations';
 import { scanInterval } from './idb/scanInterval';
 import { SupersededRowCleaner } from './idb/SupersededRowCleaner';
 import { WritePacer } from './idb/WritePacer';
+import { scoreRecord } from './scoreRecord';
 
 /** Options of {@link IdbStorageTable.open}. */
 export interface IdbStorageTableOptions {
@@ -681,21 +682,14 @@ export class IdbStorageTable<R> implements StorageTable<R> {
 
   /** Builds the row of a record. @throws {StorageError} when the key is invalid or a score is not a number or NaN. */
   private toRow(record: R, operation: Operation): IdbRow<R> {
-    const key = this.scorer.primaryKey(record);
-    if (!isValidKey(key)) {
-      throw this.error(operation, `the record with primary key ${describeKey(key)} has an invalid primary key.`, this.keyError(key));
-    }
+    const { key, scores } = scoreRecord(
+      this.scorer,
+      record,
+      (message, cause) => this.error(operation, message, cause),
+      (invalid) => this.keyError(invalid),
+    );
     const row = { k: [key], r: record } as IdbRow<R>;
-    this.indexNames.forEach((indexName, i) => {
-      const score = this.scorer.score(indexName, record);
-      if (typeof score !== 'number' || Number.isNaN(score)) {
-        throw this.error(
-          operation,
-          `the record with primary key ${describeKey(key)} has score ${String(score)} in index '${indexName}'; scores must be numbers, not NaN.`,
-        );
-      }
-      row[this.scoreFields[i] as ScoreField] = score;
-    });
+    scores.forEach((score, i) => (row[this.scoreFields[i] as ScoreField] = score));
     return row;
   }
 

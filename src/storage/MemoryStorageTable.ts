@@ -1,9 +1,10 @@
 import BTreeModule from 'sorted-btree';
 import { StorageError, TableCacheError } from '../core/errors';
 import type { Interval } from '../core/Interval';
-import { compareKeys, describeKey, isValidKey, type PrimaryKey } from '../core/keys';
+import { compareKeys, type PrimaryKey } from '../core/keys';
 import type { StorageRecordsSpec } from '../core/StorageRecordsSpec';
 import type { RecordScorer, RecordSource, StorageTable } from '../core/types';
+import { scoreRecord } from './scoreRecord';
 
 // sorted-btree is CommonJS: bundlers hand over the class as the default export, Node's ESM loader the module object.
 const BTree = ((BTreeModule as unknown as { default?: typeof BTreeModule }).default ?? BTreeModule) as typeof BTreeModule;
@@ -156,23 +157,11 @@ export class MemoryStorageTable<R, PK extends PrimaryKey = PrimaryKey> implement
   }
 
   private toRow(record: R, operation: string): Row<R> {
-    const key: unknown = this.scorer.primaryKey(record);
-    if (!isValidKey(key)) {
-      throw new StorageError(`${operation} on table '${this.name}': primary key ${describeKey(key)} is not a valid key.`, {
-        table: this.name,
-        operation,
-      });
-    }
-    const scores = this.scorer.indexNames.map((indexName) => {
-      const score = this.scorer.score(indexName, record);
-      if (typeof score !== 'number' || Number.isNaN(score)) {
-        throw new StorageError(
-          `${operation} on table '${this.name}': record ${describeKey(key)} has score ${String(score)} in index '${indexName}'; scores must be numbers, not NaN.`,
-          { table: this.name, operation },
-        );
-      }
-      return score;
-    });
+    const { key, scores } = scoreRecord(
+      this.scorer,
+      record,
+      (message) => new StorageError(`${operation} on table '${this.name}': ${message}`, { table: this.name, operation }),
+    );
     return { record, key, scores };
   }
 
