@@ -389,27 +389,28 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
    * primary key is yielded once, even if a record moved in the backend
    * between the parts without an invalidation.
    */
-  private async *readPartial(
+  private readPartial(
     storageReads: readonly AsyncIterable<R>[],
     missing: readonly S[],
     counts: { storage: number; db: number },
   ): AsyncGenerator<R> {
-    const tagged = (records: AsyncIterable<R>, source: 'storage' | 'db') =>
-      (async function* () {
-        for await (const record of records) yield { record, source };
-      })();
-    const sources = [
-      ...storageReads.map((read) => tagged(read, 'storage')),
-      ...missing.map((spec) => tagged(this.readFromDb(spec), 'db')),
-    ];
     const seen = new Set<string>();
-    for await (const { record, source } of mergeAsync(sources)) {
-      const key = keyToString(this.indexes.primaryKey(record) as PrimaryKey);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      counts[source]++;
-      yield record;
-    }
+    const indexes = this.indexes;
+    // Each source skips the keys another has already produced (the first one wins) and counts what it passes on.
+    const once = (records: AsyncIterable<R>, source: 'storage' | 'db') =>
+      (async function* () {
+        for await (const record of records) {
+          const key = keyToString(indexes.primaryKey(record) as PrimaryKey);
+          if (seen.has(key)) continue;
+          seen.add(key);
+          counts[source]++;
+          yield record;
+        }
+      })();
+    return mergeAsync([
+      ...storageReads.map((read) => once(read, 'storage')),
+      ...missing.map((spec) => once(this.readFromDb(spec), 'db')),
+    ]);
   }
 
   /**
