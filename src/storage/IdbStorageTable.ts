@@ -6,6 +6,7 @@ import { Mutex } from '../core/Mutex';
 import type { StorageRecordsSpec } from '../core/StorageRecordsSpec';
 import type { RecordScorer, RecordSource, StorageTable } from '../core/types';
 import { abortQuietly, requestResult, transactionDone } from './idb/idbRequests';
+import { MemoryMirror } from './idb/MemoryMirror';
 import { idbKey, isShadow, isVisibleAt, scoreField, type IdbRow, type ScoreField } from './idb/IdbRow';
 import {
   END_INDEX,
@@ -47,6 +48,17 @@ export interface IdbStorageTableOptions {
    * to 8 rows while reads run. So a read never queues behind a long write.
    */
   writeBatchSize?: number | undefined;
+  /**
+   * Up to how many records the table also keeps in memory, to serve reads
+   * from there rather than from IndexedDB (about ten times faster in
+   * Chromium). Default 100000; `0` always reads IndexedDB. Writes still go
+   * to IndexedDB first; the copy follows what they committed, is filled from
+   * IndexedDB on open (reads go to IndexedDB meanwhile), is dropped while the
+   * table (its staged records included) holds more than this, and is filled
+   * again after a merge that brings it under. Costs memory in the worker:
+   * about a kilobyte per record of ~200 bytes (measure yours).
+   */
+  memoryRecords?: number | undefined;
   /** Rows of the first `getAll` of a read; later ones grow fourfold, up to 16 times this. Default 1000. */
   readBatchSize?: number | undefined;
   /** Rows deleted per transaction by the background cleanup. Default 500. */
@@ -76,7 +88,8 @@ type Operation =
   | 'scratchMerge'
   | 'scratchAbort'
   | 'committedState'
-  | 'cleanup';
+  | 'cleanup'
+  | 'fillMemory';
 
 /** Writes one row inside a batch's transaction; `fail` aborts the batch with the error of that row. */
 type WriteRow<R> = (row: IdbRow<R>, store: IDBObjectStore, fail: (error: unknown) => void) => void;
@@ -147,6 +160,10 @@ export class IdbStorageTable<R> implements StorageTable<R> {
   private readonly onBackgroundError: (error: StorageError) => void;
   private closedReason: string | null = null;
   private readonly releaseLock: ReleaseLock;
+  /** The committed records (and staged changes) in memory, when reads can be served from there. */
+  private readonly memory: MemoryMirror<R>;
+  /** True while a fill of `memory` waits for its turn among the writes. */
+  private fillQueued = false;
 
   private constructor(scorer: RecordScorer<R, unknown>, options: IdbStorageTableOptions, connection: Connection) {
     this.db = connection.db;
@@ -162,6 +179,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     this.writeBatchSize = options.writeBatchSize ?? 1000;
     this.readBatchSize = options.readBatchSize ?? 1000;
     this.pacer = new WritePacer({ maxRows: this.writeBatchSize });
+    this.memory = new MemoryMirror(scorer, this.name, options.memoryRecords ?? DEFAULT_MEMORY_RECORDS);
     const onBackgroundError = options.onBackgroundError ?? ((error) => console.warn(error));
     this.onBackgroundError = onBackgroundError;
     this.cleaner = new SupersededRowCleaner({
@@ -194,6 +212,12 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     if (indexNames.length === 0) throw new TableCacheError('A storage table needs at least one index.');
     if (new Set(indexNames).size !== indexNames.length) {
       throw new TableCacheError(`Table '${options.name}' names an index twice: ${indexNames.join(', ')}.`);
+    }
+    const { memoryRecords } = options;
+    if (memoryRecords !== undefined && !(memoryRecords === Infinity || (Number.isInteger(memoryRecords) && memoryRecords >= 0))) {
+      throw new TableCacheError(
+        `Table '${options.name}': memoryRecords must be a whole number of records (0 for none) or Infinity; got ${String(memoryRecords)}.`,
+      );
     }
     const dbName = options.dbName ?? `tablecache-web:${options.name}`;
     const factory = options.indexedDB ?? globalThis.indexedDB;
@@ -244,6 +268,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
       throw error;
     }
     table.cleaner.schedule();
+    table.fillMemory();
     return table;
   }
 
@@ -257,7 +282,16 @@ export class IdbStorageTable<R> implements StorageTable<R> {
   }
 
   /**
-   * Resolves once no write is running and the background cleanup has done
+   * Whether reads are served from the in-memory copy now (see
+   * `memoryRecords`): false while it is being filled, while the table holds
+   * more records than it allows, and when it is 0.
+   */
+  get readsFromMemory(): boolean {
+    return this.memory.ready && this.closedReason === null;
+  }
+
+  /**
+   * Resolves once no write (nor a fill of the in-memory copy) is running and the background cleanup has done
    * what the reads in progress allow (rows a running read may still need are
    * left to a later cleanup, which starts when that read finishes). Never rejects.
    */
@@ -275,6 +309,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
       await this.completion(transaction, 'clear');
       this.scratchOpen = false;
       this.rollbackPending = false;
+      this.memory.reset();
     });
   }
 
@@ -290,10 +325,18 @@ export class IdbStorageTable<R> implements StorageTable<R> {
   async putRecords(records: RecordSource<R>): Promise<void> {
     await this.exclusive('putRecords', async () => {
       await this.rollBack('putRecords');
+      // Staged records would have to be merged with the change in place: the copy does not try.
+      if (this.scratchOpen) this.memory.lose();
       // Direct writes serve the load, when nothing reads: full-size transactions.
-      await this.writeInBatches(records, 'putRecords', () => this.writeBatchSize, (row, store) => {
-        store.put(row);
-      });
+      await this.writeInBatches(
+        records,
+        'putRecords',
+        () => this.writeBatchSize,
+        (row, store) => {
+          store.put(row);
+        },
+        { written: (rows) => this.memory.put(rows.map((row) => row.r)) },
+      );
     });
   }
 
@@ -309,10 +352,16 @@ export class IdbStorageTable<R> implements StorageTable<R> {
    * IndexedDB fails.
    */
   getRecords(spec: StorageRecordsSpec<R>): AsyncIterable<R> {
+    if (this.readsFromMemory) return this.readMemory(this.memory.read(spec));
     const lease = this.readers.acquire(this.committed);
     const records = this.readAt(spec, lease);
     this.abandonedReads.register(records, lease, lease);
     return records;
+  }
+
+  private async *readMemory(records: AsyncGenerator<R>): AsyncGenerator<R> {
+    this.assertOpen('getRecords');
+    yield* records;
   }
 
   private async *readAt(spec: StorageRecordsSpec<R>, lease: ReaderLease): AsyncGenerator<R> {
@@ -337,6 +386,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
   async deleteRecords(spec: StorageRecordsSpec<R>, onDeleted?: (record: R) => void): Promise<number> {
     return this.exclusive('deleteRecords', async () => {
       await this.rollBack('deleteRecords');
+      if (this.scratchOpen) this.memory.lose();
       const generation = this.committed;
       const recheck = spec.recheck;
       let deleted = 0;
@@ -345,10 +395,16 @@ export class IdbStorageTable<R> implements StorageTable<R> {
         store.delete(idbKey(row.k));
         return row.r;
       });
-      for await (const batch of batches) {
-        deleted += batch.length;
-        if (onDeleted) batch.forEach(onDeleted);
+      try {
+        for await (const batch of batches) {
+          deleted += batch.length;
+          if (onDeleted) batch.forEach(onDeleted);
+        }
+      } catch (error) {
+        this.memory.lose();
+        throw error;
       }
+      await this.memory.delete(spec, deleted);
       return deleted;
     });
   }
@@ -402,9 +458,12 @@ export class IdbStorageTable<R> implements StorageTable<R> {
             existing.onsuccess = () => stage(row, store, existing.result as IdbRow<R> | undefined, fail);
           };
         },
-        (previousBatchSize) => {
-          lookFirst = replaced * 2 > previousBatchSize;
-          replaced = 0;
+        {
+          beforeBatch: (previousBatchSize) => {
+            lookFirst = replaced * 2 > previousBatchSize;
+            replaced = 0;
+          },
+          written: (rows) => this.memory.stage(rows.map((row) => row.r)),
         },
       );
     });
@@ -432,10 +491,17 @@ export class IdbStorageTable<R> implements StorageTable<R> {
         store.put({ ...row, e: next });
         return row.r;
       });
-      for await (const batch of batches) {
-        discarded += batch.length;
-        if (onDiscarded) batch.forEach(onDiscarded);
+      try {
+        for await (const batch of batches) {
+          discarded += batch.length;
+          if (onDiscarded) batch.forEach(onDiscarded);
+        }
+      } catch (error) {
+        // Part of the discard is staged in IndexedDB, none in memory.
+        this.memory.lose();
+        throw error;
       }
+      await this.memory.discard(spec, discarded);
       return discarded;
     });
   }
@@ -461,6 +527,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
       transaction.addEventListener('complete', () => {
         this.committed = next;
         this.scratchOpen = false;
+        this.memory.merge();
       });
       const done = this.completion(transaction, 'scratchMerge');
       try {
@@ -475,6 +542,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
       await done;
     });
     this.cleaner.schedule();
+    this.fillMemory();
   }
 
   /**
@@ -487,12 +555,15 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     await this.exclusive('scratchAbort', async () => {
       if (this.scratchOpen) this.rollbackPending = true;
       this.scratchOpen = false;
+      this.memory.abort();
     });
-    if (!this.rollbackPending) return;
-    // Queued now, so that it runs before any write that comes later (each of which would also finish it first).
-    this.writer.run(() => this.rollBack('scratchAbort')).catch((error: unknown) => {
-      if (!this.closedReason) this.onBackgroundError(error as StorageError);
-    });
+    if (this.rollbackPending) {
+      // Queued now, so that it runs before any write that comes later (each of which would also finish it first).
+      this.writer.run(() => this.rollBack('scratchAbort')).catch((error: unknown) => {
+        if (!this.closedReason) this.onBackgroundError(error as StorageError);
+      });
+    }
+    this.fillMemory();
   }
 
   /** Resolves with the `state` stored by the last merge that had one (`undefined` when none, or after `clear()`). */
@@ -503,6 +574,55 @@ export class IdbStorageTable<R> implements StorageTable<R> {
       return stored?.value;
     } catch (error) {
       throw this.error('committedState', `cannot read the committed state: ${String(error)}`, error);
+    }
+  }
+
+  /**
+   * Queues a fill of the in-memory copy from IndexedDB, when it is enabled
+   * and absent; it runs among the writes, when no scratch space is open, and
+   * gives up while the table holds more than `memoryRecords` (counted first).
+   */
+  private fillMemory(): void {
+    if (!this.memory.enabled || this.memory.ready || this.fillQueued || this.closedReason) return;
+    this.fillQueued = true;
+    this.writer
+      .run(async () => {
+        this.fillQueued = false;
+        if (this.closedReason || this.memory.ready) return;
+        await this.rollBack('fillMemory');
+        if (this.scratchOpen) return;
+        const transaction = this.transaction([ROWS], 'readonly', 'fillMemory');
+        const store = transaction.objectStore(ROWS);
+        const rows = store.count();
+        // Rows with an end are shadows and discarded rows: with no scratch space open, none is committed.
+        const ending = store.index(END_INDEX).count();
+        await this.completion(transaction, 'fillMemory');
+        if (rows.result - ending.result > this.memory.limit) return;
+        await this.memory.fill(this.committedRecords());
+      })
+      .catch((error: unknown) => {
+        this.memory.lose();
+        if (!this.closedReason) {
+          this.onBackgroundError(
+            error instanceof StorageError ? error : this.error('fillMemory', `cannot fill the in-memory copy: ${String(error)}`, error),
+          );
+        }
+      });
+  }
+
+  /** Every committed record, in batches by primary key (for `fillMemory`, while no write runs). */
+  private async *committedRecords(): AsyncGenerator<R[]> {
+    const committed = this.committed;
+    let after: IDBKeyRange | undefined;
+    for (;;) {
+      const transaction = this.transaction([ROWS], 'readonly', 'fillMemory');
+      const request = transaction.objectStore(ROWS).getAll(after, FILL_BATCH_ROWS);
+      await this.completion(transaction, 'fillMemory');
+      const rows = request.result as IdbRow<R>[];
+      yield rows.filter((row) => isVisibleAt(row, committed)).map((row) => row.r);
+      const last = rows[rows.length - 1];
+      if (!last || rows.length < FILL_BATCH_ROWS) return;
+      after = this.keyRange.lowerBound(idbKey(last.k), true);
     }
   }
 
@@ -578,8 +698,14 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     operation: Operation,
     batchRows: () => number,
     writeRow: WriteRow<R>,
-    beforeBatch?: (previousBatchSize: number) => void,
+    hooks: {
+      /** Called before each batch is written, with the size of the previous one. */
+      beforeBatch?: (previousBatchSize: number) => void;
+      /** Called with the rows of each transaction once it has committed; the next waits for it. */
+      written?: (rows: readonly IdbRow<R>[]) => Promise<void>;
+    } = {},
   ): Promise<void> {
+    const { beforeBatch, written } = hooks;
     // Staged writes run while reads do: their transactions step aside for a waiting read (see writeBatch).
     const yieldToReads = operation === 'scratchPutRecords';
     let inFlight: Promise<IdbRow<R>[]> = Promise.resolve([]);
@@ -593,8 +719,9 @@ export class IdbStorageTable<R> implements StorageTable<R> {
       beforeBatch?.(previousBatchSize);
       previousBatchSize = rows.length;
       const started = performance.now();
-      inFlight = this.writeBatch(rows, operation, writeRow, yieldToReads).then((rest) => {
+      inFlight = this.writeBatch(rows, operation, writeRow, yieldToReads).then(async (rest) => {
         this.pacer.written(rows.length - rest.length, performance.now() - started);
+        await written?.(rows.slice(0, rows.length - rest.length));
         return rest;
       });
       inFlight.catch(() => undefined);
@@ -749,6 +876,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     this.closedReason = reason;
     this.db.close();
     this.releaseLock();
+    this.memory.lose();
   }
 
   /** Starts a transaction, or throws `StorageError` when the connection is closed. */
@@ -774,6 +902,12 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     return new StorageError(`${operation} on table '${this.name}': ${message}`, { table: this.name, operation, cause });
   }
 }
+
+/** Records kept in memory by default (`memoryRecords`). */
+const DEFAULT_MEMORY_RECORDS = 100_000;
+
+/** Rows per `getAll` when the in-memory copy is filled. */
+const FILL_BATCH_ROWS = 2000;
 
 /** Read-only scans of one read run at once. */
 const READ_CONCURRENCY = 2;

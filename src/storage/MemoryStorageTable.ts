@@ -75,6 +75,11 @@ export class MemoryStorageTable<R, PK extends PrimaryKey = PrimaryKey> implement
     return this.committed.byKey.size;
   }
 
+  /** The number of records the table will hold after `scratchMerge()` (`size` when nothing is staged). */
+  get scratchSize(): number {
+    return (this.scratch?.version ?? this.committed).byKey.size;
+  }
+
   async clear(): Promise<void> {
     this.committed = this.emptyVersion();
     this.scratch = null;
@@ -82,16 +87,28 @@ export class MemoryStorageTable<R, PK extends PrimaryKey = PrimaryKey> implement
   }
 
   async putRecords(records: RecordSource<R>): Promise<void> {
-    for await (const record of records) this.insert(this.committed, this.toRow(record, 'putRecords'));
+    await eachRecord(records, (record) => this.insert(this.committed, this.toRow(record, 'putRecords')));
   }
 
   getRecords(spec: StorageRecordsSpec<R>): AsyncIterable<R> {
+    const records = this.getRecordsSync(spec);
+    return (async function* () {
+      yield* records;
+    })();
+  }
+
+  /**
+   * `getRecords`, synchronously: the committed records matching `spec` when
+   * it is called, yielded as stored (not copies). Throws `StorageError` for
+   * an unknown index when iterated.
+   */
+  getRecordsSync(spec: StorageRecordsSpec<R>): Iterable<R> {
     const position = this.scorer.indexNames.indexOf(spec.indexName);
     const tree = this.committed.byIndex[position]?.clone();
     return this.iterate(tree, spec);
   }
 
-  private async *iterate(tree: BTree<IndexKey, Row<R>> | undefined, spec: StorageRecordsSpec<R>): AsyncGenerator<R> {
+  private *iterate(tree: BTree<IndexKey, Row<R>> | undefined, spec: StorageRecordsSpec<R>): Generator<R> {
     if (!tree) throw this.unknownIndex(spec.indexName, 'getRecords');
     for (const row of matchingRows(tree, spec)) yield row.record;
   }
@@ -107,11 +124,11 @@ export class MemoryStorageTable<R, PK extends PrimaryKey = PrimaryKey> implement
 
   async scratchPutRecords(records: RecordSource<R>): Promise<void> {
     const scratch = this.openScratch();
-    for await (const record of records) {
+    await eachRecord(records, (record) => {
       const row = this.toRow(record, 'scratchPutRecords');
       this.insert(scratch.version, row);
       scratch.staged.set(row.key, true);
-    }
+    });
   }
 
   async scratchDiscardRecords(spec: StorageRecordsSpec<R>, onDiscarded?: (record: R) => void): Promise<number> {
@@ -188,6 +205,15 @@ export class MemoryStorageTable<R, PK extends PrimaryKey = PrimaryKey> implement
       table: this.name,
       operation,
     });
+  }
+}
+
+/** Calls `each` with every record of `records`, without a pause per record when they are not streamed. */
+async function eachRecord<R>(records: RecordSource<R>, each: (record: R) => void): Promise<void> {
+  if (Symbol.asyncIterator in records) {
+    for await (const record of records) each(record);
+  } else {
+    for (const record of records) each(record);
   }
 }
 

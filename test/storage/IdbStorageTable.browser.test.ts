@@ -8,13 +8,19 @@ import { browserTables } from './fixtures/browserTables';
 import { describeIdbStorageTable } from './fixtures/describeIdbStorageTable';
 
 const { open, track, dbName: newDbName } = browserTables('tablecache-test', { readBatchSize: 64 });
+const { open: openWithoutMemory } = browserTables('tablecache-test-idb', { readBatchSize: 64, memoryRecords: 0 });
 
+// Reads served from the in-memory copy (the default) and from IndexedDB itself.
 describeStorageTable('IdbStorageTable (Chromium)', open);
+describeStorageTable('IdbStorageTable (Chromium, memoryRecords 0)', openWithoutMemory);
 
-describeIdbStorageTable('IdbStorageTable (Chromium)', {
-  database: () => ({ indexedDB, IDBKeyRange, dbName: newDbName('specifics') }),
-  randomizedSteps: 150,
-});
+for (const memoryRecords of [undefined, 0]) {
+  describeIdbStorageTable('IdbStorageTable (Chromium)', {
+    database: () => ({ indexedDB, IDBKeyRange, dbName: newDbName('specifics') }),
+    randomizedSteps: 150,
+    memoryRecords,
+  });
+}
 
 describe('IdbStorageTable (Chromium, one writer per database)', () => {
   describe('open', () => {

@@ -3,11 +3,19 @@ import { IdbStorageTable } from '../../src/storage/IdbStorageTable';
 import { describeIdbStorageTable } from './fixtures/describeIdbStorageTable';
 import { describeStorageTable } from './describeStorageTable';
 
-describeStorageTable('IdbStorageTable (fake-indexeddb)', (scorer) =>
-  IdbStorageTable.open(scorer, { name: 'contract', indexedDB: new IDBFactory(), IDBKeyRange, readBatchSize: 64 }),
-);
+// Reads served from the in-memory copy (the default) and from IndexedDB itself.
+for (const memoryRecords of [undefined, 0]) {
+  const variant = memoryRecords === undefined ? '' : `, memoryRecords ${memoryRecords}`;
+  describeStorageTable(`IdbStorageTable (fake-indexeddb${variant})`, (scorer) =>
+    IdbStorageTable.open(scorer, { name: 'contract', indexedDB: new IDBFactory(), IDBKeyRange, readBatchSize: 64, memoryRecords }),
+  );
+}
 
-describeIdbStorageTable('IdbStorageTable (fake-indexeddb)', {
-  database: () => ({ indexedDB: new IDBFactory(), IDBKeyRange, dbName: 'test' }),
-  randomizedSteps: 600,
-});
+// The default, IndexedDB alone, and a copy the random operations keep dropping and filling again.
+for (const memoryRecords of [undefined, 0, 25]) {
+  describeIdbStorageTable('IdbStorageTable (fake-indexeddb)', {
+    database: () => ({ indexedDB: new IDBFactory(), IDBKeyRange, dbName: 'test' }),
+    randomizedSteps: 600,
+    memoryRecords,
+  });
+}
