@@ -90,38 +90,47 @@ class DexieBench extends Dexie {
 }
 
 const api = {
-  /** IdbStorageTable.getRecords vs raw index.getAll vs Dexie, on one range per size. */
+  /**
+   * IdbStorageTable.getRecords (as configured by default: from its in-memory copy; and with memoryRecords 0: from
+   * IndexedDB) vs raw index.getAll vs Dexie, on one range per size.
+   */
   async rangeRead(sizes: number[], runs: number) {
     const total = Math.max(...sizes) + 1000;
     const records = makeRecords(total);
     const name = 'bench-range';
     await deleteDatabase(`tablecache-web:${name}`);
+    await deleteDatabase(`tablecache-web:${name}-idb`);
     const storage = await IdbStorageTable.open<BenchRecord>(timeIndexes(), { name });
     await storage.putRecords(records);
+    await storage.idle();
+    if (!storage.readsFromMemory) throw new Error('the range bench table does not read from memory');
+    const direct = await IdbStorageTable.open<BenchRecord>(timeIndexes(), { name: `${name}-idb`, memoryRecords: 0 });
+    await direct.putRecords(records);
     const raw = await idb(indexedDB.open(`tablecache-web:${name}`));
     await deleteDatabase('bench-dexie');
     const dexie = new DexieBench('bench-dexie');
     await dexie.records.bulkPut(records);
-    const results: Record<number, { library: number[]; raw: number[]; dexie: number[] }> = {};
+    const results: Record<number, { library: number[]; fromIdb: number[]; raw: number[]; dexie: number[] }> = {};
     for (const size of sizes) {
-      const times = { library: [] as number[], raw: [] as number[], dexie: [] as number[] };
+      const times = { library: [] as number[], fromIdb: [] as number[], raw: [] as number[], dexie: [] as number[] };
       for (let run = 0; run < runs; run++) {
         const first = (run * 97) % (total - size);
         const ge = tsOf(first);
         const lt = tsOf(first + size);
-        const library = () =>
-          timed(() => count(storage.getRecords(new StorageRecordsSpec<BenchRecord>('ts', [new Interval(ge, lt)]))));
+        const spec = new StorageRecordsSpec<BenchRecord>('ts', [new Interval(ge, lt)]);
+        const library = () => timed(() => count(storage.getRecords(spec)));
+        const fromIdb = () => timed(() => count(direct.getRecords(spec)));
         const rawRead = () =>
           timed(async () => {
             const rows = await idb(raw.transaction('rows').objectStore('rows').index('score:ts').getAll(IDBKeyRange.bound(ge, lt, false, true)));
             return rows.map((row: { r: BenchRecord }) => row.r).length;
           });
         const dexieRead = () => timed(async () => (await dexie.records.where('ts').between(ge, lt).toArray()).length);
-        const order = [library, rawRead, dexieRead];
+        const order = [library, fromIdb, rawRead, dexieRead];
         if (run % 2) order.reverse();
         const measured = new Map<unknown, { ms: number; result: number }>();
         for (const measure of order) measured.set(measure, await measure());
-        for (const [measure, key] of [[library, 'library'], [rawRead, 'raw'], [dexieRead, 'dexie']] as const) {
+        for (const [measure, key] of [[library, 'library'], [fromIdb, 'fromIdb'], [rawRead, 'raw'], [dexieRead, 'dexie']] as const) {
           const { ms, result } = measured.get(measure)!;
           if (result !== size) throw new Error(`${key} read ${result} records, not ${size}`);
           times[key].push(ms);
@@ -132,6 +141,7 @@ const api = {
     raw.close();
     dexie.close();
     storage.close();
+    direct.close();
     return results;
   },
 

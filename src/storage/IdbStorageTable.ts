@@ -50,13 +50,14 @@ export interface IdbStorageTableOptions {
   writeBatchSize?: number | undefined;
   /**
    * Up to how many records the table also keeps in memory, to serve reads
-   * from there rather than from IndexedDB (about ten times faster in
+   * from there rather than from IndexedDB (several times faster in
    * Chromium). Default 100000; `0` always reads IndexedDB. Writes still go
    * to IndexedDB first; the copy follows what they committed, is filled from
-   * IndexedDB on open (reads go to IndexedDB meanwhile), is dropped while the
-   * table (its staged records included) holds more than this, and is filled
-   * again after a merge that brings it under. Costs memory in the worker:
-   * about a kilobyte per record of ~200 bytes (measure yours).
+   * IndexedDB on open (reads go to IndexedDB meanwhile), stops following
+   * staged records that would take it over this (serving the committed state
+   * until the merge), is dropped while the table holds more, and is filled
+   * again after a merge that brings it under. Costs worker memory: about
+   * 0.5–1 KB per record of ~150 bytes of JSON (measure yours).
    */
   memoryRecords?: number | undefined;
   /** Rows of the first `getAll` of a read; later ones grow fourfold, up to 16 times this. Default 1000. */
@@ -497,8 +498,8 @@ export class IdbStorageTable<R> implements StorageTable<R> {
           if (onDiscarded) batch.forEach(onDiscarded);
         }
       } catch (error) {
-        // Part of the discard is staged in IndexedDB, none in memory.
-        this.memory.lose();
+        // Part of the discard is staged in IndexedDB, none in memory: the copy serves the committed state until the merge.
+        this.memory.loseScratch();
         throw error;
       }
       await this.memory.discard(spec, discarded);

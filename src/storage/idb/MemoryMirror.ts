@@ -1,5 +1,5 @@
-import type { StorageRecordsSpec } from '../../core/StorageRecordsSpec';
 import type { PrimaryKey } from '../../core/keys';
+import type { StorageRecordsSpec } from '../../core/StorageRecordsSpec';
 import type { RecordScorer } from '../../core/types';
 import { MemoryStorageTable } from '../MemoryStorageTable';
 
@@ -13,20 +13,25 @@ const CLONE_BATCH = 256;
  *
  * The copy is exact or absent: `IdbStorageTable` applies each write here
  * only once IndexedDB has committed it, with the same scratch space and the
- * same merge, and drops the copy (`lose`) whenever it cannot be sure the two
- * agree. It is filled again from IndexedDB when no scratch space is open.
+ * same merge. When it cannot be sure of the staged changes (a staged write
+ * failed part-way, or they outgrew `limit`), the copy stops following the
+ * scratch space but keeps serving the committed state until the merge, which
+ * then drops it; when it cannot be sure of the committed state, it is
+ * dropped at once (`lose`). `IdbStorageTable` fills it again from IndexedDB
+ * when no scratch space is open.
+ *
  * Records go in and come out as copies, so neither the writer nor a reader
  * can change what is stored by changing an object it holds.
  */
 export class MemoryMirror<R> {
+  private readonly scorer: RecordScorer<R, PrimaryKey>;
   private table: MemoryStorageTable<R> | null = null;
+  /** False once the staged changes are no longer followed (until the scratch space is merged or aborted). */
+  private followsScratch = true;
 
   /**
-   * @param limit the most records held (committed or staged); beyond it the
-   *   copy is dropped, and refilled after a merge once the table is small enough.
+   * @param limit the most records held, staged ones included (see `IdbStorageTableOptions.memoryRecords`).
    */
-  private readonly scorer: RecordScorer<R, PrimaryKey>;
-
   constructor(
     scorer: RecordScorer<R, unknown>,
     private readonly name: string,
@@ -52,53 +57,73 @@ export class MemoryMirror<R> {
   }
 
   /**
-   * Builds the copy from the committed records, as read from IndexedDB (fresh
-   * objects: they are not copied again). Resolves with whether it is in use:
-   * not when there are more than `limit` records.
+   * Builds the copy from the committed records, as read from IndexedDB
+   * (fresh objects: they are not copied again), while no scratch space is
+   * open. Gives up when there are more than `limit`.
    */
-  async fill(batches: AsyncIterable<readonly R[]>): Promise<boolean> {
-    this.table = null;
+  async fill(batches: AsyncIterable<readonly R[]>): Promise<void> {
+    this.lose();
     const table = new MemoryStorageTable(this.scorer, { name: this.name });
     for await (const records of batches) {
       await table.putRecords(records);
-      if (table.size > this.limit) return false;
+      if (table.size > this.limit) return;
     }
     this.table = table;
-    return true;
   }
 
   /** An empty copy, after `clear()`. */
   reset(): void {
-    this.table = this.enabled ? new MemoryStorageTable(this.scorer, { name: this.name }) : null;
+    this.lose();
+    if (this.enabled) this.table = new MemoryStorageTable(this.scorer, { name: this.name });
   }
 
   /** Drops the copy; reads go to IndexedDB until it is filled again. */
   lose(): void {
     this.table = null;
+    this.followsScratch = true;
   }
 
-  /** Records IndexedDB has written directly to the committed state. */
+  /**
+   * Stops following the staged changes: the committed state stays, and is
+   * served, until the merge drops the copy or the abort resumes it.
+   */
+  loseScratch(): void {
+    void this.table?.scratchAbort();
+    this.followsScratch = false;
+  }
+
+  /** Records IndexedDB has written directly to the committed state (while no scratch space is open). */
   put(records: readonly R[]): Promise<void> {
-    return this.apply((table) => table.putRecords(structuredClone(records)));
+    return this.apply((table) => table.putRecords(structuredClone(records)), this.lose);
+  }
+
+  /** IndexedDB deleted `count` committed records matching `spec` (while no scratch space is open). */
+  delete(spec: StorageRecordsSpec<R>, count: number): Promise<void> {
+    return this.apply((table) => table.deleteRecords(spec), this.lose, count);
   }
 
   /** Records IndexedDB has staged. */
   stage(records: readonly R[]): Promise<void> {
-    return this.apply((table) => table.scratchPutRecords(structuredClone(records)));
-  }
-
-  /** IndexedDB deleted `count` committed records matching `spec`. */
-  delete(spec: StorageRecordsSpec<R>, count: number): Promise<void> {
-    return this.apply((table) => table.deleteRecords(spec), count);
+    if (!this.followsScratch) return Promise.resolve();
+    return this.apply((table) => table.scratchPutRecords(structuredClone(records)), this.loseScratch);
   }
 
   /** IndexedDB staged the discard of `count` committed records matching `spec`. */
   discard(spec: StorageRecordsSpec<R>, count: number): Promise<void> {
-    return this.apply((table) => table.scratchDiscardRecords(spec), count);
+    if (!this.followsScratch) return Promise.resolve();
+    return this.apply((table) => table.scratchDiscardRecords(spec), this.loseScratch, count);
   }
 
-  /** IndexedDB committed the scratch space. Synchronous, so that no read sees one merged and the other not. */
+  /**
+   * IndexedDB committed the scratch space. Synchronous, so that no read sees
+   * one merged and the other not; drops the copy when it did not follow the
+   * staged changes.
+   */
   merge(): void {
+    if (!this.followsScratch) {
+      this.lose();
+      return;
+    }
     // MemoryStorageTable's scratchMerge and scratchAbort do all their work before they return.
     void this.table?.scratchMerge();
   }
@@ -106,10 +131,18 @@ export class MemoryMirror<R> {
   /** IndexedDB dropped the scratch space. */
   abort(): void {
     void this.table?.scratchAbort();
+    this.followsScratch = true;
   }
 
-  /** Runs a write on the copy; drops the copy when the write fails, disagrees with IndexedDB's count or outgrows the limit. */
-  private async apply(write: (table: MemoryStorageTable<R>) => Promise<number | void>, expected?: number): Promise<void> {
+  /**
+   * Runs a write on the copy; when the write fails, disagrees with
+   * IndexedDB's count or outgrows the limit, gives up with `giveUp`.
+   */
+  private async apply(
+    write: (table: MemoryStorageTable<R>) => Promise<number | void>,
+    giveUp: (this: MemoryMirror<R>) => void,
+    expected?: number,
+  ): Promise<void> {
     const table = this.table;
     if (!table) return;
     let agrees: boolean;
@@ -119,7 +152,7 @@ export class MemoryMirror<R> {
     } catch {
       agrees = false;
     }
-    if (this.table === table && (!agrees || table.scratchSize > this.limit || table.size > this.limit)) this.lose();
+    if (this.table === table && (!agrees || table.scratchSize > this.limit || table.size > this.limit)) giveUp.call(this);
   }
 }
 
