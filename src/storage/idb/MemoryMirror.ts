@@ -1,6 +1,7 @@
 import type { PrimaryKey } from '../../core/keys';
 import type { StorageRecordsSpec } from '../../core/StorageRecordsSpec';
 import type { RecordScorer } from '../../core/types';
+import { yieldWhenBusy } from '../../core/yieldWhenBusy';
 import { MemoryStorageTable } from '../MemoryStorageTable';
 
 /** Records cloned per `structuredClone` call when a read hands out copies. */
@@ -156,14 +157,25 @@ export class MemoryMirror<R> {
   }
 }
 
-/** The records, copied in batches (one `structuredClone` call per batch is much cheaper than one per record). */
+/**
+ * The records, copied in batches (one `structuredClone` call per batch is
+ * much cheaper than one per record). Reading memory involves no task of the
+ * event loop, so a read steps aside for one when none ran since the last
+ * read began (reads back to back would otherwise keep IndexedDB's events
+ * waiting, and with them every write), and during a long read every few
+ * milliseconds.
+ */
 async function* copies<R>(records: Iterable<R>): AsyncGenerator<R> {
+  const start = yieldWhenBusy(0);
+  if (start) await start;
   let batch: R[] = [];
   for (const record of records) {
     batch.push(record);
     if (batch.length === CLONE_BATCH) {
       yield* structuredClone(batch);
       batch = [];
+      const pause = yieldWhenBusy();
+      if (pause) await pause;
     }
   }
   if (batch.length > 0) yield* structuredClone(batch);
