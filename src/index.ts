@@ -31,6 +31,7 @@ export type {
   DbAccessOptions,
   Indexes,
   IndexSpec,
+  ReadOptions,
   RecordScorer,
   RecordSource,
   StorageTable,

@@ -8,7 +8,7 @@ import { mergeAsync } from './mergeAsync';
 import { Mutex } from './Mutex';
 import type { StorageRecordsSpec } from './StorageRecordsSpec';
 import { InvalidationChange, RecordsChange, WholeTableChange, type TableChange } from './TableChange';
-import type { DbAccess, Indexes, IndexSpec, StorageTable } from './types';
+import type { DbAccess, Indexes, IndexSpec, ReadOptions, StorageTable } from './types';
 
 /** Options of {@link CachedTable}. */
 export interface CachedTableOptions {
@@ -321,11 +321,13 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
   /**
    * Like `getRecords`, but resolves once the source of the read is decided
    * (and any refresh it needed is done), saying where the records come from.
-   * Iterate `records` at once.
+   * Iterate `records` at once. With `shared`, you promise not to change the
+   * records (e.g. you only post them to another thread, as the worker
+   * boundary does), which spares storage from copying them.
    *
    * Rejects as `getRecords`' iteration does.
    */
-  async readRecords(spec: S): Promise<RecordsRead<R>> {
+  async readRecords(spec: S, options: ReadOptions = {}): Promise<RecordsRead<R>> {
     await this.loaded();
     let refreshed = false;
     let stale = false;
@@ -350,7 +352,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
         else refreshed = true;
         continue;
       }
-      const storageReads = plan.storageSpecs.map((storageSpec) => this.storage.getRecords(storageSpec));
+      const storageReads = plan.storageSpecs.map((storageSpec) => this.storage.getRecords(storageSpec, options));
       if (stale) this.counters.reads.servedStale++;
       if (plan.kind === 'hit') {
         if (!stale) this.counters.reads[refreshed ? 'cacheHitWithRefresh' : 'cacheHit']++;

@@ -71,6 +71,16 @@ export interface Indexes<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
   splitCoverage?(spec: S): { covered: S[]; missing: S[] };
 }
 
+/** Options of a read from storage, and of `CachedTable.readRecords`. */
+export interface ReadOptions {
+  /**
+   * The caller will not change the records, only look at them or post them
+   * to another thread (which copies them): a storage that keeps records in
+   * memory may then hand out its own objects rather than copies. Default false.
+   */
+  shared?: boolean | undefined;
+}
+
 /** Records given to a storage table: an array, any iterable, or an async iterable (streamed from the backend). */
 export type RecordSource<R> = Iterable<R> | AsyncIterable<R>;
 
@@ -97,7 +107,7 @@ export interface StorageTable<R> {
    * order. What is read is the state committed when `getRecords` is called:
    * changes merged while the iteration runs are not seen.
    */
-  getRecords(spec: StorageRecordsSpec<R>): AsyncIterable<R>;
+  getRecords(spec: StorageRecordsSpec<R>, options?: ReadOptions): AsyncIterable<R>;
   /**
    * Deletes exactly what `getRecords(spec)` would return, calling `onDeleted`
    * with each. Resolves with the number deleted.

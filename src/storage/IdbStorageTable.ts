@@ -4,7 +4,7 @@ import { describeKey } from '../core/keys';
 import { mergeAsync } from '../core/mergeAsync';
 import { Mutex } from '../core/Mutex';
 import type { StorageRecordsSpec } from '../core/StorageRecordsSpec';
-import type { RecordScorer, RecordSource, StorageTable } from '../core/types';
+import type { ReadOptions, RecordScorer, RecordSource, StorageTable } from '../core/types';
 import { abortQuietly, requestResult, transactionDone } from './idb/idbRequests';
 import { MemoryMirror } from './idb/MemoryMirror';
 import { idbKey, isShadow, isVisibleAt, scoreField, type IdbRow, type ScoreField } from './idb/IdbRow';
@@ -352,8 +352,8 @@ export class IdbStorageTable<R> implements StorageTable<R> {
    * The iteration rejects with `StorageError` for an unknown index or when
    * IndexedDB fails.
    */
-  getRecords(spec: StorageRecordsSpec<R>): AsyncIterable<R> {
-    if (this.readsFromMemory) return this.readMemory(this.memory.read(spec));
+  getRecords(spec: StorageRecordsSpec<R>, options: ReadOptions = {}): AsyncIterable<R> {
+    if (this.readsFromMemory) return this.readMemory(this.memory.read(spec, options.shared === true));
     const lease = this.readers.acquire(this.committed);
     const records = this.readAt(spec, lease);
     this.abandonedReads.register(records, lease, lease);

@@ -3,7 +3,7 @@ import { StorageError, TableCacheError } from '../core/errors';
 import type { Interval } from '../core/Interval';
 import { compareKeys, type PrimaryKey } from '../core/keys';
 import type { StorageRecordsSpec } from '../core/StorageRecordsSpec';
-import type { RecordScorer, RecordSource, StorageTable } from '../core/types';
+import type { ReadOptions, RecordScorer, RecordSource, StorageTable } from '../core/types';
 import { scoreRecord } from './scoreRecord';
 
 // sorted-btree is CommonJS: bundlers hand over the class as the default export, Node's ESM loader the module object.
@@ -90,7 +90,8 @@ export class MemoryStorageTable<R, PK extends PrimaryKey = PrimaryKey> implement
     await eachRecord(records, (record) => this.insert(this.committed, this.toRow(record, 'putRecords')));
   }
 
-  getRecords(spec: StorageRecordsSpec<R>): AsyncIterable<R> {
+  /** The committed records matching `spec`, as stored (not copies, whatever `options.shared` says). */
+  getRecords(spec: StorageRecordsSpec<R>, _options?: ReadOptions): AsyncIterable<R> {
     const records = this.getRecordsSync(spec);
     return (async function* () {
       yield* records;

@@ -140,7 +140,8 @@ export class Subscriptions<R, PK, S extends IndexSpec, D> {
 
   private async read(entry: Subscription<S>): Promise<ReadResult<R>> {
     try {
-      const read = await this.table.readRecords(entry.spec);
+      // Records are only posted to the client, which copies them: storage need not copy them first.
+      const read = await this.table.readRecords(entry.spec, { shared: true });
       entry.covered = this.coverage(entry.spec);
       entry.from = read.from;
       const records: R[] = [];

@@ -135,7 +135,8 @@ export class TableSession<R, PK, S extends IndexSpec, D> {
 
   private async openRead(spec: S, batchSize: number): Promise<OpenedRead<R>> {
     checkBatchSize(batchSize);
-    const read = await this.table.readRecords(spec);
+    // Records are only posted to the client, which copies them: storage need not copy them first.
+    const read = await this.table.readRecords(spec, { shared: true });
     const open: OpenRead<R> = {
       iterator: read.records[Symbol.asyncIterator](),
       counts: read.counts,

@@ -256,6 +256,19 @@ export function describeCachedTable(
         expect(miss.from).toBe('db');
         expect(idsOf(byId(await collect(miss.records)))).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
       });
+
+      it('should pass shared on to the storage reads', async () => {
+        const { table, storage } = await loaded(ts(0, 50));
+        const seen: unknown[] = [];
+        const getRecords = storage.getRecords.bind(storage);
+        storage.getRecords = (spec, options) => {
+          seen.push(options);
+          return getRecords(spec, options);
+        };
+        await collect((await table.readRecords(ts(0, 30), { shared: true })).records);
+        await collect((await table.readRecords(ts(0, 30))).records);
+        expect(seen).toEqual([{ shared: true }, {}]);
+      });
     });
 
     describe('getFirstRecord', () => {

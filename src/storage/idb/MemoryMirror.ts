@@ -4,8 +4,8 @@ import type { RecordScorer } from '../../core/types';
 import { yieldWhenBusy } from '../../core/yieldWhenBusy';
 import { MemoryStorageTable } from '../MemoryStorageTable';
 
-/** Records cloned per `structuredClone` call when a read hands out copies. */
-const CLONE_BATCH = 256;
+/** Records per step of a read: one `structuredClone` call when it hands out copies, one look at the event loop. */
+const BATCH = 256;
 
 /**
  * What `IdbStorageTable` holds, kept in memory as well, so that a read need
@@ -52,9 +52,12 @@ export class MemoryMirror<R> {
     return this.limit > 0;
   }
 
-  /** The committed records matching `spec` when called, as copies (a `StorageError` for an unknown index when iterated). */
-  read(spec: StorageRecordsSpec<R>): AsyncGenerator<R> {
-    return copies((this.table as MemoryStorageTable<R>).getRecordsSync(spec));
+  /**
+   * The committed records matching `spec` when called, as copies unless
+   * `shared` (a `StorageError` for an unknown index when iterated).
+   */
+  read(spec: StorageRecordsSpec<R>, shared: boolean): AsyncGenerator<R> {
+    return stepAside((this.table as MemoryStorageTable<R>).getRecordsSync(spec), shared);
   }
 
   /**
@@ -158,25 +161,25 @@ export class MemoryMirror<R> {
 }
 
 /**
- * The records, copied in batches (one `structuredClone` call per batch is
- * much cheaper than one per record). Reading memory involves no task of the
+ * The records, copied in batches unless `shared` (one `structuredClone`
+ * call per batch is much cheaper than one per record). Reading memory involves no task of the
  * event loop, so a read steps aside for one when none ran since the last
  * read began (reads back to back would otherwise keep IndexedDB's events
  * waiting, and with them every write), and during a long read every few
  * milliseconds.
  */
-async function* copies<R>(records: Iterable<R>): AsyncGenerator<R> {
+async function* stepAside<R>(records: Iterable<R>, shared: boolean): AsyncGenerator<R> {
   const start = yieldWhenBusy(0);
   if (start) await start;
   let batch: R[] = [];
   for (const record of records) {
     batch.push(record);
-    if (batch.length === CLONE_BATCH) {
-      yield* structuredClone(batch);
+    if (batch.length === BATCH) {
+      yield* shared ? batch : structuredClone(batch);
       batch = [];
       const pause = yieldWhenBusy();
       if (pause) await pause;
     }
   }
-  if (batch.length > 0) yield* structuredClone(batch);
+  if (batch.length > 0) yield* shared ? batch : structuredClone(batch);
 }
