@@ -3,7 +3,7 @@
 // (`postMessage`) and deserialization on the page (the first read of
 // `event.data`), per batch size, for records of about 200 bytes.
 //
-// Run: npx tsx test/worker/measureBatchCost.ts   (CHROMIUM_PATH to override /usr/bin/chromium)
+// Run: npx tsx bench/measureBatchCost.ts   (CHROMIUM_PATH to override /usr/bin/chromium)
 // Not a test: it asserts nothing and prints a table (medians of every message).
 import { chromium } from 'playwright-core';
 import { chromiumArgs, chromiumPath } from '../chromium';
