@@ -11,6 +11,8 @@ const now = () => performance.now();
 
 /** Resolves in a later task of the event loop (after tasks already queued). */
 export const nextTask: () => Promise<void> = (() => {
+  // Node's (not in the DOM typings the library builds with).
+  const setImmediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
   if (typeof setImmediate === 'function') return () => new Promise<void>((resolve) => setImmediate(resolve));
   if (typeof MessageChannel === 'function') {
     // A message is a task without the clamping of nested timers; one channel serves every waiter in order.

@@ -65,8 +65,8 @@ describe('CachedTableClient over a module Worker in Chromium, with 20k records',
       const after = (await harness.control.counts()).storage;
       expect(after.closedEarly - before.closedEarly).toBe(1);
       expect(after.finished - before.finished).toBe(0);
-      // Two batches of 500 consumed, at most one more pulled ahead.
-      expect(after.recordsYielded - before.recordsYielded).toBeLessThanOrEqual(1500);
+      // Two batches of 500 consumed, at most two more pulled ahead.
+      expect(after.recordsYielded - before.recordsYielded).toBeLessThanOrEqual(2000);
     });
   });
 
