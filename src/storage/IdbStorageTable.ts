@@ -7,6 +7,7 @@ import type { StorageRecordsSpec } from '../core/StorageRecordsSpec';
 import type { ReadOptions, RecordScorer, RecordSource, StorageTable } from '../core/types';
 import { abortQuietly, requestResult, transactionDone } from './idb/idbRequests';
 import { MemoryMirror } from './idb/MemoryMirror';
+import type { ScoredRecord } from './MemoryStorageTable';
 import { idbKey, isShadow, isVisibleAt, scoreField, type IdbRow, type ScoreField } from './idb/IdbRow';
 import {
   END_INDEX,
@@ -56,7 +57,7 @@ export interface IdbStorageTableOptions {
    * IndexedDB on open (reads go to IndexedDB meanwhile), stops following
    * staged records that would take it over this (serving the committed state
    * until the merge), is dropped while the table holds more, and is filled
-   * again after a merge that brings it under. Costs worker memory: about
+   * again after a write that brings it under (README: "The in-memory copy"). Costs worker memory: about
    * 0.5–1 KB per record of ~150 bytes of JSON (measure yours).
    */
   memoryRecords?: number | undefined;
@@ -104,6 +105,21 @@ interface Connection {
   /** The committed generation stored in `meta`. */
   readonly committed: number;
   readonly releaseLock: ReleaseLock;
+}
+
+/**
+ * Replaces each row's record and key with copies nobody else holds (one
+ * `structuredClone` call for all). Leaves them when that fails: the write
+ * then fails on the record that cannot be cloned, with IndexedDB's error.
+ */
+function ownRecords<R>(rows: IdbRow<R>[]): void {
+  let copies: Pick<IdbRow<R>, 'r' | 'k'>[];
+  try {
+    copies = structuredClone(rows.map(({ r, k }) => ({ r, k })));
+  } catch {
+    return;
+  }
+  rows.forEach((row, i) => Object.assign(row, copies[i]));
 }
 
 function isAsyncIterable<T>(source: RecordSource<T>): source is AsyncIterable<T> {
@@ -336,9 +352,9 @@ export class IdbStorageTable<R> implements StorageTable<R> {
         (row, store) => {
           store.put(row);
         },
-        { written: (rows) => this.memory.put(rows.map((row) => row.r)) },
+        { written: (rows) => this.memory.put(rows.map((row) => this.scored(row))) },
       );
-    });
+    }).finally(() => this.fillMemory());
   }
 
   /**
@@ -407,7 +423,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
       }
       await this.memory.delete(spec, deleted);
       return deleted;
-    });
+    }).finally(() => this.fillMemory());
   }
 
   /**
@@ -464,7 +480,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
             lookFirst = replaced * 2 > previousBatchSize;
             replaced = 0;
           },
-          written: (rows) => this.memory.stage(rows.map((row) => row.r)),
+          written: (rows) => this.memory.stage(rows.map((row) => this.scored(row))),
         },
       );
     });
@@ -612,7 +628,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
   }
 
   /** Every committed record, in batches by primary key (for `fillMemory`, while no write runs). */
-  private async *committedRecords(): AsyncGenerator<R[]> {
+  private async *committedRecords(): AsyncGenerator<ScoredRecord<R>[]> {
     const committed = this.committed;
     let after: IDBKeyRange | undefined;
     for (;;) {
@@ -620,11 +636,16 @@ export class IdbStorageTable<R> implements StorageTable<R> {
       const request = transaction.objectStore(ROWS).getAll(after, FILL_BATCH_ROWS);
       await this.completion(transaction, 'fillMemory');
       const rows = request.result as IdbRow<R>[];
-      yield rows.filter((row) => isVisibleAt(row, committed)).map((row) => row.r);
+      yield rows.filter((row) => isVisibleAt(row, committed)).map((row) => this.scored(row));
       const last = rows[rows.length - 1];
       if (!last || rows.length < FILL_BATCH_ROWS) return;
       after = this.keyRange.lowerBound(idbKey(last.k), true);
     }
+  }
+
+  /** A row as the in-memory copy takes it: the record with the key and scores IndexedDB indexes it by. */
+  private scored(row: IdbRow<R>): ScoredRecord<R> {
+    return { record: row.r, key: row.k[0], scores: this.scoreFields.map((field) => row[field] as number) };
   }
 
   /** Runs a write operation after earlier ones; rejects with `StorageError` when the connection is closed. */
@@ -716,6 +737,9 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     const flush = async () => {
       const collected = batch;
       batch = [];
+      // IndexedDB copies each record when its put is issued; the in-memory copy takes the same snapshot, one
+      // structuredClone for the batch, so that a record the source changes later changes neither.
+      if (written && this.memory.wants(operation === 'scratchPutRecords')) ownRecords(collected);
       const rows = [...(await inFlight), ...collected];
       beforeBatch?.(previousBatchSize);
       previousBatchSize = rows.length;

@@ -26,11 +26,14 @@ function compareIndexKeys(a: IndexKey, b: IndexKey): number {
   return compareKeys(a[1], b[1]);
 }
 
-interface Row<R> {
+/** A record with its primary key and its score in each index (in the order of `indexNames`), already checked. */
+export interface ScoredRecord<R> {
   readonly record: R;
   readonly key: PrimaryKey;
   readonly scores: readonly number[];
 }
+
+type Row<R> = ScoredRecord<R>;
 
 /** One state of the table. Trees are cloned in O(1) and copy on write, so a reader keeps the state it started with. */
 interface Version<R> {
@@ -91,6 +94,21 @@ export class MemoryStorageTable<R, PK extends PrimaryKey = PrimaryKey> implement
   }
 
   /** The committed records matching `spec`, as stored (not copies, whatever `options.shared` says). */
+  /**
+   * Records whose key and scores the caller has computed and checked (as
+   * `IdbStorageTable` does for the copy it keeps here), stored as given:
+   * `putRecords` without scoring them again.
+   */
+  putScored(rows: Iterable<ScoredRecord<R>>): void {
+    for (const row of rows) this.insert(this.committed, row);
+  }
+
+  /** `scratchPutRecords` of records already scored, as `putScored`. */
+  scratchPutScored(rows: Iterable<ScoredRecord<R>>): void {
+    const scratch = this.openScratch();
+    for (const row of rows) this.stage(scratch, row);
+  }
+
   getRecords(spec: StorageRecordsSpec<R>, _options?: ReadOptions): AsyncIterable<R> {
     const records = this.getRecordsSync(spec);
     return (async function* () {
@@ -125,11 +143,7 @@ export class MemoryStorageTable<R, PK extends PrimaryKey = PrimaryKey> implement
 
   async scratchPutRecords(records: RecordSource<R>): Promise<void> {
     const scratch = this.openScratch();
-    await eachRecord(records, (record) => {
-      const row = this.toRow(record, 'scratchPutRecords');
-      this.insert(scratch.version, row);
-      scratch.staged.set(row.key, true);
-    });
+    await eachRecord(records, (record) => this.stage(scratch, this.toRow(record, 'scratchPutRecords')));
   }
 
   async scratchDiscardRecords(spec: StorageRecordsSpec<R>, onDiscarded?: (record: R) => void): Promise<number> {
@@ -181,6 +195,11 @@ export class MemoryStorageTable<R, PK extends PrimaryKey = PrimaryKey> implement
       (message) => new StorageError(`${operation} on table '${this.name}': ${message}`, { table: this.name, operation }),
     );
     return { record, key, scores };
+  }
+
+  private stage(scratch: Scratch<R>, row: Row<R>): void {
+    this.insert(scratch.version, row);
+    scratch.staged.set(row.key, true);
   }
 
   private insert(version: Version<R>, row: Row<R>): void {

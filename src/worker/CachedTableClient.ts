@@ -170,7 +170,7 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
     return { from, refreshed, stale, ...(counts ? { counts } : {}), records: this.batches(opened, counts) };
   }
 
-  /** The records of an opened read: its first batch, then the next ones, one request ahead. */
+  /** The records of an opened read: its first batch, then the next ones, `BATCHES_AHEAD` requests ahead. */
   private async *batches(opened: OpenedRead<R>, counts: { storage: number; db: number } | undefined): AsyncGenerator<R, void, undefined> {
     const readId = opened.readId;
     if (readId === undefined) {

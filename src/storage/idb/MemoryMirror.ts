@@ -2,7 +2,7 @@ import type { PrimaryKey } from '../../core/keys';
 import type { StorageRecordsSpec } from '../../core/StorageRecordsSpec';
 import type { RecordScorer } from '../../core/types';
 import { yieldWhenBusy } from '../../core/yieldWhenBusy';
-import { MemoryStorageTable } from '../MemoryStorageTable';
+import { MemoryStorageTable, type ScoredRecord } from '../MemoryStorageTable';
 
 /** Records per step of a read: one `structuredClone` call when it hands out copies, one look at the event loop. */
 const BATCH = 256;
@@ -13,16 +13,17 @@ const BATCH = 256;
  * against well under one here).
  *
  * The copy is exact or absent: `IdbStorageTable` applies each write here
- * only once IndexedDB has committed it, with the same scratch space and the
- * same merge. When it cannot be sure of the staged changes (a staged write
- * failed part-way, or they outgrew `limit`), the copy stops following the
- * scratch space but keeps serving the committed state until the merge, which
- * then drops it; when it cannot be sure of the committed state, it is
- * dropped at once (`lose`). `IdbStorageTable` fills it again from IndexedDB
- * when no scratch space is open.
+ * only once IndexedDB has committed it, with the same records (its own
+ * copies, which nobody else holds), keys and scores, the same scratch space
+ * and the same merge. When it cannot be sure of the staged changes (a
+ * staged discard failed part-way or disagreed, or they outgrew `limit`), the
+ * copy stops following the scratch space but keeps serving the committed
+ * state until the merge, which then drops it; when it cannot be sure of the
+ * committed state, it is dropped at once (`lose`). `IdbStorageTable` fills
+ * it again from IndexedDB when no scratch space is open.
  *
- * Records go in and come out as copies, so neither the writer nor a reader
- * can change what is stored by changing an object it holds.
+ * Reads hand out copies (unless `shared`), so a reader cannot change what is
+ * stored by changing an object it got.
  */
 export class MemoryMirror<R> {
   private readonly scorer: RecordScorer<R, PrimaryKey>;
@@ -61,15 +62,15 @@ export class MemoryMirror<R> {
   }
 
   /**
-   * Builds the copy from the committed records, as read from IndexedDB
-   * (fresh objects: they are not copied again), while no scratch space is
-   * open. Gives up when there are more than `limit`.
+   * Builds the copy from the committed rows, as read from IndexedDB (fresh
+   * objects), while no scratch space is open. Gives up when there are more
+   * than `limit`.
    */
-  async fill(batches: AsyncIterable<readonly R[]>): Promise<void> {
+  async fill(batches: AsyncIterable<readonly ScoredRecord<R>[]>): Promise<void> {
     this.lose();
     const table = new MemoryStorageTable(this.scorer, { name: this.name });
-    for await (const records of batches) {
-      await table.putRecords(records);
+    for await (const rows of batches) {
+      table.putScored(rows);
       if (table.size > this.limit) return;
     }
     this.table = table;
@@ -96,9 +97,18 @@ export class MemoryMirror<R> {
     this.followsScratch = false;
   }
 
-  /** Records IndexedDB has written directly to the committed state (while no scratch space is open). */
-  put(records: readonly R[]): Promise<void> {
-    return this.apply((table) => table.putRecords(structuredClone(records)), this.lose);
+  /** Whether `put` (`staged`: `stage`) would use records now: the caller need not copy them otherwise. */
+  wants(staged: boolean): boolean {
+    return this.table !== null && (!staged || this.followsScratch);
+  }
+
+  /**
+   * Rows IndexedDB has written directly to the committed state (while no
+   * scratch space is open). The records must be the table's own: nobody
+   * else may hold them.
+   */
+  put(rows: readonly ScoredRecord<R>[]): Promise<void> {
+    return this.apply(async (table) => table.putScored(rows), this.lose);
   }
 
   /** IndexedDB deleted `count` committed records matching `spec` (while no scratch space is open). */
@@ -106,10 +116,10 @@ export class MemoryMirror<R> {
     return this.apply((table) => table.deleteRecords(spec), this.lose, count);
   }
 
-  /** Records IndexedDB has staged. */
-  stage(records: readonly R[]): Promise<void> {
+  /** Rows IndexedDB has staged; the records must be the table's own, as for `put`. */
+  stage(rows: readonly ScoredRecord<R>[]): Promise<void> {
     if (!this.followsScratch) return Promise.resolve();
-    return this.apply((table) => table.scratchPutRecords(structuredClone(records)), this.loseScratch);
+    return this.apply(async (table) => table.scratchPutScored(rows), this.loseScratch);
   }
 
   /** IndexedDB staged the discard of `count` committed records matching `spec`. */
