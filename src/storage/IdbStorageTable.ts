@@ -108,6 +108,25 @@ interface Connection {
 }
 
 /**
+ * Runs the batches of a scan to the end, calling `each` with every record;
+ * resolves with how many there were. Calls `failed` before rejecting when
+ * the scan fails part-way.
+ */
+async function countRecords<R>(batches: AsyncIterable<R[]>, each: ((record: R) => void) | undefined, failed: () => void): Promise<number> {
+  let count = 0;
+  try {
+    for await (const batch of batches) {
+      count += batch.length;
+      if (each) batch.forEach(each);
+    }
+  } catch (error) {
+    failed();
+    throw error;
+  }
+  return count;
+}
+
+/**
  * Replaces each row's record and key with copies nobody else holds (one
  * `structuredClone` call for all). Leaves them when that fails: the write
  * then fails on the record that cannot be cloned, with IndexedDB's error.
@@ -406,21 +425,12 @@ export class IdbStorageTable<R> implements StorageTable<R> {
       if (this.scratchOpen) this.memory.lose();
       const generation = this.committed;
       const recheck = spec.recheck;
-      let deleted = 0;
       const batches = this.scan(spec, 'deleteRecords', 'readwrite', (row, store) => {
         if (!isVisibleAt(row, generation) || (recheck && !recheck(row.r))) return undefined;
         store.delete(idbKey(row.k));
         return row.r;
       });
-      try {
-        for await (const batch of batches) {
-          deleted += batch.length;
-          if (onDeleted) batch.forEach(onDeleted);
-        }
-      } catch (error) {
-        this.memory.lose();
-        throw error;
-      }
+      const deleted = await countRecords(batches, onDeleted, () => this.memory.lose());
       await this.memory.delete(spec, deleted);
       return deleted;
     }).finally(() => this.fillMemory());
@@ -497,7 +507,6 @@ export class IdbStorageTable<R> implements StorageTable<R> {
       const next = await this.openScratch('scratchDiscardRecords');
       const committed = this.committed;
       const recheck = spec.recheck;
-      let discarded = 0;
       const batches = this.scan(spec, 'scratchDiscardRecords', 'readwrite', (row, store) => {
         if (row.g === next) {
           if (!recheck || recheck(row.r)) store.delete(idbKey(row.k));
@@ -508,16 +517,9 @@ export class IdbStorageTable<R> implements StorageTable<R> {
         store.put({ ...row, e: next });
         return row.r;
       });
-      try {
-        for await (const batch of batches) {
-          discarded += batch.length;
-          if (onDiscarded) batch.forEach(onDiscarded);
-        }
-      } catch (error) {
-        // Part of the discard is staged in IndexedDB, none in memory: the copy serves the committed state until the merge.
-        this.memory.loseScratch();
-        throw error;
-      }
+      // Failing part-way leaves part of the discard staged in IndexedDB, none in memory: the copy then serves the
+      // committed state until the merge.
+      const discarded = await countRecords(batches, onDiscarded, () => this.memory.loseScratch());
       await this.memory.discard(spec, discarded);
       return discarded;
     });
