@@ -57,8 +57,9 @@ export interface IdbStorageTableOptions {
    * IndexedDB on open (reads go to IndexedDB meanwhile), stops following
    * staged records that would take it over this (serving the committed state
    * until the merge), is dropped while the table holds more, and is filled
-   * again after a write that brings it under (README: "The in-memory copy"). Costs worker memory: about
-   * 0.5–1 KB per record of ~150 bytes of JSON (measure yours).
+   * again after a write that brings it under (README: "The in-memory
+   * copy"). Costs worker memory: about 0.5–1 KB per record of ~150 bytes of
+   * JSON (measure yours).
    */
   memoryRecords?: number | undefined;
   /** Rows of the first `getAll` of a read; later ones grow fourfold, up to 16 times this. Default 1000. */
@@ -327,8 +328,8 @@ export class IdbStorageTable<R> implements StorageTable<R> {
   }
 
   /**
-   * Resolves once no write (nor a fill of the in-memory copy) is running and the background cleanup has done
-   * what the reads in progress allow (rows a running read may still need are
+   * Resolves once no write (nor a fill of the in-memory copy) is running
+   * and the background cleanup has done what the reads in progress allow (rows a running read may still need are
    * left to a later cleanup, which starts when that read finishes). Never rejects.
    */
   async idle(): Promise<void> {

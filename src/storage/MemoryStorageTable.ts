@@ -93,7 +93,6 @@ export class MemoryStorageTable<R, PK extends PrimaryKey = PrimaryKey> implement
     await eachRecord(records, (record) => this.insert(this.committed, this.toRow(record, 'putRecords')));
   }
 
-  /** The committed records matching `spec`, as stored (not copies, whatever `options.shared` says). */
   /**
    * Records whose key and scores the caller has computed and checked (as
    * `IdbStorageTable` does for the copy it keeps here), stored as given:
@@ -109,6 +108,7 @@ export class MemoryStorageTable<R, PK extends PrimaryKey = PrimaryKey> implement
     for (const row of rows) this.stage(scratch, row);
   }
 
+  /** The committed records matching `spec`, as stored (not copies, whatever `options.shared` says). */
   getRecords(spec: StorageRecordsSpec<R>, _options?: ReadOptions): AsyncIterable<R> {
     const records = this.getRecordsSync(spec);
     return (async function* () {

@@ -172,11 +172,11 @@ export class MemoryMirror<R> {
 
 /**
  * The records, copied in batches unless `shared` (one `structuredClone`
- * call per batch is much cheaper than one per record). Reading memory involves no task of the
- * event loop, so a read steps aside for one when none ran since the last
- * read began (reads back to back would otherwise keep IndexedDB's events
- * waiting, and with them every write), and during a long read every few
- * milliseconds.
+ * call per batch is much cheaper than one per record). Reading memory
+ * involves no task of the event loop, so a read steps aside for one when
+ * none ran since the last read began (reads back to back would otherwise
+ * keep IndexedDB's events waiting, and with them every write), and during a
+ * long read every few milliseconds.
  */
 async function* stepAside<R>(records: Iterable<R>, shared: boolean): AsyncGenerator<R> {
   const start = yieldWhenBusy(0);
