@@ -329,8 +329,9 @@ export class IdbStorageTable<R> implements StorageTable<R> {
 
   /**
    * Resolves once no write (nor a fill of the in-memory copy) is running
-   * and the background cleanup has done what the reads in progress allow (rows a running read may still need are
-   * left to a later cleanup, which starts when that read finishes). Never rejects.
+   * and the background cleanup has done what the reads in progress allow
+   * (rows a running read of IndexedDB may still need are left to a later
+   * cleanup, which starts when that read finishes). Never rejects.
    */
   async idle(): Promise<void> {
     await this.writer.run(async () => undefined);
