@@ -36,6 +36,8 @@ interface OpenRead<R> {
   queue: Promise<unknown>;
   /** The iterator has ended, failed, or been closed. */
   closed: boolean;
+  /** The client closed the read: batches it asked for ahead of need stop pulling records. */
+  closing: boolean;
   /** The iterator failed after some records of a batch: they are sent first, the error with the next batch. */
   failure: { readonly error: unknown } | null;
 }
@@ -143,6 +145,7 @@ export class TableSession<R, PK, S extends IndexSpec, D> {
       batchSize,
       queue: Promise.resolve(),
       closed: false,
+      closing: false,
       failure: null,
     };
     if (this.closing) {
@@ -166,7 +169,7 @@ export class TableSession<R, PK, S extends IndexSpec, D> {
       }
       const records: R[] = [];
       try {
-        while (records.length < open.batchSize && !open.closed) {
+        while (records.length < open.batchSize && !open.closed && !open.closing) {
           const step = await open.iterator.next();
           if (step.done) open.closed = true;
           else records.push(step.value);
@@ -190,6 +193,7 @@ export class TableSession<R, PK, S extends IndexSpec, D> {
     const open = this.reads.get(readId);
     if (!open) return;
     this.reads.delete(readId);
+    open.closing = true;
     await this.release(open);
   }
 
