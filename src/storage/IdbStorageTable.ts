@@ -53,12 +53,12 @@ export interface IdbStorageTableOptions {
    * Up to how many records the table also keeps in memory, to serve reads
    * from there rather than from IndexedDB (several times faster in
    * Chromium). Default 100000; `0` always reads IndexedDB. Writes still go
-   * to IndexedDB first; the copy follows what they committed, is filled from
-   * IndexedDB on open (reads go to IndexedDB meanwhile), stops following
-   * staged records that would take it over this (serving the committed state
-   * until the merge), is dropped while the table holds more, and is filled
-   * again after a write that brings it under (README: "The in-memory
-   * copy"). Costs worker memory: about 0.5–1 KB per record of ~150 bytes of
+   * to IndexedDB first; the copy follows what they committed. It is filled
+   * from IndexedDB on open (reads go to IndexedDB meanwhile) and whenever it
+   * is absent after a write, merge or abort; it stops following staged
+   * records that would take it over this (serving the committed state until
+   * the merge), is dropped while the table holds more, or when it cannot
+   * follow a write (README: "The in-memory copy"). Costs worker memory: about 0.5–1 KB per record of ~150 bytes of
    * JSON (measure yours).
    */
   memoryRecords?: number | undefined;
@@ -128,18 +128,23 @@ async function countRecords<R>(batches: AsyncIterable<R[]>, each: ((record: R) =
 }
 
 /**
- * Replaces each row's record and key with copies nobody else holds (one
- * `structuredClone` call for all). Leaves them when that fails: the write
- * then fails on the record that cannot be cloned, with IndexedDB's error.
+ * Replaces each row's record and key with copies nobody else holds, one
+ * `structuredClone` per row as IndexedDB clones each put (so records that
+ * share an object do not share it in the copies). Stops at a record that
+ * cannot be cloned: the write fails on it with IndexedDB's error, and no
+ * row after it is written.
  */
 function ownRecords<R>(rows: IdbRow<R>[]): void {
-  let copies: Pick<IdbRow<R>, 'r' | 'k'>[];
-  try {
-    copies = structuredClone(rows.map(({ r, k }) => ({ r, k })));
-  } catch {
-    return;
+  for (const row of rows) {
+    let copy: Pick<IdbRow<R>, 'r' | 'k'>;
+    try {
+      copy = structuredClone({ r: row.r, k: row.k });
+    } catch {
+      return;
+    }
+    row.r = copy.r;
+    row.k = copy.k;
   }
-  rows.forEach((row, i) => Object.assign(row, copies[i]));
 }
 
 function isAsyncIterable<T>(source: RecordSource<T>): source is AsyncIterable<T> {
@@ -320,8 +325,10 @@ export class IdbStorageTable<R> implements StorageTable<R> {
 
   /**
    * Whether reads are served from the in-memory copy now (see
-   * `memoryRecords`): false while it is being filled, while the table holds
-   * more records than it allows, and when it is 0.
+   * `memoryRecords`): false when it is 0, while the copy is being filled,
+   * while the table holds more records than it allows, after a direct write
+   * or delete it could not follow (until it is filled again), after a fill
+   * failed (until the next write tries again), and once the table is closed.
    */
   get readsFromMemory(): boolean {
     return this.memory.ready && this.closedReason === null;
@@ -379,12 +386,15 @@ export class IdbStorageTable<R> implements StorageTable<R> {
   }
 
   /**
-   * The committed records matching `spec`, in no defined order: a finite
-   * interval is read as its two halves at once, each with `getAll` batches
-   * (starting at `readBatchSize` rows, growing fourfold), each batch in its
-   * own short transaction. The state read
-   * is the one committed when `getRecords` is called; rows it needs are kept
-   * until the iteration finishes (or the iterable is garbage-collected).
+   * The committed records matching `spec`, in no defined order, as the state
+   * committed when `getRecords` is called. From the in-memory copy when it
+   * is in use (`readsFromMemory`): copies of its records, 256 per
+   * `structuredClone`, or its own objects with `options.shared`. Otherwise
+   * from IndexedDB: a finite interval is read as its two halves at once,
+   * each with `getAll` batches (starting at `readBatchSize` rows, growing
+   * fourfold), each batch in its own short transaction; rows the read needs
+   * are kept until the iteration finishes (or the iterable is
+   * garbage-collected).
    *
    * The iteration rejects with `StorageError` for an unknown index or when
    * IndexedDB fails.
@@ -620,6 +630,8 @@ export class IdbStorageTable<R> implements StorageTable<R> {
         await this.completion(transaction, 'fillMemory');
         if (rows.result - ending.result > this.memory.limit) return;
         await this.memory.fill(this.committedRecords());
+        // Closed while the last batch was read: nothing may keep the records.
+        if (this.closedReason) this.memory.lose();
       })
       .catch((error: unknown) => {
         this.memory.lose();
@@ -741,8 +753,8 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     const flush = async () => {
       const collected = batch;
       batch = [];
-      // IndexedDB copies each record when its put is issued; the in-memory copy takes the same snapshot, one
-      // structuredClone for the batch, so that a record the source changes later changes neither.
+      // IndexedDB copies each record when its put is issued; the in-memory copy takes the same snapshot, cloned
+      // when the batch is collected, so that a record the source changes later changes neither.
       if (written && this.memory.wants(operation === 'scratchPutRecords')) ownRecords(collected);
       const rows = [...(await inFlight), ...collected];
       beforeBatch?.(previousBatchSize);

@@ -117,6 +117,7 @@ export class TableSession<R, PK, S extends IndexSpec, D> {
       this.subscriptions.dispose();
       const reads = [...this.reads.values()];
       this.reads.clear();
+      for (const read of reads) read.closing = true;
       const results = await Promise.allSettled(reads.map((read) => this.release(read)));
       this.updatesPort.close();
       this.onClosed();

@@ -4,7 +4,11 @@ import type { RecordScorer } from '../../core/types';
 import { yieldWhenBusy } from '../../core/yieldWhenBusy';
 import { MemoryStorageTable, type ScoredRecord } from '../MemoryStorageTable';
 
-/** Records per step of a read: one `structuredClone` call when it hands out copies, one look at the event loop. */
+/**
+ * Records per step of a read: one `structuredClone` call when it hands out
+ * copies (records copied together share nothing they did not share in the
+ * copy), one look at the event loop.
+ */
 const BATCH = 256;
 
 /**
