@@ -48,33 +48,9 @@ export { PrimaryKeyRangeIndexes } from './indexes/PrimaryKeyRangeIndexes';
 export type { PrimaryKeyRangeIndexesOptions } from './indexes/PrimaryKeyRangeIndexes';
 export { RangeAdjustment, RangeIndexes } from './indexes/RangeIndexes';
 export type { RangeIndexesOptions, RangeSpec } from './indexes/RangeIndexes';
-export { IdbStorageTable } from './storage/IdbStorageTable';
-export type { IdbStorageTableOptions } from './storage/IdbStorageTable';
 export { MemoryStorageTable } from './storage/MemoryStorageTable';
 export type { MemoryStorageTableOptions } from './storage/MemoryStorageTable';
-export { DEFAULT_BATCH_SIZE } from './worker/batchSize';
-export type { CachedTableClient } from './worker/CachedTableClient';
-export type {
-  GetRecordsOptions,
-  SubscriptionFailure,
-  SubscriptionListener,
-  SubscriptionRecords,
-  SubscriptionUpdate,
-} from './worker/CachedTableClient';
-export { connectCachedTable } from './worker/connectCachedTable';
-export type { ConnectOptions } from './worker/connectCachedTable';
-export { connectSharedCachedTable } from './worker/connectSharedCachedTable';
-export type { ConnectSharedOptions } from './worker/connectSharedCachedTable';
-export type { EventMessageSource, NodeMessageSource, TableEndpoint, TableExposeTarget } from './worker/endpoint';
-export { registerErrorClass } from './worker/errorTransfer';
-export type { ErrorClass } from './worker/errorTransfer';
-export { exposeCachedTable } from './worker/exposeCachedTable';
-export type { ExposedCachedTable } from './worker/exposeCachedTable';
-export { exposeSharedCachedTable } from './worker/exposeSharedCachedTable';
-export type { ExposedSharedCachedTable, ExposeSharedOptions } from './worker/exposeSharedCachedTable';
-export type { SharedCachedTableClient, SharedTableMode } from './worker/SharedCachedTableClient';
-export type { NodeRole } from './worker/SharedTableNode';
-export type { LockManagerLike } from './worker/TabElection';
-export type { TableFactory } from './worker/TableHost';
-export { TableOwnerLostError } from './worker/TableOwnerLostError';
-export type { ReadCounts, ReadInfo } from './worker/protocol';
+// The browser layers' entries (`tablecache-web/idb`, `tablecache-web/worker`), re-exported whole: the root exports
+// everything, and cannot miss what they add.
+export * from './idb';
+export * from './worker';
