@@ -4,7 +4,8 @@ import { expose, transfer } from 'comlink';
 import { CachedTable, Interval, RangeIndexes, RestDbAccess, StorageRecordsSpec, type DbAccess } from 'tablecache-web';
 import { IdbStorageTable } from 'tablecache-web/idb';
 import { exposeCachedTable } from 'tablecache-web/worker';
-import { z } from 'zod';
+import { readingSchema } from '../demo/shared';
+import type { Reading } from '../demo/ui/types';
 import { makeRecords, type BenchRecord } from './data';
 
 type Spec = { indexName: 'ts'; ge: number; lt: number };
@@ -256,15 +257,8 @@ const api = {
 
   /** A covered read vs the same read from the reference backend; `partial` reads 90% inside the window. */
   async vsBackend(apiUrl: string, runs: number, quick: boolean) {
-    const schema = z.object({
-      id: z.number(),
-      sensor: z.string(),
-      ts: z.string().transform((text) => Date.parse(text)),
-      value: z.number(),
-      note: z.string().nullable(),
-    });
-    type Reading = z.output<typeof schema>;
-    const rest = new RestDbAccess({ baseUrl: apiUrl, schema });
+    // Validated as the demo validates the reference backend's readings.
+    const rest = new RestDbAccess({ baseUrl: apiUrl, schema: readingSchema });
     const indexes = new RangeIndexes<Reading, number, { path: string; query: Record<string, number> }, 'ts'>({
       indexName: 'ts',
       primaryKey: (record) => record.id,

@@ -1,28 +1,6 @@
-import { z } from 'zod';
-
-/** A reading as the reference backend sends it (`ts` as ISO 8601, kept as epoch ms). */
-export interface Reading {
-  readonly id: number;
-  readonly sensor: string;
-  readonly ts: number;
-  readonly value: number;
-  readonly note: string | null;
-}
-
-export const readingSchema: z.ZodType<Reading> = z.object({
-  id: z.number().int(),
-  sensor: z.string(),
-  ts: z.iso.datetime({ offset: true }).transform((text) => Date.parse(text)),
-  value: z.number(),
-  note: z.string().nullable(),
-});
-
-/** A time range of readings, `[ge, lt)` in epoch ms. */
-export interface TimeSpec {
-  readonly indexName: 'ts';
-  readonly ge: number;
-  readonly lt: number;
-}
+// The reference backend's readings, as the demo reads them: the tabs page talks to the same backend.
+export { readingSchema, type TimeSpec } from '../../../demo/shared';
+export type { Reading } from '../../../demo/ui/types';
 
 /** What the page tells its worker, as the worker's `name`. */
 export interface TabsWorkerConfig {
