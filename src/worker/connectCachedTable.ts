@@ -2,9 +2,8 @@ import { wrap } from 'comlink';
 import type { IndexSpec } from '../core/types';
 import { checkBatchSize, DEFAULT_BATCH_SIZE } from './batchSize';
 import { CachedTableClient } from './CachedTableClient';
-import type { TableEndpoint } from './endpoint';
-import { installErrorTransfer } from './errorTransfer';
-import type { ConnectMessage, TableSessionApi } from './protocol';
+import { newConnection, type TableEndpoint } from './endpoint';
+import type { TableSessionApi } from './protocol';
 
 /** Options of {@link connectCachedTable}. */
 export interface ConnectOptions {
@@ -32,15 +31,7 @@ export function connectCachedTable<R, S extends IndexSpec = IndexSpec>(
   options: ConnectOptions = {},
 ): CachedTableClient<R, S> {
   const batchSize = checkBatchSize(options.batchSize ?? DEFAULT_BATCH_SIZE);
-  installErrorTransfer();
-  const session = new MessageChannel();
-  const updates = new MessageChannel();
-  const message: ConnectMessage = {
-    type: 'tablecache-web:connect',
-    protocol: 1,
-    sessionPort: session.port2,
-    updatesPort: updates.port2,
-  };
-  endpoint.postMessage(message, [session.port2, updates.port2] as never[]);
-  return new CachedTableClient<R, S>(wrap<TableSessionApi<R>>(session.port1), updates.port1, batchSize);
+  const connection = newConnection();
+  endpoint.postMessage(connection.message, connection.transfer as never[]);
+  return new CachedTableClient<R, S>(wrap<TableSessionApi<R>>(connection.sessionPort), connection.updatesPort, batchSize);
 }

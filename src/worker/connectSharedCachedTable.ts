@@ -4,7 +4,7 @@ import type { IndexSpec } from '../core/types';
 import { checkBatchSize, DEFAULT_BATCH_SIZE } from './batchSize';
 import type { SharedConnectMessage } from './broadcastProtocol';
 import type { ConnectOptions } from './connectCachedTable';
-import { installErrorTransfer } from './errorTransfer';
+import { newConnection } from './endpoint';
 import type { TableSessionApi } from './protocol';
 import { SharedCachedTableClient, type SharedTableMode } from './SharedCachedTableClient';
 import { defaultLockManager } from './TabElection';
@@ -92,27 +92,20 @@ export function connectSharedCachedTable<R, S extends IndexSpec = IndexSpec>(opt
       `connectSharedCachedTable in '${mode}' mode needs the ${mode === 'shared-worker' ? 'sharedWorker' : 'worker'} option (a function that makes the worker).`,
     );
   }
-  installErrorTransfer();
-  const session = new MessageChannel();
-  const updates = new MessageChannel();
-  const message: SharedConnectMessage = {
-    type: 'tablecache-web:connect',
-    protocol: 1,
-    sessionPort: session.port2,
-    updatesPort: updates.port2,
-  };
-  const transfer = [session.port2, updates.port2];
+  const { message, transfer, sessionPort, updatesPort } = newConnection();
   let worker: Worker | SharedWorker;
   if (mode === 'shared-worker') {
     const shared = (factory as () => SharedWorker)();
     worker = shared;
     // Calls made meanwhile wait in the session channel until the worker receives its port.
-    void holdPageLock().then((lock) => shared.port.postMessage(lock ? { ...message, pageLock: lock } : message, transfer));
+    void holdPageLock().then((lock) =>
+      shared.port.postMessage(lock ? ({ ...message, pageLock: lock } satisfies SharedConnectMessage) : message, transfer),
+    );
   } else {
     // A dedicated worker lives and dies with this page: there is no page to watch.
     const dedicated = (factory as () => Worker)();
     worker = dedicated;
     dedicated.postMessage(message, transfer);
   }
-  return new SharedCachedTableClient<R, S>(wrap<TableSessionApi<R>>(session.port1), updates.port1, batchSize, mode, worker);
+  return new SharedCachedTableClient<R, S>(wrap<TableSessionApi<R>>(sessionPort), updatesPort, batchSize, mode, worker);
 }

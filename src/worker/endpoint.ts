@@ -1,4 +1,5 @@
 import { TableCacheError } from '../core/errors';
+import { installErrorTransfer } from './errorTransfer';
 import type { ConnectMessage } from './protocol';
 
 /**
@@ -88,5 +89,29 @@ export function listenForConnections(target: TableExposeTarget, onData: (data: u
   return () => {
     target.removeEventListener('connect', onConnect);
     for (const stop of stops.splice(0)) stop();
+  };
+}
+
+/** A new connection, seen from the client: the message that opens it, and the client's ends of its two channels. */
+export interface NewConnection {
+  /** To post to the worker, transferring `transfer`. */
+  readonly message: ConnectMessage;
+  readonly transfer: MessagePort[];
+  /** The client's end of the session (Comlink) channel. */
+  readonly sessionPort: MessagePort;
+  /** The client's end of the channel subscription results arrive on. */
+  readonly updatesPort: MessagePort;
+}
+
+/** Opens the channels of a connection to an exposed table (and lets its errors arrive as their classes). */
+export function newConnection(): NewConnection {
+  installErrorTransfer();
+  const session = new MessageChannel();
+  const updates = new MessageChannel();
+  return {
+    message: { type: 'tablecache-web:connect', protocol: 1, sessionPort: session.port2, updatesPort: updates.port2 },
+    transfer: [session.port2, updates.port2],
+    sessionPort: session.port1,
+    updatesPort: updates.port1,
   };
 }

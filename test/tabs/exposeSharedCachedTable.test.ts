@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DbAccessError, TableCacheError } from '../../src/core/errors';
 import { IdbStorageTable } from '../../src/storage/IdbStorageTable';
 import type { SharedConnectMessage } from '../../src/worker/broadcastProtocol';
-import { installErrorTransfer } from '../../src/worker/errorTransfer';
+import { newConnection } from '../../src/worker/endpoint';
 import { exposeSharedCachedTable } from '../../src/worker/exposeSharedCachedTable';
 import type { TableSessionApi } from '../../src/worker/protocol';
 import { TableOwnerLostError } from '../../src/worker/TableOwnerLostError';
@@ -272,24 +272,15 @@ describe('exposeSharedCachedTable', () => {
 
 /** A raw session (Comlink) on `endpoint`, connected like a client would, optionally naming the page's lifetime lock. */
 function wrapSession(endpoint: MessagePort, pageLock?: string): { remote: ReturnType<typeof wrap<TableSessionApi<Reading>>>; close(): void } {
-  installErrorTransfer();
-  const session = new MessageChannel();
-  const updates = new MessageChannel();
-  const message: SharedConnectMessage = {
-    type: 'tablecache-web:connect',
-    protocol: 1,
-    sessionPort: session.port2,
-    updatesPort: updates.port2,
-    ...(pageLock ? { pageLock } : {}),
-  };
-  endpoint.postMessage(message, [session.port2, updates.port2]);
-  const remote = wrap<TableSessionApi<Reading>>(session.port1);
+  const { message, transfer, sessionPort, updatesPort } = newConnection();
+  endpoint.postMessage((pageLock ? { ...message, pageLock } : message) satisfies SharedConnectMessage, transfer);
+  const remote = wrap<TableSessionApi<Reading>>(sessionPort);
   return {
     remote,
     close: () => {
       remote[releaseProxy]();
-      session.port1.close();
-      updates.port1.close();
+      sessionPort.close();
+      updatesPort.close();
     },
   };
 }
