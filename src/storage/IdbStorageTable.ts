@@ -25,6 +25,7 @@ import { ReaderGenerations, type ReaderLease } from './idb/ReaderGenerations';
 import { scanInterval } from './idb/scanInterval';
 import { SupersededRowCleaner } from './idb/SupersededRowCleaner';
 import { WritePacer } from './idb/WritePacer';
+import { isAsyncIterable } from './recordSource';
 import { scoreRecord } from './scoreRecord';
 
 /** Options of {@link IdbStorageTable.open}. */
@@ -145,10 +146,6 @@ function ownRecords<R>(rows: IdbRow<R>[]): void {
     row.r = copy.r;
     row.k = copy.k;
   }
-}
-
-function isAsyncIterable<T>(source: RecordSource<T>): source is AsyncIterable<T> {
-  return Symbol.asyncIterator in source;
 }
 
 /**
@@ -400,16 +397,11 @@ export class IdbStorageTable<R> implements StorageTable<R> {
    * IndexedDB fails.
    */
   getRecords(spec: StorageRecordsSpec<R>, options: ReadOptions = {}): AsyncIterable<R> {
-    if (this.readsFromMemory) return this.readMemory(this.memory.read(spec, options.shared === true));
+    if (this.readsFromMemory) return this.memory.read(spec, options.shared === true, () => this.assertOpen('getRecords'));
     const lease = this.readers.acquire(this.committed);
     const records = this.readAt(spec, lease);
     this.abandonedReads.register(records, lease, lease);
     return records;
-  }
-
-  private async *readMemory(records: AsyncGenerator<R>): AsyncGenerator<R> {
-    this.assertOpen('getRecords');
-    yield* records;
   }
 
   private async *readAt(spec: StorageRecordsSpec<R>, lease: ReaderLease): AsyncGenerator<R> {

@@ -59,10 +59,11 @@ export class MemoryMirror<R> {
 
   /**
    * The committed records matching `spec` when called, as copies unless
-   * `shared` (a `StorageError` for an unknown index when iterated).
+   * `shared`. Iterating calls `check` first (which may throw), and throws a
+   * `StorageError` for an unknown index.
    */
-  read(spec: StorageRecordsSpec<R>, shared: boolean): AsyncGenerator<R> {
-    return stepAside((this.table as MemoryStorageTable<R>).getRecordsSync(spec), shared);
+  read(spec: StorageRecordsSpec<R>, shared: boolean, check: () => void): AsyncGenerator<R> {
+    return stepAside((this.table as MemoryStorageTable<R>).getRecordsSync(spec), shared, check);
   }
 
   /**
@@ -72,7 +73,7 @@ export class MemoryMirror<R> {
    */
   async fill(batches: AsyncIterable<readonly ScoredRecord<R>[]>): Promise<void> {
     this.lose();
-    const table = new MemoryStorageTable(this.scorer, { name: this.name });
+    const table = this.emptyTable();
     for await (const rows of batches) {
       table.putScored(rows);
       if (table.size > this.limit) return;
@@ -83,7 +84,11 @@ export class MemoryMirror<R> {
   /** An empty copy, after `clear()`. */
   reset(): void {
     this.lose();
-    if (this.enabled) this.table = new MemoryStorageTable(this.scorer, { name: this.name });
+    if (this.enabled) this.table = this.emptyTable();
+  }
+
+  private emptyTable(): MemoryStorageTable<R> {
+    return new MemoryStorageTable(this.scorer, { name: this.name });
   }
 
   /** Drops the copy; reads go to IndexedDB until it is filled again. */
@@ -182,7 +187,8 @@ export class MemoryMirror<R> {
  * keep IndexedDB's events waiting, and with them every write), and during a
  * long read every few milliseconds.
  */
-async function* stepAside<R>(records: Iterable<R>, shared: boolean): AsyncGenerator<R> {
+async function* stepAside<R>(records: Iterable<R>, shared: boolean, check: () => void): AsyncGenerator<R> {
+  check();
   const start = yieldWhenBusy(0);
   if (start) await start;
   let batch: R[] = [];
