@@ -1,13 +1,6 @@
 import { transferHandlers, type TransferHandler } from 'comlink';
-import {
-  DbAccessError,
-  InvalidSpecError,
-  RecordNotFoundError,
-  RecordValidationError,
-  StorageError,
-  TableCacheError,
-  UnsupportedIndexOperation,
-} from '../core/errors';
+import * as coreErrors from '../core/errors';
+import { TableCacheError } from '../core/errors';
 import type { SerializedError, SerializedValue } from './protocol';
 import { TableOwnerLostError } from './TableOwnerLostError';
 
@@ -38,16 +31,9 @@ export function registerErrorClass(name: string, errorClass: ErrorClass): void {
   namesByClass.set(errorClass, name);
 }
 
-for (const [name, errorClass] of [
-  ['TableCacheError', TableCacheError],
-  ['UnsupportedIndexOperation', UnsupportedIndexOperation],
-  ['RecordNotFoundError', RecordNotFoundError],
-  ['InvalidSpecError', InvalidSpecError],
-  ['DbAccessError', DbAccessError],
-  ['RecordValidationError', RecordValidationError],
-  ['StorageError', StorageError],
-  ['TableOwnerLostError', TableOwnerLostError],
-] as const) {
+// Every error class the core exports (by its export name, which is its `name`), so that a new one crosses the
+// boundary without being listed here; and the worker layer's own.
+for (const [name, errorClass] of [...Object.entries(coreErrors), ['TableOwnerLostError', TableOwnerLostError] as const]) {
   registerErrorClass(name, errorClass);
 }
 
