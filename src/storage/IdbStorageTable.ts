@@ -328,7 +328,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
    * failed (until the next write tries again), and once the table is closed.
    */
   get readsFromMemory(): boolean {
-    return this.memory.ready && this.closedReason === null;
+    return this.memory.ready;
   }
 
   /**
@@ -622,8 +622,6 @@ export class IdbStorageTable<R> implements StorageTable<R> {
         await this.completion(transaction, 'fillMemory');
         if (rows.result - ending.result > this.memory.limit) return;
         await this.memory.fill(this.committedRecords());
-        // Closed while the last batch was read: nothing may keep the records.
-        if (this.closedReason) this.memory.lose();
       })
       .catch((error: unknown) => {
         this.memory.lose();
@@ -909,7 +907,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     this.closedReason = reason;
     this.db.close();
     this.releaseLock();
-    this.memory.lose();
+    this.memory.close();
   }
 
   /** Starts a transaction, or throws `StorageError` when the connection is closed. */

@@ -34,6 +34,8 @@ export class MemoryMirror<R> {
   private table: MemoryStorageTable<R> | null = null;
   /** False once the staged changes are no longer followed (until the scratch space is merged or aborted). */
   private followsScratch = true;
+  /** Set when the table closes: from then on there is no copy, whatever a fill still running finds. */
+  private closed = false;
 
   /**
    * @param limit the most records held, staged ones included (see `IdbStorageTableOptions.memoryRecords`).
@@ -78,13 +80,19 @@ export class MemoryMirror<R> {
       table.putScored(rows);
       if (table.size > this.limit) return;
     }
-    this.table = table;
+    if (!this.closed) this.table = table;
   }
 
   /** An empty copy, after `clear()`. */
   reset(): void {
     this.lose();
-    if (this.enabled) this.table = this.emptyTable();
+    if (this.enabled && !this.closed) this.table = this.emptyTable();
+  }
+
+  /** The table closed: drops the copy for good. */
+  close(): void {
+    this.closed = true;
+    this.lose();
   }
 
   private emptyTable(): MemoryStorageTable<R> {
