@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { DbAccessError, RecordValidationError } from '../core/errors';
 import type { DbAccess, DbAccessOptions } from '../core/types';
+import { firstIssue } from '../core/zodIssue';
 import { ndjsonLines } from './ndjsonLines';
 import { absoluteBaseUrl, restUrl, type RestQueryValue } from './restUrl';
 import { defaultRetryPolicy, parseRetryAfter, retryDelay, type RetryOptions, type RetryPolicy } from './retryDelay';
@@ -461,12 +462,13 @@ export class RestDbAccess<R> implements DbAccess<R, RestRecordsSpec> {
   private tryRecord(value: unknown, position: number, url: URL): R | RecordValidationError {
     const result = this.schema.safeParse(value);
     if (result.success) return result.data;
-    const issue = result.error.issues[0];
-    const path = (issue?.path ?? []).map((part) => (typeof part === 'symbol' ? String(part) : part));
-    return new RecordValidationError(
-      `Record ${position} from ${url.href} is invalid${path.length ? ` at '${path.join('.')}'` : ''}: ${issue?.message ?? 'does not match the schema'}.`,
-      { position, path, url: url.href, cause: result.error },
-    );
+    const { path, at, message } = firstIssue(result.error);
+    return new RecordValidationError(`Record ${position} from ${url.href} is invalid${at}: ${message ?? 'does not match the schema'}.`, {
+      position,
+      path,
+      url: url.href,
+      cause: result.error,
+    });
   }
 
   private abortError(url: URL, signal: AbortSignal): DbAccessError {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { InvalidSpecError } from '../core/errors';
 import { isValidKey, type PrimaryKey } from '../core/keys';
+import { firstIssue } from '../core/zodIssue';
 
 /** A score bound: a number (±Infinity allowed, not NaN), a Date, or an ISO 8601 date-time string (both as epoch ms). */
 export const scoreBound = z.union([
@@ -23,12 +24,8 @@ export const recheckSchema = z.custom<(record: never) => boolean>((value) => typ
 export function parseSpec<T>(schema: z.ZodType<T>, input: unknown, context: string): T {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const path = (issue?.path ?? []).map((part) => (typeof part === 'symbol' ? String(part) : part));
-  throw new InvalidSpecError(
-    `${context}: invalid spec${path.length ? ` at '${path.join('.')}'` : ''}: ${issue?.message ?? 'invalid input'}.`,
-    { path, cause: result.error },
-  );
+  const { path, at, message } = firstIssue(result.error);
+  throw new InvalidSpecError(`${context}: invalid spec${at}: ${message ?? 'invalid input'}.`, { path, cause: result.error });
 }
 
 /** @throws {InvalidSpecError} (at `indexName`) unless `indexName` is the one index of these Indexes. */
