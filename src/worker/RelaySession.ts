@@ -1,8 +1,9 @@
-import { finalizer, releaseProxy } from 'comlink';
+import { finalizer } from 'comlink';
 import type { AdjustProgress } from '../core/CachedTable';
 import { TableCacheError } from '../core/errors';
 import type { NodeId, RelayedMethod } from './broadcastProtocol';
 import { serializeError } from './errorTransfer';
+import { forwardProgress } from './forwardProgress';
 import type { OpenedRead, ProgressCallback, RecordBatch, SubscriptionMessage, TableSessionApi, UpdateMessage } from './protocol';
 import { TableOwnerLostError } from './TableOwnerLostError';
 
@@ -181,22 +182,9 @@ export class RelaySession<R> {
     onOwnerLost: () => TableOwnerLostError,
   ): Promise<void> {
     if (this.closedError) throw this.closedError;
-    if (typeof onProgress !== 'function') {
-      await this.node.call(this, method, args, { onOwnerLost });
-      return;
-    }
-    const remote = onProgress as ProgressCallback & Partial<Record<typeof releaseProxy, () => void>>;
-    try {
-      await this.node.call(this, method, args, {
-        onOwnerLost,
-        onProgress: (progress) => {
-          // Progress is advisory; a client that went away must not fail the call.
-          Promise.resolve(remote({ ...progress })).catch(() => {});
-        },
-      });
-    } finally {
-      remote[releaseProxy]?.();
-    }
+    await forwardProgress(onProgress, (listener) =>
+      this.node.call(this, method, args, listener ? { onOwnerLost, onProgress: listener } : { onOwnerLost }),
+    );
   }
 
   private async openRead(spec: unknown, batchSize: number): Promise<OpenedRead<R>> {

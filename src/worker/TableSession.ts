@@ -1,9 +1,10 @@
-import { finalizer, releaseProxy } from 'comlink';
+import { finalizer } from 'comlink';
 import type { AdjustOptions, CachedTable, InvalidateOptions, ResumeOptions } from '../core/CachedTable';
 import { InvalidSpecError, TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
 import { checkBatchSize } from './batchSize';
 import { serializeError } from './errorTransfer';
+import { forwardProgress } from './forwardProgress';
 import { parseIndexSpec, parseIndexSpecList } from './parseIndexSpec';
 import type {
   OpenedRead,
@@ -243,23 +244,9 @@ function countsOf(open: OpenRead<unknown>): { counts?: ReadCounts } {
   return open.counts ? { counts: { ...open.counts } } : {};
 }
 
-/**
- * Runs a load or adjust, forwarding its progress to the client's callback
- * (when it sent one) without waiting for it, and releases the callback after.
- */
-async function withProgress(onProgress: ProgressCallback | undefined, call: (options: AdjustOptions) => Promise<void>): Promise<void> {
-  if (typeof onProgress !== 'function') return call({});
-  const remote = onProgress as ProgressCallback & Partial<Record<typeof releaseProxy, () => void>>;
-  try {
-    await call({
-      onProgress: (progress) => {
-        // Progress is advisory; a client that went away must not fail the load.
-        Promise.resolve(remote({ ...progress })).catch(() => {});
-      },
-    });
-  } finally {
-    remote[releaseProxy]?.();
-  }
+/** A load or adjust with its progress forwarded to the client's callback (see `forwardProgress`). */
+function withProgress(onProgress: ProgressCallback | undefined, call: (options: AdjustOptions) => Promise<void>): Promise<void> {
+  return forwardProgress(onProgress, (listener) => call(listener ? { onProgress: listener } : {}));
 }
 
 function parseResumeOptions(options: unknown, context: string): ResumeOptions {
