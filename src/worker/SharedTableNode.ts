@@ -1,15 +1,16 @@
 import { expose } from 'comlink';
 import { TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
-import type {
-  BroadcastProtocolVersion,
-  ChannelMessage,
-  InboxMessage,
-  NodeId,
-  RelayedMethod,
-  RequestMessage,
-  SharedConnectMessage,
+import {
+  BROADCAST_PROTOCOL_VERSION,
+  type ChannelMessage,
+  type InboxMessage,
+  type NodeId,
+  type RelayedMethod,
+  type RequestMessage,
+  type SharedConnectMessage,
 } from './broadcastProtocol';
+import { protocolMismatch, refuseConnection } from './endpoint';
 import { deserializeError, serializeError } from './errorTransfer';
 import type { RelayCallOptions, RelayNode } from './RelaySession';
 import { RelaySession } from './RelaySession';
@@ -17,8 +18,7 @@ import { TabElection, type LockManagerLike } from './TabElection';
 import { inboxChannelName, nodeLockName, ownerLockName, tableChannelName } from './tabNames';
 import { TableHost, type TableFactory } from './TableHost';
 
-const protocol: BroadcastProtocolVersion = 1;
-const sessionProtocol = 1;
+const protocol = BROADCAST_PROTOCOL_VERSION;
 
 /** What a node is doing: starting up, forwarding to another node, owning the table, or closed. */
 export type NodeRole = 'starting' | 'follower' | 'owner' | 'closed';
@@ -124,22 +124,9 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
 
   /** Serves a client connection (a `connectCachedTable` / `connectSharedCachedTable` request). */
   accept(message: SharedConnectMessage): void {
-    if (message.protocol !== sessionProtocol) {
-      message.updatesPort.close();
-      const error = new TableCacheError(
-        `The worker speaks tablecache-web worker protocol ${sessionProtocol}, the client ${String(message.protocol)}: build the worker and the page with the same version of the library.`,
-      );
-      expose(
-        new Proxy(
-          {},
-          {
-            get: () => () => {
-              throw error;
-            },
-          },
-        ),
-        message.sessionPort,
-      );
+    const mismatch = protocolMismatch(message.protocol);
+    if (mismatch) {
+      refuseConnection(message, mismatch);
       return;
     }
     const relay = new RelaySession<unknown>(this.nextConnection++, message.updatesPort, this);

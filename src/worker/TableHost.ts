@@ -1,13 +1,13 @@
 import type { AdjustProgress, CachedTable, ResumeOptions } from '../core/CachedTable';
 import { TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
-import type { BroadcastProtocolVersion, InboxMessage, NodeId, ReplyMessage, RequestMessage } from './broadcastProtocol';
+import { BROADCAST_PROTOCOL_VERSION, type InboxMessage, type NodeId, type ReplyMessage, type RequestMessage } from './broadcastProtocol';
 import { serializeError } from './errorTransfer';
 import type { ProgressCallback, TableSessionApi } from './protocol';
 import { TableSession, type UpdateSink } from './TableSession';
 import { watchDatabaseVersion } from './watchDatabaseVersion';
 
-const protocol: BroadcastProtocolVersion = 1;
+const protocol = BROADCAST_PROTOCOL_VERSION;
 
 /** Makes the table; called once, by the node that owns it. */
 export type TableFactory<R, PK, S extends IndexSpec, D> = () => CachedTable<R, PK, S, D> | PromiseLike<CachedTable<R, PK, S, D>>;

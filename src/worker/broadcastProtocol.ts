@@ -1,11 +1,12 @@
 // The messages between the workers of several tabs that share one table
-// (`exposeSharedCachedTable`), over BroadcastChannels. Types only: the
-// values live in the files that use them.
+// (`exposeSharedCachedTable`), over BroadcastChannels. Types, and the
+// version number; the code lives in the files that use them.
 import type { AdjustProgress } from '../core/CachedTable';
 import type { ConnectMessage, SerializedError, TableSessionApi, UpdateMessage } from './protocol';
 
 /** Version of this protocol; nodes that speak another one ignore each other's messages. */
 export type BroadcastProtocolVersion = 1;
+export const BROADCAST_PROTOCOL_VERSION: BroadcastProtocolVersion = 1;
 
 /** Names one worker (one node) for its lifetime: a random UUID. */
 export type NodeId = string;

@@ -1,6 +1,7 @@
+import { expose } from 'comlink';
 import { TableCacheError } from '../core/errors';
 import { installErrorTransfer } from './errorTransfer';
-import type { ConnectMessage } from './protocol';
+import { PROTOCOL_VERSION, type ConnectMessage } from './protocol';
 
 /**
  * Where `connectCachedTable` opens a connection: anything with
@@ -109,9 +110,26 @@ export function newConnection(): NewConnection {
   const session = new MessageChannel();
   const updates = new MessageChannel();
   return {
-    message: { type: 'tablecache-web:connect', protocol: 1, sessionPort: session.port2, updatesPort: updates.port2 },
+    message: { type: 'tablecache-web:connect', protocol: PROTOCOL_VERSION, sessionPort: session.port2, updatesPort: updates.port2 },
     transfer: [session.port2, updates.port2],
     sessionPort: session.port1,
     updatesPort: updates.port1,
   };
+}
+
+/** Why a connection cannot be served when its client speaks another protocol version; `undefined` when it speaks this one. */
+export function protocolMismatch(protocol: unknown): TableCacheError | undefined {
+  if (protocol === PROTOCOL_VERSION) return undefined;
+  return new TableCacheError(
+    `The worker speaks tablecache-web worker protocol ${PROTOCOL_VERSION}, the client ${String(protocol)}: build the worker and the page with the same version of the library.`,
+  );
+}
+
+/** Refuses a connection, saying why: every call made on it rejects with `error`. */
+export function refuseConnection({ sessionPort, updatesPort }: ConnectMessage, error: unknown): void {
+  updatesPort.close();
+  const refuse = () => {
+    throw error;
+  };
+  expose(new Proxy({}, { get: () => refuse }), sessionPort);
 }

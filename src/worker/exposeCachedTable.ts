@@ -2,12 +2,11 @@ import { expose } from 'comlink';
 import type { CachedTable } from '../core/CachedTable';
 import { TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
-import { isConnectMessage, listenForConnections, type TableExposeTarget } from './endpoint';
+import { isConnectMessage, listenForConnections, protocolMismatch, refuseConnection, type TableExposeTarget } from './endpoint';
 import { installErrorTransfer } from './errorTransfer';
-import type { ConnectMessage, ProtocolVersion } from './protocol';
+import type { ConnectMessage } from './protocol';
 import { TableSession } from './TableSession';
 
-const protocolVersion: ProtocolVersion = 1;
 
 /** What {@link exposeCachedTable} returns: a handle on the exposed table. */
 export interface ExposedCachedTable {
@@ -53,11 +52,12 @@ export function exposeCachedTable<R, PK, S extends IndexSpec, D>(
   let failure: { error: unknown } | null = null;
   const waiting: ConnectMessage[] = [];
 
-  const serve = ({ protocol, sessionPort, updatesPort }: ConnectMessage) => {
-    if (protocol !== protocolVersion || failure || !ready) {
-      // Refuse every call of this connection, saying why (an old client, or a table that could not be made).
-      updatesPort.close();
-      expose(refusal(failure ? failure.error : protocolError(protocol)), sessionPort);
+  const serve = (message: ConnectMessage) => {
+    const { sessionPort, updatesPort } = message;
+    const mismatch = protocolMismatch(message.protocol);
+    if (mismatch || failure || !ready) {
+      // Refuse every call of this connection, saying why (a table that could not be made, or an old client).
+      refuseConnection(message, failure ? failure.error : mismatch);
       return;
     }
     // A client's close() is answered on the session port, and Comlink closes that port when the client releases it.
@@ -96,10 +96,7 @@ export function exposeCachedTable<R, PK, S extends IndexSpec, D>(
       closed = true;
       stopListening();
       const closedError = new TableCacheError('The table is no longer exposed.');
-      for (const { sessionPort, updatesPort } of waiting.splice(0)) {
-        updatesPort.close();
-        expose(refusal(closedError), sessionPort);
-      }
+      for (const message of waiting.splice(0)) refuseConnection(message, closedError);
       const results = await Promise.allSettled(
         [...sessions].map(async ([session, sessionPort]) => {
           try {
@@ -119,16 +116,3 @@ function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as Partial<PromiseLike<T>>).then === 'function';
 }
 
-function protocolError(protocol: unknown): TableCacheError {
-  return new TableCacheError(
-    `The worker speaks tablecache-web worker protocol ${protocolVersion}, the client ${String(protocol)}: build the worker and the page with the same version of the library.`,
-  );
-}
-
-/** An object whose every method throws `error`. */
-function refusal(error: unknown): object {
-  const refuse = () => {
-    throw error;
-  };
-  return new Proxy({}, { get: () => refuse });
-}

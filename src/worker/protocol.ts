@@ -1,9 +1,10 @@
 // The messages between `connectCachedTable` (UI side) and `exposeCachedTable`
-// (worker side). Types only: the values live in the files that use them.
+// (worker side). Types, and the version number; the code lives in the files that use them.
 import type { AdjustProgress, CachedTableStats, InvalidateOptions, ReadSource, ResumeOptions } from '../core/CachedTable';
 
 /** Version of this protocol; both sides must speak the same one. */
 export type ProtocolVersion = 1;
+export const PROTOCOL_VERSION: ProtocolVersion = 1;
 
 /**
  * Posted raw (not through Comlink) on the exposed endpoint to open a
