@@ -18,10 +18,12 @@ function bytesOf(key: ArrayBuffer | ArrayBufferView): Uint8Array {
 }
 
 /** Whether `key` is a valid IndexedDB key (arrays must not contain themselves). */
-export function isValidKey(key: unknown, seen: Set<unknown> = new Set()): key is PrimaryKey {
+export function isValidKey(key: unknown, seen?: Set<unknown>): key is PrimaryKey {
   const type = keyType(key);
   if (type < 0) return false;
   if (type !== 4) return true;
+  // Only arrays can contain themselves: the set of arrays on the way down is made for them alone.
+  seen ??= new Set();
   if (seen.has(key)) return false;
   seen.add(key);
   const valid = (key as unknown[]).every((item) => isValidKey(item, seen));
