@@ -25,7 +25,7 @@ import { ReaderGenerations, type ReaderLease } from './idb/ReaderGenerations';
 import { scanInterval } from './idb/scanInterval';
 import { SupersededRowCleaner } from './idb/SupersededRowCleaner';
 import { WritePacer } from './idb/WritePacer';
-import { isAsyncIterable } from './recordSource';
+import { eachRecord } from './recordSource';
 import { scoreRecord } from './scoreRecord';
 
 /** Options of {@link IdbStorageTable.open}. */
@@ -759,17 +759,10 @@ export class IdbStorageTable<R> implements StorageTable<R> {
       limit = batchRows();
     };
     try {
-      if (isAsyncIterable(records)) {
-        for await (const record of records) {
-          batch.push(this.toRow(record, operation));
-          if (batch.length >= limit) await flush();
-        }
-      } else {
-        for (const record of records) {
-          batch.push(this.toRow(record, operation));
-          if (batch.length >= limit) await flush();
-        }
-      }
+      await eachRecord(records, (record) => {
+        batch.push(this.toRow(record, operation));
+        return batch.length >= limit ? flush() : undefined;
+      });
       while (batch.length > 0 || (await inFlight).length > 0) await flush();
     } catch (error) {
       // Nothing is reported before the transaction in flight has settled.

@@ -4,7 +4,7 @@ import type { Interval } from '../core/Interval';
 import { compareKeys, type PrimaryKey } from '../core/keys';
 import type { StorageRecordsSpec } from '../core/StorageRecordsSpec';
 import type { ReadOptions, RecordScorer, RecordSource, StorageTable } from '../core/types';
-import { isAsyncIterable } from './recordSource';
+import { eachRecord } from './recordSource';
 import { scoreRecord } from './scoreRecord';
 
 // sorted-btree is CommonJS: bundlers hand over the class as the default export, Node's ESM loader the module object.
@@ -226,15 +226,6 @@ export class MemoryStorageTable<R, PK extends PrimaryKey = PrimaryKey> implement
       table: this.name,
       operation,
     });
-  }
-}
-
-/** Calls `each` with every record of `records`, without a pause per record when they are not streamed. */
-async function eachRecord<R>(records: RecordSource<R>, each: (record: R) => void): Promise<void> {
-  if (isAsyncIterable(records)) {
-    for await (const record of records) each(record);
-  } else {
-    for (const record of records) each(record);
   }
 }
 
