@@ -115,8 +115,8 @@ interface Invalidation<R, D> {
   readonly oldStorageSpec: StorageRecordsSpec<R>;
   readonly newDbSpec: D;
   readonly forceRefresh: boolean;
-  readonly intervals: ReadonlyMap<string, readonly Interval[]>;
-  readonly dirtyIndexes: ReadonlySet<string>;
+  /** What it marks: the intervals of each index it names, and every interval of the indexes it cannot follow. */
+  readonly marks: InvalidationChange;
 }
 
 /** Observes the records a staged change removes and adds. */
@@ -540,11 +540,10 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       oldStorageSpec: this.indexes.storageRecordsSpec(oldSpecs[0] as S),
       newDbSpec: this.indexes.dbRecordsSpec(newSpecs[0] as S),
       forceRefresh: options.forceRefreshOnNextRead ?? true,
-      intervals,
-      dirtyIndexes: new Set(this.indexes.indexNames.filter((indexName) => !inBoth(indexName))),
+      marks: new InvalidationChange(intervals, new Set(this.indexes.indexNames.filter((indexName) => !inBoth(indexName)))),
     };
     this.invalidations.push(invalidation);
-    if (invalidation.forceRefresh) this.emit(new InvalidationChange(invalidation.intervals, invalidation.dirtyIndexes));
+    if (invalidation.forceRefresh) this.emit(invalidation.marks);
   }
 
   /**
@@ -661,15 +660,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
 
   private needsRefresh(specs: readonly StorageRecordsSpec<R>[]): boolean {
     return this.invalidations.some(
-      (invalidation) =>
-        invalidation.forceRefresh &&
-        specs.some(
-          (spec) =>
-            invalidation.dirtyIndexes.has(spec.indexName) ||
-            (invalidation.intervals.get(spec.indexName) ?? []).some((marked) =>
-              spec.intervals.some((interval) => interval.intersects(marked)),
-            ),
-        ),
+      ({ forceRefresh, marks }) => forceRefresh && specs.some((spec) => marks.affects(spec.indexName, spec.intervals)),
     );
   }
 
