@@ -599,10 +599,9 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
     const changed = this.changeCollector();
     try {
       await this.staging(async () => {
-        for (const { spec, storageSpec } of stale) {
-          await this.storage.scratchDiscardRecords(storageSpec, changed ?? undefined);
-          await this.stagePut(this.indexes.dbRecordsSpec(spec), null, changed ?? undefined);
-        }
+        // Each stale part is refreshed as an invalidation of it would be: delete what is stored, load it anew.
+        const refreshes = stale.map(({ spec, storageSpec }) => ({ oldStorageSpec: storageSpec, newDbSpec: this.indexes.dbRecordsSpec(spec) }));
+        await this.stageRefresh(refreshes, null, changed ? { expired: changed, loaded: changed } : null);
         await this.commitAndMerge(null, () => {
           for (const { storageSpec } of stale) {
             if (!storageSpec.recheck) fresh.add(storageSpec.indexName, storageSpec.intervals);
@@ -699,7 +698,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
    * discard that drops one of them is observed too.
    */
   private async stageRefresh(
-    invalidations: readonly Invalidation<R, D>[],
+    invalidations: readonly Pick<Invalidation<R, D>, 'oldStorageSpec' | 'newDbSpec'>[],
     staged: Map<string, R> | null,
     observer: StagingObserver<R> | null,
   ): Promise<void> {
