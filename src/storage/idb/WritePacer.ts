@@ -8,6 +8,8 @@ export interface WritePacerOptions {
   readonly targetMs?: number | undefined;
   /** How long after the last read writes stay small, in ms. Default 250. */
   readonly quietMs?: number | undefined;
+  /** Rows of the first write transaction when no read runs. Default 64 (at most `maxRows`). */
+  readonly initialRows?: number | undefined;
   readonly now?: (() => number) | undefined;
 }
 
@@ -36,7 +38,7 @@ export class WritePacer {
     this.targetMs = options.targetMs ?? 8;
     this.quietMs = options.quietMs ?? 250;
     this.now = options.now ?? (() => performance.now());
-    this.rows = Math.min(this.maxRows, 64);
+    this.rows = Math.min(this.maxRows, Math.max(this.minRows, options.initialRows ?? 64));
   }
 
   /** Whether reads are running or ran within `quietMs`. */

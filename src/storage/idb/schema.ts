@@ -1,26 +1,26 @@
 import { requestResult } from './idbRequests';
 
-/** The object store of rows (see `IdbRow`). */
-export const ROWS = 'rows';
+/** The object store of pages: `{ r: records, s: scores per index }` by page id (see `pages.ts`). */
+export const PAGES = 'pages';
+/** The object store of page descriptions (`StoredPageMeta`) by page id: what the directory is loaded from. */
+export const DIR = 'dir';
+/** The object store of each page's primary keys, by page id: what the key directory is loaded from. */
+export const KEYS = 'keys';
 /** The object store of the committed generation, the committed state and the schema. */
 export const META = 'meta';
-/** Index of rows by start generation (only staged rows have one). */
-export const START_INDEX = 'g';
-/** Index of rows by end generation (only discarded and shadowed rows have one). */
-export const END_INDEX = 'e';
+/** Every store a page lives in. */
+export const PAGE_STORES = [PAGES, DIR, KEYS];
 /** `meta` key of `{ generation, committedAt }`. */
 export const GENERATION_KEY = 'generation';
 /** `meta` key of `{ value }`, the state stored by the last merge. */
 export const STATE_KEY = 'state';
 /** `meta` key of `{ format, indexNames }`. */
 export const SCHEMA_KEY = 'schema';
-/** Bumped whenever the row layout changes; a database of another format is rebuilt. */
-const FORMAT = 1;
-
-/** The name of the IndexedDB index over the scores of `indexName`. */
-export function scoreIndexName(indexName: string): string {
-  return `score:${indexName}`;
-}
+/**
+ * Bumped whenever the layout changes; a database of another format is
+ * rebuilt empty. 1: one row per record; 2: pages of records.
+ */
+export const FORMAT = 2;
 
 /** What the `generation` entry of `meta` holds. */
 export interface CommittedGeneration {
@@ -34,12 +34,14 @@ interface StoredSchema {
   indexNames: string[];
 }
 
+const STORES = [DIR, KEYS, META, PAGES];
+
 function createSchema(db: IDBDatabase, indexNames: readonly string[]): void {
   for (const name of Array.from(db.objectStoreNames)) db.deleteObjectStore(name);
-  const rows = db.createObjectStore(ROWS, { keyPath: 'k' });
-  indexNames.forEach((indexName, i) => rows.createIndex(scoreIndexName(indexName), `s${i}`));
-  rows.createIndex(START_INDEX, 'g');
-  rows.createIndex(END_INDEX, 'e');
+  // Out-of-line keys (page ids) and no IndexedDB index: the table finds pages through its directory in memory.
+  db.createObjectStore(PAGES);
+  db.createObjectStore(DIR);
+  db.createObjectStore(KEYS);
   const meta = db.createObjectStore(META);
   const schema: StoredSchema = { format: FORMAT, indexNames: [...indexNames] };
   meta.put(schema, SCHEMA_KEY);
@@ -61,17 +63,10 @@ function openVersion(
 
 async function schemaMatches(db: IDBDatabase, indexNames: readonly string[]): Promise<boolean> {
   const storeNames = Array.from(db.objectStoreNames).sort();
-  if (storeNames.length !== 2 || storeNames[0] !== META || storeNames[1] !== ROWS) return false;
-  const transaction = db.transaction([ROWS, META], 'readonly');
-  const rows = transaction.objectStore(ROWS);
-  const expected = new Map<string, string>([
-    [START_INDEX, 'g'],
-    [END_INDEX, 'e'],
-  ]);
-  indexNames.forEach((indexName, i) => expected.set(scoreIndexName(indexName), `s${i}`));
-  if (rows.keyPath !== 'k' || rows.indexNames.length !== expected.size) return false;
-  for (const [name, keyPath] of expected) {
-    if (!rows.indexNames.contains(name) || rows.index(name).keyPath !== keyPath) return false;
+  if (storeNames.length !== STORES.length || storeNames.some((name, i) => name !== STORES[i])) return false;
+  const transaction = db.transaction(STORES, 'readonly');
+  if (STORES.some((name) => transaction.objectStore(name).indexNames.length > 0 || transaction.objectStore(name).keyPath !== null)) {
+    return false;
   }
   const schema = (await requestResult(transaction.objectStore(META).get(SCHEMA_KEY))) as StoredSchema | undefined;
   return (
@@ -83,9 +78,10 @@ async function schemaMatches(db: IDBDatabase, indexNames: readonly string[]): Pr
 
 /**
  * Opens (creating it when missing) the database of one table with the
- * stores and indexes for `indexNames`. A database with another schema (other
- * index names, another row format) is rebuilt empty under a higher version;
- * other open connections get a `versionchange` and must close first.
+ * stores of format {@link FORMAT}. A database with another schema (other
+ * index names, another format, such as the one-row-per-record layout of
+ * format 1) is rebuilt empty under a higher version; other open connections
+ * get a `versionchange` and must close first.
  *
  * Rejects with the `DOMException` of the failing request.
  */

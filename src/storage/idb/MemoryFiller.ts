@@ -1,0 +1,83 @@
+import { nextTask } from '../../core/yieldWhenBusy';
+import type { PageStore } from './PageStore';
+
+/** What {@link MemoryFiller} works with. */
+export interface MemoryFillerOptions {
+  readonly store: PageStore<unknown>;
+  /** The committed generation, whose pages are filled in. */
+  readonly committed: () => number;
+  /** Whether a read of IndexedDB runs (the fill then waits: it must not delay reads). */
+  readonly readsWaiting: () => boolean;
+  readonly closed: () => boolean;
+  readonly onError: (error: unknown) => void;
+}
+
+/** Pages read per fill transaction: small, so that a read that starts meanwhile waits little. */
+const FILL_PAGES = 2;
+
+/**
+ * Fills the in-memory copy in the background with the committed pages it
+ * lacks, while they fit in `memoryRecords`: a few pages per read-only
+ * transaction, waiting while reads of IndexedDB run. Reads never wait for
+ * it; they take whatever pages it holds and read the rest from IndexedDB.
+ */
+export class MemoryFiller {
+  private running: Promise<void> | null = null;
+  private requested = false;
+
+  constructor(private readonly options: MemoryFillerOptions) {}
+
+  /** Starts filling, unless it is running (then it looks again afterwards). */
+  schedule(): void {
+    const { store, closed } = this.options;
+    if (closed() || store.cache.limit === 0) return;
+    if (this.running) {
+      this.requested = true;
+      return;
+    }
+    this.running = this.run().finally(() => {
+      this.running = null;
+      if (this.requested) {
+        this.requested = false;
+        this.schedule();
+      }
+    });
+  }
+
+  /** Resolves when no fill runs. Never rejects. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async run(): Promise<void> {
+    const { store } = this.options;
+    for (;;) {
+      // Let a read that was just asked for go first.
+      await nextTask();
+      if (this.options.closed()) return;
+      if (this.options.readsWaiting()) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        continue;
+      }
+      const ids: number[] = [];
+      let records = 0;
+      for (const page of store.dir.visibleAt(this.options.committed())) {
+        if (store.cache.has(page.id)) continue;
+        if (!store.cache.fits(records + page.n)) break;
+        ids.push(page.id);
+        records += page.n;
+        if (ids.length >= FILL_PAGES) break;
+      }
+      if (ids.length === 0) return;
+      try {
+        const fetched = await store.fetch(ids, 'fillMemory', true);
+        // A page rewritten while it was read is not kept; the next round reads it again.
+        if (ids.every((id) => !fetched.get(id)?.cached)) return;
+      } catch (error) {
+        this.requested = false;
+        if (!this.options.closed()) this.options.onError(error);
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,206 @@
+import type { StorageError } from '../../core/errors';
+import { describeKey, type PrimaryKey } from '../../core/keys';
+import type { RecordScorer } from '../../core/types';
+import { abortQuietly, requestResult } from './idbRequests';
+import { keyId, type KeyDirectory, type KeyId } from './KeyDirectory';
+import type { PageCache } from './PageCache';
+import type { PageDirectory } from './PageDirectory';
+import { metaOf, storedForms, type PageContent, type StoredPage, type StoredPageMeta } from './pages';
+import { DIR, KEYS, PAGE_STORES, PAGES } from './schema';
+
+/** What a `PageStore` works with: the table's connection and its ways of reporting errors. */
+export interface PageStoreContext {
+  /** Starts a transaction; throws `StorageError` when the connection is closed. */
+  transaction(stores: string[], mode: IDBTransactionMode, operation: string): IDBTransaction;
+  /** Resolves when the transaction commits; rejects with `StorageError` (its `DOMException` as `cause`). */
+  completion(transaction: IDBTransaction, operation: string): Promise<void>;
+  error(operation: string, message: string, cause?: unknown): StorageError;
+}
+
+/** A page fetched for a read or a write, and whether it came from the in-memory copy (then it must not be changed). */
+export interface FetchedPage<R> {
+  readonly page: StoredPage<R>;
+  readonly cached: boolean;
+}
+
+/** The changes of one write transaction, applied to the directories once it has committed. */
+export class PagePlan<R> {
+  /** New and rewritten pages (with content) and pages whose generations change (without). */
+  readonly puts = new Map<number, { meta: StoredPageMeta; content?: PageContent<R> }>();
+  readonly deletes = new Set<number>();
+  /** Where keys move: `staged` ones in the scratch space, the others in the committed state. */
+  readonly keys: { key: KeyId; page: number | undefined }[] = [];
+
+  constructor(readonly staged: boolean) {}
+
+  get isEmpty(): boolean {
+    return this.puts.size === 0 && this.deletes.size === 0 && this.keys.length === 0;
+  }
+}
+
+/**
+ * Reads and writes pages: fetches them (from the in-memory copy when it
+ * holds them, otherwise in one IndexedDB transaction), and writes a
+ * `PagePlan` in one transaction over the `pages`, `dir` and `keys` stores,
+ * updating the directories and the in-memory copy once it has committed.
+ */
+export class PageStore<R> {
+  constructor(
+    private readonly context: PageStoreContext,
+    private readonly scorer: RecordScorer<R, unknown>,
+    readonly dir: PageDirectory,
+    readonly keys: KeyDirectory,
+    readonly cache: PageCache<R>,
+  ) {}
+
+  /**
+   * The pages with these ids that exist, from memory or IndexedDB. With
+   * `cache`, pages read from IndexedDB are added to the in-memory copy (when
+   * they fit and were not rewritten meanwhile); only callers that do not
+   * change or hand out the records may ask for it.
+   */
+  async fetch(ids: readonly number[], operation: string, cache = false, track?: { started(): void; ended(): void }): Promise<Map<number, FetchedPage<R>>> {
+    const found = new Map<number, FetchedPage<R>>();
+    const missing: number[] = [];
+    for (const id of ids) {
+      const page = this.cache.get(id);
+      if (page) found.set(id, { page, cached: true });
+      else if (!found.has(id)) missing.push(id);
+    }
+    if (missing.length === 0) return found;
+    const versions = missing.map((id) => this.dir.get(id));
+    const before = versions.map((info) => info?.v);
+    const transaction = this.context.transaction([PAGES], 'readonly', operation);
+    const store = transaction.objectStore(PAGES);
+    const requests = missing.map((id) => store.get(id) as IDBRequest<StoredPage<R> | undefined>);
+    track?.started();
+    try {
+      await this.context.completion(transaction, operation);
+    } finally {
+      track?.ended();
+    }
+    missing.forEach((id, i) => {
+      const page = (requests[i] as IDBRequest<StoredPage<R> | undefined>).result;
+      if (!page) return;
+      const info = this.dir.get(id);
+      const current = info !== undefined && info === versions[i] && info.v === before[i];
+      found.set(id, { page, cached: cache && current && this.cache.add(id, page) });
+    });
+    return found;
+  }
+
+  /** A page's content, for a write to change (records shared with the fetched page, which stay unchanged). */
+  contentOf(page: StoredPage<R>): PageContent<R> {
+    return {
+      records: [...page.r],
+      keys: page.r.map((record) => this.scorer.primaryKey(record) as PrimaryKey),
+      scores: page.s.map((scores) => Array.from(scores)),
+    };
+  }
+
+  /**
+   * Writes the plan in one transaction and, once it has committed, applies
+   * it to the directories and drops rewritten pages from the in-memory copy.
+   * Rejects with `StorageError` (a record that cannot be cloned is named).
+   */
+  async write(plan: PagePlan<R>, operation: string): Promise<void> {
+    if (plan.isEmpty) return;
+    const transaction = this.context.transaction(PAGE_STORES, 'readwrite', operation);
+    const pages = transaction.objectStore(PAGES);
+    const dir = transaction.objectStore(DIR);
+    const keys = transaction.objectStore(KEYS);
+    const done = this.context.completion(transaction, operation);
+    const written: [number, StoredPageMeta, boolean][] = [];
+    let current: PageContent<R> | undefined;
+    try {
+      for (const [id, { meta: given, content }] of plan.puts) {
+        let meta = metaOf(given);
+        if (content) {
+          current = content;
+          const forms = storedForms(content, given);
+          meta = forms.meta;
+          pages.put(forms.page, id);
+          current = undefined;
+          keys.put(content.keys, id);
+        }
+        dir.put(meta, id);
+        written.push([id, meta, content !== undefined]);
+      }
+      for (const id of plan.deletes) {
+        pages.delete(id);
+        dir.delete(id);
+        keys.delete(id);
+      }
+    } catch (error) {
+      // A request IndexedDB refused at once (a record it cannot clone, the quota): nothing of the plan is written.
+      abortQuietly(transaction);
+      await done.catch(() => undefined);
+      if (current && error instanceof DOMException && error.name === 'DataCloneError') throw this.cloneError(current, operation, error);
+      throw this.context.error(operation, `cannot write pages: ${String(error)}`, error);
+    }
+    await done;
+    this.apply(plan, written);
+  }
+
+  /** Deletes pages in one transaction (rollback, cleanup), then from the directory and the in-memory copy. */
+  async deletePages(ids: readonly number[], operation: string): Promise<void> {
+    const plan = new PagePlan<R>(false);
+    for (const id of ids) plan.deletes.add(id);
+    await this.write(plan, operation);
+  }
+
+  private apply(plan: PagePlan<R>, written: readonly [number, StoredPageMeta, boolean][]): void {
+    for (const [id, meta, rewritten] of written) {
+      const previous = this.dir.get(id);
+      this.dir.set({ ...meta, id, v: (previous?.v ?? 0) + (rewritten ? 1 : 0) });
+      if (rewritten) this.cache.delete(id);
+    }
+    for (const id of plan.deletes) {
+      this.dir.delete(id);
+      this.cache.delete(id);
+    }
+    for (const { key, page } of plan.keys) {
+      if (plan.staged) this.keys.setStaged(key, page);
+      else this.keys.setCommitted(key, page);
+    }
+  }
+
+  /** The error for a page IndexedDB could not clone, naming the first record that cannot be cloned. */
+  private cloneError(content: PageContent<R>, operation: string, cause: unknown): StorageError {
+    const index = content.records.findIndex((record) => {
+      try {
+        structuredClone(record);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    const key = index >= 0 ? describeKey(content.keys[index]) : 'unknown';
+    return this.context.error(operation, `the record with primary key ${key} cannot be stored: ${String(cause)}`, cause);
+  }
+
+  /**
+   * Loads the key directory from the `keys` store: the key of every record
+   * of the committed state `generation`.
+   */
+  async loadKeys(generation: number, operation: string): Promise<void> {
+    const transaction = this.context.transaction([KEYS], 'readonly', operation);
+    const store = transaction.objectStore(KEYS);
+    const ids = store.getAllKeys();
+    const lists = store.getAll();
+    await this.context.completion(transaction, operation);
+    this.keys.clear();
+    (ids.result as number[]).forEach((id, i) => {
+      const info = this.dir.get(id);
+      if (!info || !(info.g <= generation && (info.e === undefined || info.e > generation))) return;
+      for (const key of lists.result[i] as PrimaryKey[]) this.keys.setCommitted(keyId(key), id);
+    });
+  }
+
+  /** The stored descriptions of every page, by id. */
+  static async loadDirectory(transaction: IDBTransaction): Promise<[number, StoredPageMeta][]> {
+    const store = transaction.objectStore(DIR);
+    const [ids, metas] = await Promise.all([requestResult(store.getAllKeys()), requestResult(store.getAll())]);
+    return (ids as number[]).map((id, i) => [id, metas[i] as StoredPageMeta]);
+  }
+}
