@@ -12,8 +12,8 @@ export interface MemoryFillerOptions {
   readonly onError: (error: unknown) => void;
 }
 
-/** Pages read per fill transaction: small, so that a read that starts meanwhile waits little. */
-const FILL_PAGES = 2;
+/** Records read per fill transaction (whole pages, at least one): few, so that a read that starts meanwhile waits little. */
+const FILL_RECORDS = 1024;
 
 /**
  * Fills the in-memory copy in the background with the committed pages it
@@ -63,10 +63,9 @@ export class MemoryFiller {
       let records = 0;
       for (const page of store.dir.visibleAt(this.options.committed())) {
         if (store.cache.has(page.id)) continue;
-        if (!store.cache.fits(records + page.n)) break;
+        if (!store.cache.fits(records + page.n) || (ids.length > 0 && records + page.n > FILL_RECORDS)) break;
         ids.push(page.id);
         records += page.n;
-        if (ids.length >= FILL_PAGES) break;
       }
       if (ids.length === 0) return;
       try {
