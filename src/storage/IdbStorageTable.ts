@@ -129,7 +129,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     };
     const cache = new PageCache<R>(options.memoryRecords ?? DEFAULT_MEMORY_RECORDS);
     this.store = new PageStore(context, scorer, connection.directory, new KeyDirectory(), cache);
-    this.pages = new PageWriter(this.store, this.recordsPerPage, (staged) => (staged ? 'scratchPutRecords' : 'putRecords'));
+    this.pages = new PageWriter(this.store, this.recordsPerPage);
     this.rollbackPending = [...connection.directory.all()].some((page) => page.g > this.committed || (page.e ?? 0) > this.committed);
     const background = (operation: Operation) => (error: unknown) =>
       this.onBackgroundError(error instanceof StorageError ? error : this.error(operation, `${operation} failed: ${String(error)}`, error));
@@ -374,7 +374,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     return this.exclusive('deleteRecords', async () => {
       await this.prepareDirectWrite('deleteRecords');
       const position = this.position(spec, 'deleteRecords');
-      return this.pages.remove(spec, position, { staged: false, committed: this.committed }, () => this.writeBatchSize, onDeleted);
+      return this.pages.remove(spec, position, { staged: false, committed: this.committed }, () => this.writeBatchSize, 'deleteRecords', onDeleted);
     }).finally(() => this.filler.schedule());
   }
 
@@ -404,7 +404,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     return this.exclusive('scratchDiscardRecords', async () => {
       await this.openScratch('scratchDiscardRecords');
       const position = this.position(spec, 'scratchDiscardRecords');
-      return this.pages.remove(spec, position, { staged: true, committed: this.committed }, () => this.pacer.nextRows(), onDiscarded);
+      return this.pages.remove(spec, position, { staged: true, committed: this.committed }, () => this.pacer.nextRows(), 'scratchDiscardRecords', onDiscarded);
     });
   }
 
@@ -486,7 +486,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
       batch = [];
       await inFlight;
       const started = performance.now();
-      inFlight = this.pages.put(rows, { staged, committed: this.committed }).then(() => {
+      inFlight = this.pages.put(rows, { staged, committed: this.committed }, operation).then(() => {
         if (staged) this.pacer.written(rows.length, performance.now() - started);
       });
       inFlight.catch(() => undefined);

@@ -1,6 +1,6 @@
 import { describeCachedTable } from '../core/describeCachedTable';
 import { browserTables } from './fixtures/browserTables';
 
-const { open } = browserTables('tablecache-cached', { name: 'readings', readBatchSize: 16, writeBatchSize: 16 });
+const { open } = browserTables('tablecache-cached', { name: 'readings', readBatchSize: 16, writeBatchSize: 16, recordsPerPage: 8 });
 
 describeCachedTable('IdbStorageTable (Chromium)', open, { randomizedOperations: 60 });

@@ -2,7 +2,7 @@ import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { IdbStorageTable } from '../../src/storage/IdbStorageTable';
 import { describeCachedTable } from '../core/describeCachedTable';
 
-// Reads served from the in-memory copy (the default) and from IndexedDB itself.
+// Reads served from the in-memory copy (the default) and from IndexedDB itself, in pages of 8 records.
 for (const memoryRecords of [undefined, 0]) {
   const variant = memoryRecords === undefined ? '' : `, memoryRecords ${memoryRecords}`;
   describeCachedTable(`IdbStorageTable (fake-indexeddb${variant})`, (scorer) =>
@@ -12,6 +12,7 @@ for (const memoryRecords of [undefined, 0]) {
       IDBKeyRange,
       readBatchSize: 16,
       writeBatchSize: 16,
+      recordsPerPage: 8,
       memoryRecords,
     }),
   );

@@ -11,6 +11,11 @@ for (const memoryRecords of [undefined, 0]) {
   );
 }
 
+// Pages of 3 records: every operation crosses pages.
+describeStorageTable('IdbStorageTable (fake-indexeddb, recordsPerPage 3)', (scorer) =>
+  IdbStorageTable.open(scorer, { name: 'contract', indexedDB: new IDBFactory(), readBatchSize: 4, writeBatchSize: 5, recordsPerPage: 3 }),
+);
+
 // The default, IndexedDB alone, and a copy the random operations keep dropping and filling again.
 for (const memoryRecords of [undefined, 0, 25]) {
   describeIdbStorageTable('IdbStorageTable (fake-indexeddb)', {

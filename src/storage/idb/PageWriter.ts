@@ -48,7 +48,6 @@ export class PageWriter<R> {
   constructor(
     private readonly store: PageStore<R>,
     private readonly recordsPerPage: number,
-    private readonly operation: (staged: boolean) => string,
   ) {}
 
   /** Forgets the tail page (after a merge, an abort or `clear()`). */
@@ -60,7 +59,7 @@ export class PageWriter<R> {
    * Writes a batch of records (the last of several with one key wins),
    * replacing the records with their keys.
    */
-  async put(rows: readonly ScoredRow<R>[], target: WriteTarget): Promise<void> {
+  async put(rows: readonly ScoredRow<R>[], target: WriteTarget, operation: string): Promise<void> {
     const { staged } = target;
     const next = staged ? target.committed + 1 : target.committed;
     const { dir, keys } = this.store;
@@ -75,7 +74,7 @@ export class PageWriter<R> {
       removed.add(id);
     }
     const tail = this.openTail(staged, next);
-    const fetched = await this.store.fetch(tail === null ? [...removals.keys()] : [...removals.keys(), tail], this.operation(staged));
+    const fetched = await this.store.fetch(tail === null ? [...removals.keys()] : [...removals.keys(), tail], operation);
     const plan = new PagePlan<R>(staged);
     const working = new Map<number, Working<R>>();
     for (const [id, removed] of removals) {
@@ -106,7 +105,7 @@ export class PageWriter<R> {
       else if (dir.get(id)) plan.deletes.add(id);
       if (page.content.records.length === 0 && this.tail?.id === id) this.tail = null;
     }
-    await this.store.write(plan, this.operation(staged));
+    await this.store.write(plan, operation);
   }
 
   /**
@@ -122,6 +121,7 @@ export class PageWriter<R> {
     position: number,
     target: WriteTarget,
     batchRecords: () => number,
+    operation: string,
     onRemoved?: (record: R) => void,
   ): Promise<number> {
     const { staged } = target;
@@ -141,7 +141,7 @@ export class PageWriter<R> {
         group.push(page);
         records += page.n;
       }
-      const fetched = await this.store.fetch(group.map((page) => page.id), this.operation(staged));
+      const fetched = await this.store.fetch(group.map((page) => page.id), operation);
       const plan = new PagePlan<R>(staged);
       const working = new Map<number, Working<R>>();
       let reported: R[] = [];
@@ -170,7 +170,7 @@ export class PageWriter<R> {
         else if (this.store.dir.get(id)) plan.deletes.add(id);
         if (page.content.records.length === 0 && this.tail?.id === id) this.tail = null;
       }
-      await this.store.write(plan, this.operation(staged));
+      await this.store.write(plan, operation);
       if (reportedFromMemory) reported = structuredClone(reported);
       removedCount += reported.length;
       if (onRemoved) reported.forEach(onRemoved);
