@@ -1,4 +1,5 @@
-import { StorageError, TableCacheError } from '../../core/errors';
+import type { StorageError} from '../../core/errors';
+import { TableCacheError } from '../../core/errors';
 
 /** Options of `IdbStorageTable.open`. */
 export interface IdbStorageTableOptions {
