@@ -1,12 +1,16 @@
 import { StorageError, TableCacheError } from '../core/errors';
 import type { PrimaryKey } from '../core/keys';
 import { Mutex } from '../core/Mutex';
+import { nextTask } from '../core/yieldWhenBusy';
 import type { StorageRecordsSpec } from '../core/StorageRecordsSpec';
 import type { ReadOptions, RecordScorer, RecordSource, StorageTable } from '../core/types';
-import { holdDatabaseLock, type ReleaseLock } from './idb/holdDatabaseLock';
-import { abortQuietly, requestResult, transactionDone } from './idb/idbRequests';
+import { holdDatabaseLock } from './idb/holdDatabaseLock';
+import { IdbConnection, type Operation } from './idb/IdbConnection';
+import { abortQuietly, requestResult } from './idb/idbRequests';
+import { recordsByKeys } from './idb/recordsByKeys';
+import { writeInBatches } from './idb/writeInBatches';
 import { DEFAULT_MEMORY_RECORDS, DEFAULT_RECORDS_PER_PAGE, validateOptions, type IdbStorageTableOptions } from './idb/idbOptions';
-import { KeyDirectory, keyId, type KeyId } from './idb/KeyDirectory';
+import { KeyDirectory, keyId } from './idb/KeyDirectory';
 import { MemoryFiller } from './idb/MemoryFiller';
 import { PageCache } from './idb/PageCache';
 import { PageDirectory } from './idb/PageDirectory';
@@ -18,35 +22,16 @@ import { rollBack } from './idb/rollBack';
 import { DIR, GENERATION_KEY, KEYS, META, openIdbDatabase, PAGES, STATE_KEY, type CommittedGeneration } from './idb/schema';
 import { SupersededPageCleaner } from './idb/SupersededPageCleaner';
 import { WritePacer } from './idb/WritePacer';
-import { eachRecord } from './recordSource';
 import { scoreRecord } from './scoreRecord';
 
 export type { IdbStorageTableOptions } from './idb/idbOptions';
 
-type Operation =
-  | 'open'
-  | 'clear'
-  | 'putRecords'
-  | 'getRecords'
-  | 'getRecordsByKeys'
-  | 'deleteRecords'
-  | 'scratchPutRecords'
-  | 'scratchDiscardRecords'
-  | 'scratchMerge'
-  | 'scratchAbort'
-  | 'committedState'
-  | 'cleanup'
-  | 'fillMemory';
-
 /** An open database, as `open` hands it to the constructor. */
-interface Connection {
-  readonly db: IDBDatabase;
-  readonly factory: IDBFactory;
-  readonly dbName: string;
+interface OpenDatabase {
+  readonly connection: IdbConnection;
   /** The committed generation stored in `meta`. */
   readonly committed: number;
   readonly directory: PageDirectory;
-  readonly releaseLock: ReleaseLock;
 }
 
 /**
@@ -80,8 +65,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
   readonly name: string;
   /** The IndexedDB database this table lives in. */
   readonly dbName: string;
-  private readonly db: IDBDatabase;
-  private readonly factory: IDBFactory;
+  private readonly connection: IdbConnection;
   private readonly scorer: RecordScorer<R, unknown>;
   private readonly writeBatchSize: number;
   private readonly readBatchSize: number;
@@ -106,15 +90,12 @@ export class IdbStorageTable<R> implements StorageTable<R> {
   /** Whether the key directory has been loaded (by the first write or `getRecordsByKeys`). */
   private keysLoaded = false;
   private readonly onBackgroundError: (error: StorageError) => void;
-  private closedReason: string | null = null;
-  private readonly releaseLock: ReleaseLock;
 
-  private constructor(scorer: RecordScorer<R, unknown>, options: IdbStorageTableOptions, connection: Connection) {
-    this.db = connection.db;
-    this.factory = connection.factory;
+  private constructor(scorer: RecordScorer<R, unknown>, options: IdbStorageTableOptions, opened: OpenDatabase) {
+    const connection = opened.connection;
+    this.connection = connection;
     this.dbName = connection.dbName;
-    this.committed = connection.committed;
-    this.releaseLock = connection.releaseLock;
+    this.committed = opened.committed;
     this.scorer = scorer;
     this.name = options.name;
     this.recordsPerPage = options.recordsPerPage ?? DEFAULT_RECORDS_PER_PAGE;
@@ -122,15 +103,10 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     this.readBatchSize = options.readBatchSize ?? 1000;
     this.pacer = new WritePacer({ maxRows: this.writeBatchSize, minRows: this.recordsPerPage, initialRows: this.writeBatchSize });
     this.onBackgroundError = options.onBackgroundError ?? ((error) => console.warn(error));
-    const context = {
-      transaction: (stores: string[], mode: IDBTransactionMode, operation: string) => this.transaction(stores, mode, operation as Operation),
-      completion: (transaction: IDBTransaction, operation: string) => this.completion(transaction, operation as Operation),
-      error: (operation: string, message: string, cause?: unknown) => this.error(operation as Operation, message, cause),
-    };
     const cache = new PageCache<R>(options.memoryRecords ?? DEFAULT_MEMORY_RECORDS);
-    this.store = new PageStore(context, scorer, connection.directory, new KeyDirectory(), cache);
+    this.store = new PageStore(connection, scorer, opened.directory, new KeyDirectory(), cache);
     this.pages = new PageWriter(this.store, this.recordsPerPage);
-    this.rollbackPending = [...connection.directory.all()].some((page) => page.g > this.committed || (page.e ?? 0) > this.committed);
+    this.rollbackPending = [...opened.directory.all()].some((page) => page.g > this.committed || (page.e ?? 0) > this.committed);
     const background = (operation: Operation) => (error: unknown) =>
       this.onBackgroundError(error instanceof StorageError ? error : this.error(operation, `${operation} failed: ${String(error)}`, error));
     const store = this.store as PageStore<unknown>;
@@ -138,18 +114,18 @@ export class IdbStorageTable<R> implements StorageTable<R> {
       store,
       batchSize: () => options.cleanupBatchSize ?? 16,
       bound: () => Math.min(this.committed, this.readers.oldest),
-      closed: () => this.closedReason !== null,
+      closed: () => this.connection.closedReason !== null,
       onError: background('cleanup'),
     });
     this.filler = new MemoryFiller({
       store,
       committed: () => this.committed,
       readsWaiting: () => this.pacer.readsWaiting,
-      closed: () => this.closedReason !== null,
+      closed: () => this.connection.closedReason !== null,
       onError: background('fillMemory'),
     });
-    this.db.onversionchange = () => this.disconnect('another connection is upgrading or deleting the database');
-    this.db.onclose = () => this.disconnect('the browser closed the connection');
+    connection.db.onversionchange = () => this.disconnect('another connection is upgrading or deleting the database');
+    connection.db.onclose = () => this.disconnect('the browser closed the connection');
   }
 
   /**
@@ -195,16 +171,14 @@ export class IdbStorageTable<R> implements StorageTable<R> {
         PageStore.loadDirectory(transaction),
       ]);
       const table = new IdbStorageTable(scorer, options, {
-        db,
-        factory,
-        dbName,
+        connection: new IdbConnection(db, factory, dbName, options.name, releaseLock),
         committed: committed?.generation ?? 0,
         directory: new PageDirectory(entries),
-        releaseLock,
       });
       if (table.rollbackPending) table.rollBackInBackground('open');
       table.cleaner.schedule();
       table.filler.schedule();
+      table.loadKeysInBackground();
       return table;
     } catch (error) {
       db?.close();
@@ -229,7 +203,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
    * more than `memoryRecords` records, and once the table is closed.
    */
   get readsFromMemory(): boolean {
-    if (this.closedReason || this.store.cache.limit === 0) return false;
+    if (this.connection.closedReason || this.store.cache.limit === 0) return false;
     for (const page of this.store.dir.visibleAt(this.committed)) if (!this.store.cache.has(page.id)) return false;
     return true;
   }
@@ -246,6 +220,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
    * when that read finishes). Never rejects.
    */
   async idle(): Promise<void> {
+    if (!this.keysLoaded && !this.connection.closedReason) await this.writer.run(() => this.loadKeys('open')).catch(() => undefined);
     await this.writer.run(async () => undefined);
     await this.cleaner.idle();
     await this.filler.idle();
@@ -282,7 +257,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
   async putRecords(records: RecordSource<R>): Promise<void> {
     await this.exclusive('putRecords', async () => {
       await this.prepareDirectWrite('putRecords');
-      await this.writeInBatches(records, 'putRecords', false);
+      await this.write(records, 'putRecords', false);
     }).finally(() => this.filler.schedule());
   }
 
@@ -342,24 +317,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     if (!this.keysLoaded) await this.exclusive('getRecordsByKeys', () => this.loadKeys('getRecordsByKeys'));
     const lease = this.readers.acquire(this.committed);
     try {
-      const wanted = new Set<KeyId>(keys.map(keyId));
-      const pageIds = new Set<number>();
-      for (const key of wanted) {
-        const page = this.store.keys.committed(key);
-        if (page !== undefined) pageIds.add(page);
-      }
-      const shared = options.shared === true;
-      const fetched = await this.store.fetch([...pageIds], 'getRecordsByKeys', shared);
-      const found: R[] = [];
-      let fromMemory = false;
-      for (const { page, cached } of fetched.values()) {
-        for (const record of page.r) {
-          if (!wanted.has(keyId(this.scorer.primaryKey(record) as PrimaryKey))) continue;
-          found.push(record);
-          fromMemory ||= cached;
-        }
-      }
-      return fromMemory && !shared ? structuredClone(found) : found;
+      return await recordsByKeys(this.store, this.scorer, keys, options.shared === true);
     } finally {
       this.releaseReader(lease);
     }
@@ -389,7 +347,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
   async scratchPutRecords(records: RecordSource<R>): Promise<void> {
     await this.exclusive('scratchPutRecords', async () => {
       await this.openScratch('scratchPutRecords');
-      await this.writeInBatches(records, 'scratchPutRecords', true);
+      await this.write(records, 'scratchPutRecords', true);
     });
   }
 
@@ -475,56 +433,25 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     }
   }
 
-  /** Scores records and writes them in batches, collecting the next batch while the previous transaction runs. */
-  private async writeInBatches(records: RecordSource<R>, operation: Operation, staged: boolean): Promise<void> {
-    const limit = () => (staged ? this.pacer.nextRows() : this.writeBatchSize);
-    let inFlight: Promise<void> = Promise.resolve();
-    let batch: ScoredRow<R>[] = [];
-    let size = limit();
-    const flush = async () => {
-      const rows = batch;
-      batch = [];
-      await inFlight;
-      const started = performance.now();
-      inFlight = this.pages.put(rows, { staged, committed: this.committed }, operation).then(() => {
+  /** Scores records and writes them in batches of pages, collecting the next batch while the previous transaction runs. */
+  private async write(records: RecordSource<R>, operation: Operation, staged: boolean): Promise<void> {
+    await writeInBatches(records, {
+      toRow: (record: R): ScoredRow<R> => {
+        const { key, scores } = scoreRecord(
+          this.scorer,
+          record,
+          (message, cause) => this.error(operation, message, cause),
+          (invalid) => this.connection.keyError(invalid),
+        );
+        return { record, key, id: keyId(key), scores };
+      },
+      batchSize: () => (staged ? this.pacer.nextRows() : this.writeBatchSize),
+      write: async (rows) => {
+        const started = performance.now();
+        await this.pages.put(rows, { staged, committed: this.committed }, operation);
         if (staged) this.pacer.written(rows.length, performance.now() - started);
-      });
-      inFlight.catch(() => undefined);
-      size = limit();
-    };
-    try {
-      await eachRecord(records, (record) => {
-        batch.push(this.toRow(record, operation));
-        return batch.length >= size ? flush() : undefined;
-      });
-      if (batch.length > 0) await flush();
-    } catch (error) {
-      // Nothing is reported before the transaction in flight has settled.
-      await inFlight.catch(() => undefined);
-      throw error;
-    }
-    await inFlight;
-  }
-
-  /** A record's row. @throws {StorageError} when the key is invalid or a score is not a number or NaN. */
-  private toRow(record: R, operation: Operation): ScoredRow<R> {
-    const { key, scores } = scoreRecord(
-      this.scorer,
-      record,
-      (message, cause) => this.error(operation, message, cause),
-      (invalid) => this.keyError(invalid),
-    );
-    return { record, key, id: keyId(key), scores };
-  }
-
-  /** The `DataError` IndexedDB raises for an invalid key, to report as the cause. */
-  private keyError(key: unknown): unknown {
-    try {
-      this.factory.cmp(key, 0);
-    } catch (error) {
-      return error;
-    }
-    return undefined;
+      },
+    });
   }
 
   private position(spec: StorageRecordsSpec<R>, operation: Operation): number {
@@ -554,10 +481,27 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     this.scratchOpen = true;
   }
 
+  /**
+   * Loads the key directory once no read of IndexedDB runs, so that the
+   * first write after open (a refresh) need not wait for it, and the first
+   * read is not slowed down by it.
+   */
+  private loadKeysInBackground(): void {
+    void (async () => {
+      await nextTask();
+      while (this.pacer.readsWaiting && !this.connection.closedReason) await new Promise((resolve) => setTimeout(resolve, 5));
+      await this.writer.run(async () => {
+        if (!this.connection.closedReason) await this.loadKeys('open');
+      });
+    })().catch((error: unknown) => {
+      if (!this.connection.closedReason) this.onBackgroundError(error instanceof StorageError ? error : this.error('open', `cannot load the keys: ${String(error)}`, error));
+    });
+  }
+
   private rollBackInBackground(operation: Operation): void {
     // Queued now, so that it runs before any write that comes later (each of which would also finish it first).
     this.writer.run(() => this.rollBack(operation)).catch((error: unknown) => {
-      if (!this.closedReason) this.onBackgroundError(error as StorageError);
+      if (!this.connection.closedReason) this.onBackgroundError(error as StorageError);
     });
   }
 
@@ -579,9 +523,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
   }
 
   private assertOpen(operation: Operation): void {
-    if (this.closedReason) {
-      throw this.error(operation, `the connection to IndexedDB database '${this.dbName}' is closed: ${this.closedReason}.`);
-    }
+    this.connection.assertOpen(operation);
   }
 
   private releaseReader(lease: ReaderLease): void {
@@ -590,34 +532,18 @@ export class IdbStorageTable<R> implements StorageTable<R> {
   }
 
   private disconnect(reason: string): void {
-    if (this.closedReason) return;
-    this.closedReason = reason;
-    this.db.close();
-    this.releaseLock();
-    this.store.cache.clear();
+    if (this.connection.disconnect(reason)) this.store.cache.clear();
   }
 
-  /** Starts a transaction, or throws `StorageError` when the connection is closed. */
   private transaction(stores: string[], mode: IDBTransactionMode, operation: Operation): IDBTransaction {
-    this.assertOpen(operation);
-    try {
-      return this.db.transaction(stores, mode, { durability: 'relaxed' });
-    } catch (error) {
-      throw this.error(operation, `cannot start a transaction on IndexedDB database '${this.dbName}': ${String(error)}`, error);
-    }
+    return this.connection.transaction(stores, mode, operation);
   }
 
-  /** Resolves when the transaction commits; rejects with `StorageError` (its `DOMException` as `cause`) when it aborts. */
-  private async completion(transaction: IDBTransaction, operation: Operation): Promise<void> {
-    try {
-      await transactionDone(transaction);
-    } catch (error) {
-      throw this.error(operation, `the IndexedDB transaction failed: ${String(error)}`, error);
-    }
+  private completion(transaction: IDBTransaction, operation: Operation): Promise<void> {
+    return this.connection.completion(transaction, operation);
   }
 
   private error(operation: Operation, message: string, cause?: unknown): StorageError {
-    return new StorageError(`${operation} on table '${this.name}': ${message}`, { table: this.name, operation, cause });
+    return this.connection.error(operation, message, cause);
   }
 }
-

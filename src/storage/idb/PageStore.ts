@@ -121,7 +121,7 @@ export class PageStore<R> {
           meta = forms.meta;
           pages.put(forms.page, id);
           current = undefined;
-          keys.put(content.keys, id);
+          keys.put(storedKeys(content.keys), id);
         }
         dir.put(meta, id);
         written.push([id, meta, content !== undefined]);
@@ -193,7 +193,9 @@ export class PageStore<R> {
     (ids.result as number[]).forEach((id, i) => {
       const info = this.dir.get(id);
       if (!info || !(info.g <= generation && (info.e === undefined || info.e > generation))) return;
-      for (const key of lists.result[i] as PrimaryKey[]) this.keys.setCommitted(keyId(key), id);
+      const list = lists.result[i] as Float64Array | PrimaryKey[];
+      if (list instanceof Float64Array) for (const key of list) this.keys.setCommitted(key, id);
+      else for (const key of list) this.keys.setCommitted(keyId(key), id);
     });
   }
 
@@ -203,4 +205,13 @@ export class PageStore<R> {
     const [ids, metas] = await Promise.all([requestResult(store.getAllKeys()), requestResult(store.getAll())]);
     return (ids as number[]).map((id, i) => [id, metas[i] as StoredPageMeta]);
   }
+}
+
+/**
+ * A page's keys as the `keys` store holds them: numbers as one
+ * `Float64Array` (cloned and read back as one block, several times faster
+ * to load than an array of numbers), other keys as an array.
+ */
+function storedKeys(keys: readonly PrimaryKey[]): Float64Array | readonly PrimaryKey[] {
+  return keys.every((key) => typeof key === 'number') ? Float64Array.from(keys as number[]) : keys;
 }

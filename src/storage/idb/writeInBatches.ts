@@ -1,0 +1,44 @@
+import type { RecordSource } from '../../core/types';
+import { eachRecord } from '../recordSource';
+
+/** How {@link writeInBatches} turns records into written batches. */
+export interface BatchWriting<R, Row> {
+  /** The row of a record; throws for a bad record (which stops the write). */
+  readonly toRow: (record: R) => Row;
+  /** Records in the next batch. */
+  readonly batchSize: () => number;
+  /** Writes one batch (one transaction). */
+  readonly write: (rows: Row[]) => Promise<void>;
+}
+
+/**
+ * Collects records into batches and writes each, collecting the next batch
+ * while the previous one is written; at most one write is in flight.
+ * Rejects with the first failure once the write in flight has settled; the
+ * source is not read further.
+ */
+export async function writeInBatches<R, Row>(records: RecordSource<R>, writing: BatchWriting<R, Row>): Promise<void> {
+  let inFlight: Promise<void> = Promise.resolve();
+  let batch: Row[] = [];
+  let size = writing.batchSize();
+  const flush = async () => {
+    const rows = batch;
+    batch = [];
+    await inFlight;
+    inFlight = writing.write(rows);
+    inFlight.catch(() => undefined);
+    size = writing.batchSize();
+  };
+  try {
+    await eachRecord(records, (record) => {
+      batch.push(writing.toRow(record));
+      return batch.length >= size ? flush() : undefined;
+    });
+    if (batch.length > 0) await flush();
+  } catch (error) {
+    // Nothing is reported before the transaction in flight has settled.
+    await inFlight.catch(() => undefined);
+    throw error;
+  }
+  await inFlight;
+}
