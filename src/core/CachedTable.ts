@@ -1,9 +1,19 @@
-import type { AdjustOptions, CachedTableOptions, CachedTableStats, InvalidateOptions, RecordsRead, ResumeOptions, TableChangeListener } from './CachedTableOptions';
+import type {
+  AdjustOptions,
+  CachedTableOptions,
+  CachedTableStats,
+  InvalidateKeysOptions,
+  InvalidateOptions,
+  RecordsRead,
+  RefreshOptions,
+  ResumeOptions,
+  TableChangeListener,
+} from './CachedTableOptions';
 import { PROGRESS_EVERY } from './CachedTableOptions';
 import { describeSpec } from './describe';
-import { DbAccessError, RecordNotFoundError, TableCacheError } from './errors';
+import { DbAccessError, RecordNotFoundError, TableCacheError, UnsupportedOperationError } from './errors';
 import { FreshIntervals } from './FreshIntervals';
-import { Invalidations, specInvalidation } from './Invalidations';
+import { Invalidations, keysInvalidation, specInvalidation } from './Invalidations';
 import type { PrimaryKey } from './keys';
 import { mergeAsync } from './mergeAsync';
 import { Mutex } from './Mutex';
@@ -19,8 +29,10 @@ export type {
   AdjustProgress,
   CachedTableOptions,
   CachedTableStats,
+  InvalidateKeysOptions,
   InvalidateOptions,
   ReadSource,
+  RefreshOptions,
   RecordsRead,
   ResumeOptions,
   TableChangeListener,
@@ -74,7 +86,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
     this.db = dbAccess;
     this.storage = storageTable;
     this.name = options.name ?? storageTable.name;
-    this.stager = new Stager(indexes, dbAccess, storageTable);
+    this.stager = new Stager(indexes, dbAccess, storageTable, checkKeysPerFetch(options.keysPerFetch));
     this.loadedSignal = new Promise((resolve) => (this.signalLoaded = resolve));
   }
 
@@ -336,7 +348,14 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
    * and loads those of `newSpecs[0]` from the backend.
    *
    * Both lists hold specs of the same records, by their old and their new
-   * scores, at most one per index, each covered. With
+   * scores, at most one per index, each covered.
+   *
+   * The trap: the refresh deletes *every* stored record of `oldSpecs[0]`,
+   * not only the changed ones. With range specs and repeated scores, that
+   * loses records: four products at price 155.01, one moves to 155.55, and
+   * `invalidateRecords([{ indexName: 'price', ge: 155.01, lt: 155.0100000001 }], [{ indexName: 'price', ge: 155.55, lt: 155.5500000001 }])`
+   * deletes all four and fetches only the one at 155.55. Prefer
+   * {@link CachedTable.invalidateKeys}, which needs only the primary keys. With
    * `forceRefreshOnNextRead` (the default), their intervals are marked
    * invalid and every index without a spec in both lists becomes dirty: any
    * read of it refreshes first.
@@ -355,20 +374,83 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
   }
 
   /**
-   * Refreshes every invalidated record: deletes by the old spec, loads by the
-   * new one, staged and merged at once. Returns at once when nothing is
-   * invalid; otherwise runs after earlier adjusts and refreshes. Clears
-   * exactly the marks it refreshed (invalidations arriving meanwhile stay);
-   * on failure every mark stays, storage is unchanged, and the error is thrown.
+   * Marks the records with these primary keys as changed in the backend
+   * (updated, moved to other scores, deleted, or created), and by default
+   * refreshes them now. The refresh looks each key up in storage (its old
+   * scores), fetches the current versions from the backend
+   * (`Indexes.dbRecordsSpecForKeys`, `keysPerFetch` keys per request), and
+   * places each record where its new scores say: replaced when it is still
+   * (or now) within what the Indexes hold (`Indexes.coversRecord`), dropped
+   * when it moved out or is gone from the backend. No other record is
+   * touched; an unchanged record is not rewritten; keys the table does not
+   * hold cost only the look-ups. Staged and merged at once, like every
+   * refresh: on failure storage is unchanged and the marks stay.
+   *
+   * Prefer it to `invalidateRecords`, which needs the old and the new scores
+   * of exactly the changed records.
+   *
+   * @param options `forceRefreshOnNextRead` (default true: refresh now;
+   * false: mark only) and `signal`.
+   * @returns resolves once refreshed (or marked).
+   * @throws {TableCacheError} before the first load completes.
+   * @throws {InvalidSpecError} when `keys` is not an array of valid primary keys.
+   * @throws {UnsupportedOperationError} when the storage has no
+   * `getRecordsByKeys`, or the Indexes have no `dbRecordsSpecForKeys` or `coversRecord`.
+   * Backend and storage errors propagate (the marks stay); an abort rejects
+   * with `signal.reason` (this call's marks removed).
    */
-  async refreshInvalid(): Promise<void> {
+  async invalidateKeys(keys: readonly PK[], options: InvalidateKeysOptions = {}): Promise<void> {
+    if (this.loadState !== 'loaded') {
+      throw new TableCacheError(`Table '${this.name}' cannot invalidate keys before its first load has completed.`);
+    }
+    const missing = !this.storage.getRecordsByKeys
+      ? 'StorageTable.getRecordsByKeys'
+      : !this.indexes.dbRecordsSpecForKeys
+        ? 'Indexes.dbRecordsSpecForKeys'
+        : !this.indexes.coversRecord
+          ? 'Indexes.coversRecord'
+          : null;
+    if (missing) {
+      throw new UnsupportedOperationError(
+        `invalidateKeys on table '${this.name}' needs ${missing}, which the ${missing.startsWith('Storage') ? 'storage table' : 'Indexes'} in use do${missing.startsWith('Storage') ? 'es' : ''} not implement.`,
+        { operation: 'invalidateKeys', missing },
+      );
+    }
+    const invalidation = keysInvalidation(this.indexes.indexNames, this.name, keys);
+    const { signal } = options;
+    signal?.throwIfAborted();
+    if (!invalidation) return;
+    this.invalidations.add(invalidation);
+    if (options.forceRefreshOnNextRead === false) return;
+    try {
+      await this.refreshInvalid({ signal });
+    } catch (error) {
+      if (signal?.aborted) this.invalidations.forget([invalidation]);
+      throw error;
+    }
+  }
+
+  /**
+   * Refreshes every invalidated record: deletes by the old spec and loads by
+   * the new one (`invalidateRecords`), refetches and places by key
+   * (`invalidateKeys`), staged and merged at once. Returns at once when
+   * nothing is invalid; otherwise runs after earlier adjusts and refreshes.
+   * Clears exactly the marks it refreshed (invalidations arriving meanwhile
+   * stay); on failure or abort every mark stays, storage is unchanged, and
+   * the error (or `signal.reason`) is thrown.
+   */
+  async refreshInvalid(options: RefreshOptions = {}): Promise<void> {
+    const { signal } = options;
+    signal?.throwIfAborted();
     if (this.invalidations.size === 0) return;
     await this.writer.run(async () => {
+      signal?.throwIfAborted();
       const invalidations = this.invalidations.snapshot();
       if (invalidations.length === 0) return;
       const changed = this.changeCollector();
       await this.stager.staging(async () => {
-        await this.stager.stageRefresh(invalidations, null, changed ? { expired: changed, loaded: changed } : null);
+        await this.stager.stageRefresh(invalidations, null, changed ? { expired: changed, loaded: changed } : null, signal);
+        signal?.throwIfAborted();
         await this.stager.commitAndMerge(null, () => this.invalidations.forget(invalidations));
       });
       this.counters.refreshes++;
@@ -476,4 +558,12 @@ function isUnreachable(error: unknown): boolean {
   return (
     error instanceof DbAccessError && (error.offline || error.timedOut || (error.status !== undefined && error.status >= 500))
   );
+}
+
+/** @throws {TableCacheError} unless `keysPerFetch` is a whole number of at least 1. */
+function checkKeysPerFetch(keysPerFetch = 1000): number {
+  if (!Number.isInteger(keysPerFetch) || keysPerFetch < 1) {
+    throw new TableCacheError(`keysPerFetch must be a whole number of at least 1, not ${String(keysPerFetch)}.`);
+  }
+  return keysPerFetch;
 }

@@ -5,6 +5,12 @@ import type { TableChange } from './TableChange';
 export interface CachedTableOptions {
   /** Names the table in error messages. Default: the storage table's name. */
   name?: string;
+  /**
+   * Most primary keys per backend fetch of `invalidateKeys` (one
+   * `Indexes.dbRecordsSpecForKeys` call each). Default 1000, the reference
+   * backend's limit of `ids` per request.
+   */
+  keysPerFetch?: number;
 }
 
 /** Counters since the table was created. */
@@ -40,6 +46,36 @@ export interface InvalidateOptions {
    * records until `refreshInvalid()`. Default true.
    */
   forceRefreshOnNextRead?: boolean;
+}
+
+/** Options of `CachedTable.invalidateKeys`. */
+export interface InvalidateKeysOptions {
+  /**
+   * `true` (the default): refresh the keys now; the call resolves once their
+   * current versions are placed and visible, and reads that start meanwhile
+   * wait for that. `false`: only mark them (no I/O; resolves at once); they
+   * are refreshed by the next covered read (which refreshes first: their new
+   * scores are unknown, so they could now belong to any read), by
+   * `refreshInvalid()`, or by the next `adjust()`. Marking many batches with
+   * `false` and refreshing once is the cheap way to apply a stream of changes.
+   */
+  forceRefreshOnNextRead?: boolean;
+  /**
+   * Cancels the refresh (`forceRefreshOnNextRead: true` only): the table
+   * stays exactly as before the call (records, coverage, marks: this call's
+   * marks are removed) and the call rejects with `signal.reason`.
+   */
+  signal?: AbortSignal | undefined;
+}
+
+/** Options of `CachedTable.refreshInvalid`. */
+export interface RefreshOptions {
+  /**
+   * Cancels the refresh: storage and every invalid mark stay as they were,
+   * and the call rejects with `signal.reason`. A refresh that other callers
+   * wait for (a read refreshing first) is cancelled for them too; they retry.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /** How far a load or adjust has come. */

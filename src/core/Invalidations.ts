@@ -1,18 +1,31 @@
 import { describeSpec } from './describe';
 import { InvalidSpecError } from './errors';
 import type { Interval } from './Interval';
+import { isValidKey, keyToString, type PrimaryKey } from './keys';
 import type { StorageRecordsSpec } from './StorageRecordsSpec';
 import { InvalidationChange } from './TableChange';
 import type { Indexes, IndexSpec } from './types';
 
 /** One `invalidateRecords` call, kept until a refresh has applied it. */
-export interface Invalidation<R, D> {
+export interface SpecInvalidation<R, D> {
   readonly oldStorageSpec: StorageRecordsSpec<R>;
   readonly newDbSpec: D;
   readonly forceRefresh: boolean;
   /** What it marks: the intervals of each index it names, and every interval of the indexes it cannot follow. */
   readonly marks: InvalidationChange;
 }
+
+/** One `invalidateKeys` call, kept until a refresh has applied it. */
+export interface KeysInvalidation {
+  /** The keys, without duplicates. */
+  readonly keys: readonly PrimaryKey[];
+  readonly forceRefresh: boolean;
+  /** Every index: the records' new scores are unknown until they are fetched. */
+  readonly marks: InvalidationChange;
+}
+
+/** An invalidation not yet refreshed. */
+export type Invalidation<R, D> = SpecInvalidation<R, D> | KeysInvalidation;
 
 /**
  * The invalidations not yet refreshed, in the order they came. A refresh
@@ -56,7 +69,7 @@ export function specInvalidation<R, PK, S extends IndexSpec, D>(
   oldSpecs: readonly S[],
   newSpecs: readonly S[],
   forceRefresh: boolean,
-): Invalidation<R, D> {
+): SpecInvalidation<R, D> {
   const intervals = new Map<string, Interval[]>();
   for (const [listName, specs] of [['oldSpecs', oldSpecs], ['newSpecs', newSpecs]] as const) {
     if (specs.length === 0) throw new InvalidSpecError(`invalidateRecords on table '${tableName}': ${listName} is empty.`, { path: [listName] });
@@ -87,4 +100,24 @@ export function specInvalidation<R, PK, S extends IndexSpec, D>(
     forceRefresh,
     marks: new InvalidationChange(intervals, new Set(indexes.indexNames.filter((indexName) => !inBoth(indexName)))),
   };
+}
+
+/**
+ * The invalidation of `invalidateKeys(keys)`, checked; `null` when `keys` is empty.
+ * @throws {InvalidSpecError} when `keys` is not an array or holds an invalid key.
+ */
+export function keysInvalidation(indexNames: readonly string[], tableName: string, keys: unknown): KeysInvalidation | null {
+  if (!Array.isArray(keys)) throw new InvalidSpecError(`invalidateKeys on table '${tableName}': keys must be an array of primary keys.`, { path: ['keys'] });
+  const unique = new Map<string, PrimaryKey>();
+  keys.forEach((key: unknown, i) => {
+    if (!isValidKey(key)) {
+      throw new InvalidSpecError(
+        `invalidateKeys on table '${tableName}': keys[${i}] is ${describeSpec(key)}, not a valid primary key (a number, string, Date, binary or array of those).`,
+        { path: ['keys', i] },
+      );
+    }
+    unique.set(keyToString(key), key);
+  });
+  if (unique.size === 0) return null;
+  return { keys: [...unique.values()], forceRefresh: true, marks: new InvalidationChange(new Map(), new Set(indexNames)) };
 }

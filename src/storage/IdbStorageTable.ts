@@ -1,6 +1,6 @@
 import { StorageError, TableCacheError } from '../core/errors';
 import { Interval } from '../core/Interval';
-import { describeKey } from '../core/keys';
+import { describeKey, keyToString, type PrimaryKey } from '../core/keys';
 import { mergeAsync } from '../core/mergeAsync';
 import { Mutex } from '../core/Mutex';
 import type { StorageRecordsSpec } from '../core/StorageRecordsSpec';
@@ -86,6 +86,7 @@ type Operation =
   | 'clear'
   | 'putRecords'
   | 'getRecords'
+  | 'getRecordsByKeys'
   | 'deleteRecords'
   | 'scratchPutRecords'
   | 'scratchDiscardRecords'
@@ -415,6 +416,36 @@ export class IdbStorageTable<R> implements StorageTable<R> {
       for await (const batch of batches) yield* batch;
     } finally {
       this.abandonedReads.unregister(lease);
+      this.releaseReader(lease);
+    }
+  }
+
+  /**
+   * The committed records with these primary keys, read from IndexedDB in
+   * one read-only transaction (each key's current row and its shadows,
+   * filtered by the committed generation); keys not stored are left out.
+   * Always copies. Rejects with `StorageError` when IndexedDB fails.
+   */
+  async getRecordsByKeys(keys: readonly PrimaryKey[], _options?: ReadOptions): Promise<R[]> {
+    this.assertOpen('getRecordsByKeys');
+    const lease = this.readers.acquire(this.committed);
+    try {
+      const transaction = this.transaction([ROWS], 'readonly', 'getRecordsByKeys');
+      const store = transaction.objectStore(ROWS);
+      // A key's row is `[pk]`, or, while a scratch space replaces it, the shadow `[pk, end]` right after it.
+      const unique = [...new Map(keys.map((key) => [keyToString(key), key])).values()];
+      const requests = unique.map((key) => store.getAll(this.keyRange.bound([key], [key, Infinity])) as IDBRequest<IdbRow<R>[]>);
+      const rows = await Promise.all([...requests.map((request) => requestResult(request)), this.completion(transaction, 'getRecordsByKeys')]);
+      const found: R[] = [];
+      for (const batch of rows.slice(0, requests.length) as IdbRow<R>[][]) {
+        const visible = batch.find((row) => isVisibleAt(row, lease.generation));
+        if (visible) found.push(visible.r);
+      }
+      return found;
+    } catch (error) {
+      if (error instanceof StorageError) throw error;
+      throw this.error('getRecordsByKeys', `reading by keys failed: ${String(error)}`, error);
+    } finally {
       this.releaseReader(lease);
     }
   }
