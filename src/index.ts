@@ -5,9 +5,11 @@ export type {
   AdjustProgress,
   CachedTableOptions,
   CachedTableStats,
+  InvalidateKeysOptions,
   InvalidateOptions,
   ReadSource,
   RecordsRead,
+  RefreshOptions,
   ResumeOptions,
   TableChangeListener,
 } from './core/CachedTable';
@@ -19,6 +21,7 @@ export {
   StorageError,
   TableCacheError,
   UnsupportedIndexOperation,
+  UnsupportedOperationError,
 } from './core/errors';
 export type { DbAccessErrorDetails } from './core/errors';
 export { Interval } from './core/Interval';

@@ -1,140 +1,42 @@
-import type { Adjustment } from './Adjustment';
+import type {
+  AdjustOptions,
+  CachedTableOptions,
+  CachedTableStats,
+  InvalidateKeysOptions,
+  InvalidateOptions,
+  RecordsRead,
+  RefreshOptions,
+  ResumeOptions,
+  TableChangeListener,
+} from './CachedTableOptions';
+import { PROGRESS_EVERY } from './CachedTableOptions';
 import { describeSpec } from './describe';
-import { DbAccessError, InvalidSpecError, RecordNotFoundError, TableCacheError } from './errors';
+import { DbAccessError, RecordNotFoundError, TableCacheError, UnsupportedOperationError } from './errors';
 import { FreshIntervals } from './FreshIntervals';
-import type { Interval } from './Interval';
-import { keyToString, type PrimaryKey } from './keys';
+import { Invalidations, keysInvalidation, specInvalidation } from './Invalidations';
+import type { PrimaryKey } from './keys';
 import { mergeAsync } from './mergeAsync';
 import { Mutex } from './Mutex';
+import { isPersistedState } from './persistedState';
+import { planRead, readFromDb, readPartial } from './readPlan';
+import { observed, Stager, type StagingObserver } from './Stager';
 import type { StorageRecordsSpec } from './StorageRecordsSpec';
-import { InvalidationChange, RecordsChange, WholeTableChange, type TableChange } from './TableChange';
+import { RecordsChange, WholeTableChange, type TableChange } from './TableChange';
 import type { DbAccess, Indexes, IndexSpec, ReadOptions, StorageTable } from './types';
 
-/** Options of {@link CachedTable}. */
-export interface CachedTableOptions {
-  /** Names the table in error messages. Default: the storage table's name. */
-  name?: string;
-}
-
-/** Counters since the table was created. */
-export interface CachedTableStats {
-  /** Reads by how they were served. */
-  reads: {
-    /** Served from storage. */
-    cacheHit: number;
-    /** Served from storage after refreshing invalid (or, after `resume()`, stale) records. */
-    cacheHitWithRefresh: number;
-    /** Served by the backend. */
-    cacheMiss: number;
-    /** Served partly from storage, with only the missing part from the backend. */
-    partialHit: number;
-    /** Served from storage with stale records because the backend could not be reached to refresh them. */
-    servedStale: number;
-  };
-  /** Refreshes of invalid or stale records (on their own, before a read, or as part of an adjust). */
-  refreshes: number;
-  /** Loads and adjusts applied (a resume counts as neither). */
-  adjustments: number;
-  /** Records expired by adjusts. */
-  expired: number;
-  /** Records loaded by the load and by adjusts. */
-  loaded: number;
-}
-
-/** Options of {@link CachedTable.invalidateRecords}. */
-export interface InvalidateOptions {
-  /**
-   * Refresh before the next read that touches the invalidated records (or
-   * any read of a dirty index). When false, reads keep serving the old
-   * records until `refreshInvalid()`. Default true.
-   */
-  forceRefreshOnNextRead?: boolean;
-}
-
-/** How far a load or adjust has come. */
-export interface AdjustProgress {
-  /** Records fetched and stored (staged) so far. */
-  readonly loaded: number;
-  /** Records expired (staged for deletion) so far. */
-  readonly expired: number;
-}
-
-/** Options of {@link CachedTable.load} and {@link CachedTable.adjust}. */
-export interface AdjustOptions {
-  /**
-   * Called as records are loaded and expired (every 1,000 records, and once
-   * at the end before the change becomes visible). Must not throw.
-   */
-  onProgress?: ((progress: AdjustProgress) => void) | undefined;
-}
-
-/** Records between two progress reports. */
-const PROGRESS_EVERY = 1000;
-
-/** Options of {@link CachedTable.resume}. */
-export interface ResumeOptions {
-  /** Refuse a stored state committed longer ago than this, in milliseconds. Default: any age. */
-  maxAge?: number;
-}
-
-/** Where a read is served from: storage, the backend, or both (a partial hit). */
-export type ReadSource = 'storage' | 'db' | 'mixed';
-
-/** A read whose source has been decided: `records` streams them. */
-export interface RecordsRead<R> {
-  /** `'storage'`, `'db'`, or `'mixed'` for a partial hit (covered part from storage, the rest from the backend). */
-  readonly from: ReadSource;
-  /** True when invalid or stale records were refreshed before this read. */
-  readonly refreshed: boolean;
-  /** True when storage served records restored by `resume()` that could not be refreshed (backend unreachable). */
-  readonly stale: boolean;
-  /** For a `'mixed'` read: how many records have come from each source so far (complete once `records` is done). */
-  readonly counts?: { readonly storage: number; readonly db: number };
-  /** The records; iterate it at once (a storage read holds its snapshot until iterated to the end or closed). */
-  readonly records: AsyncIterable<R>;
-}
-
-/** Listens to the changes of a table; see {@link CachedTable.onChange}. */
-export type TableChangeListener = (change: TableChange) => void;
-
-/** What `CachedTable` stores with every merge, for `resume()`. */
-interface PersistedState {
-  readonly format: 'tablecache-web/1';
-  readonly indexNames: readonly string[];
-  /** When the Indexes' state was committed by a load or adjust (epoch ms). */
-  readonly committedAt: number;
-  readonly indexes: unknown;
-}
-
-function isPersistedState(value: unknown): value is PersistedState {
-  return typeof value === 'object' && value !== null && (value as PersistedState).format === 'tablecache-web/1';
-}
-
-/** One `invalidateRecords` call, kept until a refresh has applied it. */
-interface Invalidation<R, D> {
-  readonly oldStorageSpec: StorageRecordsSpec<R>;
-  readonly newDbSpec: D;
-  readonly forceRefresh: boolean;
-  /** What it marks: the intervals of each index it names, and every interval of the indexes it cannot follow. */
-  readonly marks: InvalidationChange;
-}
-
-/** Observes the records a staged change removes and adds. */
-interface StagingObserver<R> {
-  expired(record: R): void;
-  loaded(record: R): void;
-}
-
-/** Where a read goes, decided in one synchronous step. */
-type ReadPlan<R, S> =
-  | { readonly kind: 'miss' }
-  | { readonly kind: 'hit'; readonly covered: readonly S[]; readonly storageSpecs: readonly StorageRecordsSpec<R>[] }
-  | {
-      readonly kind: 'partial';
-      readonly covered: readonly S[];
-      readonly storageSpecs: readonly StorageRecordsSpec<R>[];
-      readonly missing: readonly S[];
-    };
+export type {
+  AdjustOptions,
+  AdjustProgress,
+  CachedTableOptions,
+  CachedTableStats,
+  InvalidateKeysOptions,
+  InvalidateOptions,
+  ReadSource,
+  RefreshOptions,
+  RecordsRead,
+  ResumeOptions,
+  TableChangeListener,
+} from './CachedTableOptions';
 
 type LoadState = 'unloaded' | 'loading' | 'loaded';
 
@@ -159,15 +61,10 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
   private readonly loadedSignal: Promise<void>;
   private signalLoaded!: () => void;
   private readonly writer = new Mutex();
-  /** Set while storage and coverage switch to a new state; reads wait for it. */
-  private commitGate: Promise<void> | null = null;
-  /** Set when aborting the scratch space failed; the next write aborts it again first. */
-  private scratchDirty = false;
-  private invalidations: Invalidation<R, D>[] = [];
+  private readonly stager: Stager<R, PK, S, D>;
+  private readonly invalidations = new Invalidations<R, D>();
   /** After `resume()`: what has been refreshed since; everything else is stale. `null` when nothing is stale. */
   private fresh: FreshIntervals | null = null;
-  /** When the Indexes' state was last committed by a load or adjust (epoch ms). */
-  private committedAt = 0;
   /** The refresh of stale records running now, if any; reads that need one wait for its outcome. */
   private staleRefresh: Promise<'refreshed' | 'unreachable'> | null = null;
   private readonly changeListeners = new Set<TableChangeListener>();
@@ -189,6 +86,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
     this.db = dbAccess;
     this.storage = storageTable;
     this.name = options.name ?? storageTable.name;
+    this.stager = new Stager(indexes, dbAccess, storageTable, checkKeysPerFetch(options.keysPerFetch));
     this.loadedSignal = new Promise((resolve) => (this.signalLoaded = resolve));
   }
 
@@ -216,7 +114,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       const report = options.onProgress;
       if (adjustment.loadSpec !== null) {
         await this.storage.putRecords(
-          this.observed(this.db.getRecords(adjustment.loadSpec), (record) => {
+          observed(this.db.getRecords(adjustment.loadSpec), (record) => {
             adjustment.observeLoaded(record);
             if (++loaded % PROGRESS_EVERY === 0) report?.({ loaded, expired: 0 });
           }),
@@ -224,7 +122,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       }
       if (loaded % PROGRESS_EVERY !== 0 || loaded === 0) report?.({ loaded, expired: 0 });
       // Nothing is staged: the merge only persists the Indexes' new state.
-      await this.commitAndMerge(adjustment);
+      await this.stager.commitAndMerge(adjustment);
       this.counters.adjustments++;
       this.counters.loaded += loaded;
       this.finishLoading();
@@ -269,7 +167,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
         );
       }
       restoreState.call(this.indexes, stored.indexes);
-      this.committedAt = stored.committedAt;
+      this.stager.committedAt = stored.committedAt;
       this.fresh = new FreshIntervals();
       this.finishLoading();
     } catch (error) {
@@ -334,13 +232,13 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
     let staleTried = false;
     for (;;) {
       // Planning and opening the storage reads happen in one synchronous step after the gate, so a read never sees new storage with old coverage or the reverse.
-      while (this.commitGate) await this.commitGate;
-      const plan = this.planRead(spec);
+      while (this.stager.commitGate) await this.stager.commitGate;
+      const plan = planRead(this.indexes, spec);
       if (plan.kind === 'miss') {
         this.counters.reads.cacheMiss++;
-        return { from: 'db', refreshed, stale: false, records: this.readFromDb(spec) };
+        return { from: 'db', refreshed, stale: false, records: readFromDb(this.indexes, this.db, spec) };
       }
-      if (!refreshed && this.needsRefresh(plan.storageSpecs)) {
+      if (!refreshed && this.invalidations.needsRefresh(plan.storageSpecs)) {
         await this.refreshInvalid();
         refreshed = true;
         continue;
@@ -361,58 +259,10 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       }
       this.counters.reads.partialHit++;
       const counts = { storage: 0, db: 0 };
-      const records = this.readPartial(storageReads, plan.missing, counts);
+      const dbReads = plan.missing.map((missing) => readFromDb(this.indexes, this.db, missing));
+      const records = readPartial(this.indexes, storageReads, dbReads, counts);
       return { from: 'mixed', refreshed, stale, counts, records };
     }
-  }
-
-  /** Decides, from the Indexes' current coverage, where the records of `spec` are read. */
-  private planRead(spec: S): ReadPlan<R, S> {
-    if (this.indexes.covers(spec)) {
-      return { kind: 'hit', covered: [spec], storageSpecs: [this.indexes.storageRecordsSpec(spec)] };
-    }
-    const split = this.indexes.splitCoverage?.(spec);
-    if (!split || split.covered.length === 0) return { kind: 'miss' };
-    const storageSpecs = split.covered.map((covered) => this.indexes.storageRecordsSpec(covered));
-    return { kind: 'partial', covered: split.covered, storageSpecs, missing: split.missing };
-  }
-
-  private async *readFromDb(spec: S): AsyncGenerator<R> {
-    const controller = new AbortController();
-    try {
-      yield* this.db.getRecords(this.indexes.dbRecordsSpec(spec), { signal: controller.signal });
-    } finally {
-      controller.abort();
-    }
-  }
-
-  /**
-   * A partial hit: storage reads and backend fetches run concurrently. Each
-   * primary key is yielded once, even if a record moved in the backend
-   * between the parts without an invalidation.
-   */
-  private readPartial(
-    storageReads: readonly AsyncIterable<R>[],
-    missing: readonly S[],
-    counts: { storage: number; db: number },
-  ): AsyncGenerator<R> {
-    const seen = new Set<string>();
-    const indexes = this.indexes;
-    // Each source skips the keys another has already produced (the first one wins) and counts what it passes on.
-    const once = (records: AsyncIterable<R>, source: 'storage' | 'db') =>
-      (async function* () {
-        for await (const record of records) {
-          const key = keyToString(indexes.primaryKey(record) as PrimaryKey);
-          if (seen.has(key)) continue;
-          seen.add(key);
-          counts[source]++;
-          yield record;
-        }
-      })();
-    return mergeAsync([
-      ...storageReads.map((read) => once(read, 'storage')),
-      ...missing.map((spec) => once(this.readFromDb(spec), 'db')),
-    ]);
   }
 
   /**
@@ -441,7 +291,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
     await this.loaded();
     await this.writer.run(async () => {
       const adjustment = this.indexes.prepareAdjustment(spec);
-      const invalidations = [...this.invalidations];
+      const invalidations = this.invalidations.snapshot();
       const staged = invalidations.length > 0 ? new Map<string, R>() : null;
       const changed = this.changeCollector();
       let expired = 0;
@@ -454,7 +304,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
           report({ loaded, expired });
         }
       };
-      await this.staging(async () => {
+      await this.stager.staging(async () => {
         const observer: StagingObserver<R> = {
           expired: (record) => {
             changed?.(record);
@@ -465,9 +315,9 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
             adjustment.observeLoaded(record);
           },
         };
-        await this.stageRefresh(invalidations, staged, observer);
+        await this.stager.stageRefresh(invalidations, staged, observer);
         if (adjustment.expireSpec) {
-          if (staged) expired += this.dropStaged(staged, adjustment.expireSpec, observer);
+          if (staged) expired += this.stager.dropStaged(staged, adjustment.expireSpec, observer);
           await this.storage.scratchDiscardRecords(adjustment.expireSpec, (record) => {
             observer.expired(record);
             expired++;
@@ -475,14 +325,14 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
           });
         }
         if (adjustment.loadSpec !== null) {
-          await this.stagePut(adjustment.loadSpec, null, (record) => {
+          await this.stager.stagePut(adjustment.loadSpec, null, (record) => {
             observer.loaded(record);
             loaded++;
             progress();
           });
         }
         report?.({ loaded, expired });
-        await this.commitAndMerge(adjustment, () => this.forget(invalidations));
+        await this.stager.commitAndMerge(adjustment, () => this.invalidations.forget(invalidations));
       });
       if (invalidations.length > 0) this.counters.refreshes++;
       this.counters.adjustments++;
@@ -498,7 +348,14 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
    * and loads those of `newSpecs[0]` from the backend.
    *
    * Both lists hold specs of the same records, by their old and their new
-   * scores, at most one per index, each covered. With
+   * scores, at most one per index, each covered.
+   *
+   * The trap: the refresh deletes *every* stored record of `oldSpecs[0]`,
+   * not only the changed ones. With range specs and repeated scores, that
+   * loses records: four products at price 155.01, one moves to 155.55, and
+   * `invalidateRecords([{ indexName: 'price', ge: 155.01, lt: 155.0100000001 }], [{ indexName: 'price', ge: 155.55, lt: 155.5500000001 }])`
+   * deletes all four and fetches only the one at 155.55. Prefer
+   * {@link CachedTable.invalidateKeys}, which needs only the primary keys. With
    * `forceRefreshOnNextRead` (the default), their intervals are marked
    * invalid and every index without a spec in both lists becomes dirty: any
    * read of it refreshes first.
@@ -511,57 +368,90 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
     if (this.loadState !== 'loaded') {
       throw new TableCacheError(`Table '${this.name}' cannot invalidate records before its first load has completed.`);
     }
-    const intervals = new Map<string, Interval[]>();
-    for (const [listName, specs] of [['oldSpecs', oldSpecs], ['newSpecs', newSpecs]] as const) {
-      if (specs.length === 0) throw new InvalidSpecError(`invalidateRecords on table '${this.name}': ${listName} is empty.`, { path: [listName] });
-      const seen = new Set<string>();
-      specs.forEach((spec, i) => {
-        if (seen.has(spec.indexName)) {
-          throw new InvalidSpecError(
-            `invalidateRecords on table '${this.name}': ${listName} names index '${spec.indexName}' more than once.`,
-            { path: [listName, i, 'indexName'] },
-          );
-        }
-        seen.add(spec.indexName);
-        if (!this.indexes.covers(spec)) {
-          throw new InvalidSpecError(
-            `invalidateRecords on table '${this.name}': ${describeSpec(spec)} (index '${spec.indexName}') is not covered by the cache.`,
-            { path: [listName, i] },
-          );
-        }
-        const marked = intervals.get(spec.indexName) ?? [];
-        marked.push(...this.indexes.storageRecordsSpec(spec).intervals);
-        intervals.set(spec.indexName, marked);
-      });
-    }
-    const inBoth = (indexName: string) =>
-      oldSpecs.some((spec) => spec.indexName === indexName) && newSpecs.some((spec) => spec.indexName === indexName);
-    const invalidation: Invalidation<R, D> = {
-      oldStorageSpec: this.indexes.storageRecordsSpec(oldSpecs[0] as S),
-      newDbSpec: this.indexes.dbRecordsSpec(newSpecs[0] as S),
-      forceRefresh: options.forceRefreshOnNextRead ?? true,
-      marks: new InvalidationChange(intervals, new Set(this.indexes.indexNames.filter((indexName) => !inBoth(indexName)))),
-    };
-    this.invalidations.push(invalidation);
+    const invalidation = specInvalidation(this.indexes, this.name, oldSpecs, newSpecs, options.forceRefreshOnNextRead ?? true);
+    this.invalidations.add(invalidation);
     if (invalidation.forceRefresh) this.emit(invalidation.marks);
   }
 
   /**
-   * Refreshes every invalidated record: deletes by the old spec, loads by the
-   * new one, staged and merged at once. Returns at once when nothing is
-   * invalid; otherwise runs after earlier adjusts and refreshes. Clears
-   * exactly the marks it refreshed (invalidations arriving meanwhile stay);
-   * on failure every mark stays, storage is unchanged, and the error is thrown.
+   * Marks the records with these primary keys as changed in the backend
+   * (updated, moved to other scores, deleted, or created), and by default
+   * refreshes them now. The refresh looks each key up in storage (its old
+   * scores), fetches the current versions from the backend
+   * (`Indexes.dbRecordsSpecForKeys`, `keysPerFetch` keys per request), and
+   * places each record where its new scores say: replaced when it is still
+   * (or now) within what the Indexes hold (`Indexes.coversRecord`), dropped
+   * when it moved out or is gone from the backend. No other record is
+   * touched; an unchanged record is not rewritten; keys the table does not
+   * hold cost only the look-ups. Staged and merged at once, like every
+   * refresh: on failure storage is unchanged and the marks stay.
+   *
+   * Prefer it to `invalidateRecords`, which needs the old and the new scores
+   * of exactly the changed records.
+   *
+   * @param options `forceRefreshOnNextRead` (default true: refresh now;
+   * false: mark only) and `signal`.
+   * @returns resolves once refreshed (or marked).
+   * @throws {TableCacheError} before the first load completes.
+   * @throws {InvalidSpecError} when `keys` is not an array of valid primary keys.
+   * @throws {UnsupportedOperationError} when the storage has no
+   * `getRecordsByKeys`, or the Indexes have no `dbRecordsSpecForKeys` or `coversRecord`.
+   * Backend and storage errors propagate (the marks stay); an abort rejects
+   * with `signal.reason` (this call's marks removed).
    */
-  async refreshInvalid(): Promise<void> {
-    if (this.invalidations.length === 0) return;
+  async invalidateKeys(keys: readonly PK[], options: InvalidateKeysOptions = {}): Promise<void> {
+    if (this.loadState !== 'loaded') {
+      throw new TableCacheError(`Table '${this.name}' cannot invalidate keys before its first load has completed.`);
+    }
+    const missing = !this.storage.getRecordsByKeys
+      ? 'StorageTable.getRecordsByKeys'
+      : !this.indexes.dbRecordsSpecForKeys
+        ? 'Indexes.dbRecordsSpecForKeys'
+        : !this.indexes.coversRecord
+          ? 'Indexes.coversRecord'
+          : null;
+    if (missing) {
+      throw new UnsupportedOperationError(
+        `invalidateKeys on table '${this.name}' needs ${missing}, which the ${missing.startsWith('Storage') ? 'storage table' : 'Indexes'} in use do${missing.startsWith('Storage') ? 'es' : ''} not implement.`,
+        { operation: 'invalidateKeys', missing },
+      );
+    }
+    const invalidation = keysInvalidation(this.indexes.indexNames, this.name, keys);
+    const { signal } = options;
+    signal?.throwIfAborted();
+    if (!invalidation) return;
+    this.invalidations.add(invalidation);
+    if (options.forceRefreshOnNextRead === false) return;
+    try {
+      await this.refreshInvalid({ signal });
+    } catch (error) {
+      if (signal?.aborted) this.invalidations.forget([invalidation]);
+      throw error;
+    }
+  }
+
+  /**
+   * Refreshes every invalidated record: deletes by the old spec and loads by
+   * the new one (`invalidateRecords`), refetches and places by key
+   * (`invalidateKeys`), staged and merged at once. Returns at once when
+   * nothing is invalid; otherwise runs after earlier adjusts and refreshes.
+   * Clears exactly the marks it refreshed (invalidations arriving meanwhile
+   * stay); on failure or abort every mark stays, storage is unchanged, and
+   * the error (or `signal.reason`) is thrown.
+   */
+  async refreshInvalid(options: RefreshOptions = {}): Promise<void> {
+    const { signal } = options;
+    signal?.throwIfAborted();
+    if (this.invalidations.size === 0) return;
     await this.writer.run(async () => {
-      const invalidations = [...this.invalidations];
+      signal?.throwIfAborted();
+      const invalidations = this.invalidations.snapshot();
       if (invalidations.length === 0) return;
       const changed = this.changeCollector();
-      await this.staging(async () => {
-        await this.stageRefresh(invalidations, null, changed ? { expired: changed, loaded: changed } : null);
-        await this.commitAndMerge(null, () => this.forget(invalidations));
+      await this.stager.staging(async () => {
+        await this.stager.stageRefresh(invalidations, null, changed ? { expired: changed, loaded: changed } : null, signal);
+        signal?.throwIfAborted();
+        await this.stager.commitAndMerge(null, () => this.invalidations.forget(invalidations));
       });
       this.counters.refreshes++;
       if (changed) this.emit(new RecordsChange('refresh', changed.scores));
@@ -598,11 +488,11 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
     if (!fresh || stale.length === 0) return 'refreshed';
     const changed = this.changeCollector();
     try {
-      await this.staging(async () => {
+      await this.stager.staging(async () => {
         // Each stale part is refreshed as an invalidation of it would be: delete what is stored, load it anew.
         const refreshes = stale.map(({ spec, storageSpec }) => ({ oldStorageSpec: storageSpec, newDbSpec: this.indexes.dbRecordsSpec(spec) }));
-        await this.stageRefresh(refreshes, null, changed ? { expired: changed, loaded: changed } : null);
-        await this.commitAndMerge(null, () => {
+        await this.stager.stageRefresh(refreshes, null, changed ? { expired: changed, loaded: changed } : null);
+        await this.stager.commitAndMerge(null, () => {
           for (const { storageSpec } of stale) {
             if (!storageSpec.recheck) fresh.add(storageSpec.indexName, storageSpec.intervals);
           }
@@ -657,122 +547,9 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
     }
   }
 
-  private needsRefresh(specs: readonly StorageRecordsSpec<R>[]): boolean {
-    return this.invalidations.some(
-      ({ forceRefresh, marks }) => forceRefresh && specs.some((spec) => marks.affects(spec.indexName, spec.intervals)),
-    );
-  }
-
   private isStale(specs: readonly StorageRecordsSpec<R>[]): boolean {
     const fresh = this.fresh;
     return fresh !== null && specs.some((spec) => !fresh.covers(spec.indexName, spec.intervals));
-  }
-
-  private forget(invalidations: readonly Invalidation<R, D>[]): void {
-    const done = new Set(invalidations);
-    this.invalidations = this.invalidations.filter((invalidation) => !done.has(invalidation));
-  }
-
-  /** Runs `stage` with a clean scratch space; on failure drops the scratch space and rethrows. */
-  private async staging(stage: () => Promise<void>): Promise<void> {
-    if (this.scratchDirty) {
-      await this.storage.scratchAbort();
-      this.scratchDirty = false;
-    }
-    try {
-      await stage();
-    } catch (error) {
-      try {
-        await this.storage.scratchAbort();
-      } catch {
-        // The original error is what the caller needs; the next write retries the abort.
-        this.scratchDirty = true;
-      }
-      throw error;
-    }
-  }
-
-  /**
-   * Stages each invalidation's delete-by-old and load-by-new, in order.
-   * `staged`, when given, tracks the records staged so far, so that a later
-   * discard that drops one of them is observed too.
-   */
-  private async stageRefresh(
-    invalidations: readonly Pick<Invalidation<R, D>, 'oldStorageSpec' | 'newDbSpec'>[],
-    staged: Map<string, R> | null,
-    observer: StagingObserver<R> | null,
-  ): Promise<void> {
-    for (const invalidation of invalidations) {
-      if (staged) this.dropStaged(staged, invalidation.oldStorageSpec, observer);
-      await this.storage.scratchDiscardRecords(invalidation.oldStorageSpec, observer?.expired);
-      await this.stagePut(invalidation.newDbSpec, staged, observer?.loaded);
-    }
-  }
-
-  private async stagePut(dbSpec: D, staged: Map<string, R> | null, onLoaded?: (record: R) => void): Promise<void> {
-    await this.storage.scratchPutRecords(
-      this.observed(this.db.getRecords(dbSpec), (record) => {
-        staged?.set(keyToString(this.indexes.primaryKey(record) as PrimaryKey), record);
-        onLoaded?.(record);
-      }),
-    );
-  }
-
-  /** Forgets (and observes as expired) the staged records that a discard of `spec` drops. */
-  private dropStaged(staged: Map<string, R>, spec: StorageRecordsSpec<R>, observer: StagingObserver<R> | null): number {
-    let dropped = 0;
-    for (const [key, record] of staged) {
-      if (spec.matches(this.indexes.score(spec.indexName, record), record)) {
-        staged.delete(key);
-        observer?.expired(record);
-        dropped++;
-      }
-    }
-    return dropped;
-  }
-
-  /**
-   * Merges the scratch space and adopts the adjustment's coverage as one step
-   * for readers (they wait at the gate meanwhile). When the Indexes can
-   * snapshot their state, it is committed first so that the merge persists
-   * it, and rolled back if the merge fails.
-   */
-  private async commitAndMerge(adjustment: Adjustment<R, D> | null, then?: () => void): Promise<void> {
-    let open!: () => void;
-    this.commitGate = new Promise((resolve) => (open = resolve));
-    try {
-      const { snapshotState, restoreState } = this.indexes;
-      if (snapshotState && restoreState) {
-        const previous = adjustment ? snapshotState.call(this.indexes) : undefined;
-        if (adjustment) this.indexes.commitAdjustment(adjustment);
-        const committedAt = adjustment ? Date.now() : this.committedAt;
-        try {
-          await this.storage.scratchMerge(this.persistedState(snapshotState.call(this.indexes), committedAt));
-        } catch (error) {
-          if (adjustment) restoreState.call(this.indexes, previous);
-          throw error;
-        }
-        this.committedAt = committedAt;
-      } else {
-        await this.storage.scratchMerge();
-        if (adjustment) this.indexes.commitAdjustment(adjustment);
-      }
-      then?.();
-    } finally {
-      this.commitGate = null;
-      open();
-    }
-  }
-
-  private persistedState(indexes: unknown, committedAt: number): PersistedState {
-    return { format: 'tablecache-web/1', indexNames: [...this.indexes.indexNames], committedAt, indexes };
-  }
-
-  private async *observed(records: AsyncIterable<R>, observe: (record: R) => void): AsyncGenerator<R> {
-    for await (const record of records) {
-      observe(record);
-      yield record;
-    }
   }
 }
 
@@ -781,4 +558,12 @@ function isUnreachable(error: unknown): boolean {
   return (
     error instanceof DbAccessError && (error.offline || error.timedOut || (error.status !== undefined && error.status >= 500))
   );
+}
+
+/** @throws {TableCacheError} unless `keysPerFetch` is a whole number of at least 1. */
+function checkKeysPerFetch(keysPerFetch = 1000): number {
+  if (!Number.isInteger(keysPerFetch) || keysPerFetch < 1) {
+    throw new TableCacheError(`keysPerFetch must be a whole number of at least 1, not ${String(keysPerFetch)}.`);
+  }
+  return keysPerFetch;
 }

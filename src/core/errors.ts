@@ -25,6 +25,25 @@ export class UnsupportedIndexOperation extends TableCacheError {
   }
 }
 
+/**
+ * The storage table or the Indexes in use lack an optional member that an
+ * operation needs (e.g. `invalidateKeys` needs `StorageTable.getRecordsByKeys`,
+ * `Indexes.dbRecordsSpecForKeys` and `Indexes.coversRecord`).
+ */
+export class UnsupportedOperationError extends TableCacheError {
+  override name = 'UnsupportedOperationError';
+  /** The operation asked for, e.g. `'invalidateKeys'`. */
+  readonly operation: string;
+  /** The member that is missing, e.g. `'StorageTable.getRecordsByKeys'`. */
+  readonly missing: string;
+
+  constructor(message: string, details: { operation: string; missing: string }) {
+    super(message);
+    this.operation = details.operation;
+    this.missing = details.missing;
+  }
+}
+
 /** `getFirstRecord` found no record matching the spec. */
 export class RecordNotFoundError extends TableCacheError {
   override name = 'RecordNotFoundError';

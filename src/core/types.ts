@@ -69,6 +69,21 @@ export interface Indexes<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
    * covered part from storage and fetch only the rest.
    */
   splitCoverage?(spec: S): { covered: S[]; missing: S[] };
+  /**
+   * The backend fetch of the current versions of the records with these
+   * primary keys (keys the backend does not have are simply absent from the
+   * response). `CachedTable.invalidateKeys` needs it; it calls it with at
+   * most `CachedTableOptions.keysPerFetch` keys at a time.
+   */
+  dbRecordsSpecForKeys?(keys: readonly PK[]): D;
+  /**
+   * Whether `record`, with its current scores, belongs to what storage is
+   * meant to hold under the committed coverage (as `covers` would say of a
+   * spec of exactly this record). `CachedTable.invalidateKeys` needs it to
+   * place a refetched record: kept (it moved within what is held, or into
+   * it) or dropped (it moved out).
+   */
+  coversRecord?(record: R): boolean;
 }
 
 /** Options of a read from storage, and of `CachedTable.readRecords`. */
@@ -131,6 +146,13 @@ export interface StorageTable<R> {
   scratchAbort(): Promise<void>;
   /** The `state` stored by the last merge (`undefined` when none, or after `clear()`). */
   committedState?(): Promise<unknown>;
+  /**
+   * The committed records with these primary keys; keys not stored are left
+   * out. No defined order; copies unless `options.shared`. Staged changes
+   * are not seen. `CachedTable.invalidateKeys` needs it.
+   * @throws {StorageError} when the storage fails.
+   */
+  getRecordsByKeys?(keys: readonly PrimaryKey[], options?: ReadOptions): Promise<R[]>;
 }
 
 /** Options of a backend fetch. */

@@ -20,6 +20,12 @@ export interface AllIndexesOptions<R, PK, D> {
   primaryKey: (record: R) => PK;
   /** The backend fetch of every record. */
   dbRecordsSpec: () => D;
+  /**
+   * The backend fetch of the records with these primary keys. Needed by
+   * `CachedTable.invalidateKeys`; without it, that rejects with
+   * `UnsupportedOperationError`.
+   */
+  dbRecordsSpecForKeys?: ((keys: readonly PK[]) => D) | undefined;
 }
 
 /**
@@ -34,9 +40,12 @@ export class AllIndexes<R, PK = PrimaryKey, D = unknown> implements Indexes<R, P
   }) as z.ZodType<AllSpec<R>>;
   private readonly options: AllIndexesOptions<R, PK, D>;
   private holdsAll = false;
+  /** The backend fetch of records by primary key; present when given as an option. */
+  readonly dbRecordsSpecForKeys: ((keys: readonly PK[]) => D) | undefined;
 
   constructor(options: AllIndexesOptions<R, PK, D>) {
     this.options = options;
+    this.dbRecordsSpecForKeys = options.dbRecordsSpecForKeys;
   }
 
   score(indexName: string): number {
@@ -69,6 +78,11 @@ export class AllIndexes<R, PK = PrimaryKey, D = unknown> implements Indexes<R, P
 
   covers(spec: AllSpec<R>): boolean {
     this.parse(spec);
+    return this.holdsAll;
+  }
+
+  /** Whether every record is held (after the first load). */
+  coversRecord(): boolean {
     return this.holdsAll;
   }
 

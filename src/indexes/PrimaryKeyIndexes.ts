@@ -19,7 +19,7 @@ export interface PrimaryKeyIndexesOptions<R, PK, D> {
   primaryKey: (record: R) => PK;
   /** The backend fetch of every record. */
   dbRecordsSpecForAll: () => D;
-  /** The backend fetch of the records with these keys. */
+  /** The backend fetch of the records with these keys (also used by `CachedTable.invalidateKeys`). */
   dbRecordsSpecForKeys: (keys: PK[]) => D;
 }
 
@@ -130,6 +130,17 @@ export class PrimaryKeyIndexes<R, PK extends PrimaryKey = PrimaryKey, D = unknow
     if (keys === 'all') return false;
     for (const text of keys.keys()) if (!held.has(text)) return false;
     return true;
+  }
+
+  /** The backend fetch of the records with these keys (the `dbRecordsSpecForKeys` option). */
+  dbRecordsSpecForKeys(keys: readonly PK[]): D {
+    return this.options.dbRecordsSpecForKeys([...keys]);
+  }
+
+  /** Whether the record's key is held (or every record is). */
+  coversRecord(record: R): boolean {
+    const held = this.held;
+    return held === 'all' || held.has(keyToString(this.primaryKey(record)));
   }
 
   /** The held keys that `spec` asks for, and the others; `all: true` splits only when everything is held. */

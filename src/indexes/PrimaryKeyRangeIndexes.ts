@@ -8,6 +8,8 @@ export interface PrimaryKeyRangeIndexesOptions<R, D> {
   primaryKey: (record: R) => number;
   /** The backend fetch of the records with `ge <= primary key < lt`. */
   dbRecordsSpecForRange: (ge: number, lt: number) => D;
+  /** The backend fetch of the records with these keys; needed by `CachedTable.invalidateKeys`. */
+  dbRecordsSpecForKeys?: ((keys: readonly number[]) => D) | undefined;
 }
 
 /**
@@ -29,6 +31,7 @@ export class PrimaryKeyRangeIndexes<R, D = unknown> extends RangeIndexes<R, numb
       primaryKey: numericKey,
       score: numericKey,
       dbRecordsSpecForRange: options.dbRecordsSpecForRange,
+      dbRecordsSpecForKeys: options.dbRecordsSpecForKeys,
     });
   }
 }

@@ -27,6 +27,13 @@ export interface RangeIndexesOptions<R, PK, D, N extends string> {
   score: (record: R) => number;
   /** The backend fetch of the records with `ge <= score < lt`. */
   dbRecordsSpecForRange: (ge: number, lt: number) => D;
+  /**
+   * The backend fetch of the records with these primary keys (at most
+   * `CachedTableOptions.keysPerFetch` at a time). Needed by
+   * `CachedTable.invalidateKeys`; without it, that rejects with
+   * `UnsupportedOperationError`.
+   */
+  dbRecordsSpecForKeys?: ((keys: readonly PK[]) => D) | undefined;
 }
 
 /** The adjustment of a {@link RangeIndexes}: which range storage will hold. */
@@ -54,9 +61,12 @@ export class RangeIndexes<R, PK = PrimaryKey, D = unknown, N extends string = st
   readonly specSchema: z.ZodType<RangeSpec<N>>;
   private readonly options: RangeIndexesOptions<R, PK, D, N>;
   private held: Interval | null = null;
+  /** The backend fetch of records by primary key; present when given as an option. */
+  readonly dbRecordsSpecForKeys: ((keys: readonly PK[]) => D) | undefined;
 
   constructor(options: RangeIndexesOptions<R, PK, D, N>) {
     this.options = options;
+    this.dbRecordsSpecForKeys = options.dbRecordsSpecForKeys;
     this.indexNames = [options.indexName];
     this.specSchema = z
       .object({ indexName: z.literal(options.indexName), ge: scoreBound, lt: scoreBound })
@@ -112,6 +122,11 @@ export class RangeIndexes<R, PK = PrimaryKey, D = unknown, N extends string = st
   covers(spec: RangeSpec<N>): boolean {
     const interval = this.interval(spec);
     return interval.isEmpty || (this.held?.covers(interval) ?? false);
+  }
+
+  /** Whether the record's score lies in the held range. */
+  coversRecord(record: R): boolean {
+    return this.held?.contains(this.score(this.options.indexName, record)) ?? false;
   }
 
   /** The part of `spec`'s range that is held, and the one or two gaps around it. */

@@ -133,6 +133,17 @@ export class MemoryStorageTable<R, PK extends PrimaryKey = PrimaryKey> implement
     for (const row of matchingRows(tree, spec)) yield row.record;
   }
 
+  /** The committed records with these primary keys, as stored (not copies, whatever `options.shared` says). */
+  async getRecordsByKeys(keys: readonly PrimaryKey[], _options?: ReadOptions): Promise<R[]> {
+    const byKey = this.committed.byKey;
+    const found = new Set<R>();
+    for (const key of keys) {
+      const row = byKey.get(key);
+      if (row) found.add(row.record);
+    }
+    return [...found];
+  }
+
   async deleteRecords(spec: StorageRecordsSpec<R>, onDeleted?: (record: R) => void): Promise<number> {
     const rows = [...matchingRows(this.indexTree(this.committed, spec.indexName, 'deleteRecords'), spec)];
     for (const row of rows) {

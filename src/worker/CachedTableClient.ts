@@ -1,5 +1,6 @@
 import { proxy, releaseProxy, type Remote } from 'comlink';
-import type { AdjustOptions, CachedTableStats, InvalidateOptions, RecordsRead, ResumeOptions } from '../core/CachedTable';
+import type { AdjustOptions, CachedTableStats, InvalidateKeysOptions, InvalidateOptions, RecordsRead, ResumeOptions } from '../core/CachedTable';
+import type { PrimaryKey } from '../core/keys';
 import { InvalidSpecError, TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
 import { checkBatchSize } from './batchSize';
@@ -232,6 +233,21 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
    */
   invalidateRecords(oldSpecs: readonly S[], newSpecs: readonly S[], options?: InvalidateOptions): Promise<void> {
     return this.call((session) => session.invalidateRecords(oldSpecs, newSpecs, options), 'invalidateRecords');
+  }
+
+  /**
+   * Refetches the records with these primary keys and places each where its
+   * new scores say; see `CachedTable.invalidateKeys`. Resolves once
+   * refreshed (or, with `forceRefreshOnNextRead: false`, once marked).
+   * @throws {InvalidSpecError} when `keys` is not an array of valid primary keys.
+   * @throws {UnsupportedOperationError} when the worker's storage or Indexes cannot fetch by keys.
+   */
+  invalidateKeys(keys: readonly PrimaryKey[], options: InvalidateKeysOptions = {}): Promise<void> {
+    const { forceRefreshOnNextRead } = options;
+    return this.call(
+      (session) => session.invalidateKeys(keys, forceRefreshOnNextRead === undefined ? undefined : { forceRefreshOnNextRead }),
+      'invalidateKeys',
+    );
   }
 
   /** Refreshes every invalidated record; see `CachedTable.refreshInvalid`. Resolves when done. */

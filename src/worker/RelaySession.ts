@@ -88,6 +88,8 @@ export class RelaySession<R> {
       getFirstRecord: (spec) => this.value('getFirstRecord', [spec], 'retry') as Promise<R>,
       invalidateRecords: (oldSpecs, newSpecs, options) =>
         this.value('invalidateRecords', [oldSpecs, newSpecs, options], () => this.lostWrite('invalidateRecords')) as Promise<void>,
+      invalidateKeys: (keys, options) =>
+        this.value('invalidateKeys', [keys, options], () => this.lostWrite('invalidateKeys')) as Promise<void>,
       refreshInvalid: () => this.value('refreshInvalid', [], () => this.lostWrite('refreshInvalid')) as Promise<void>,
       stats: () => this.value('stats', [], 'retry') as ReturnType<TableSessionApi<R>['stats']>,
       subscribe: (subscriptionId, spec, batchSize) => this.subscribe(subscriptionId, spec, batchSize),
@@ -245,7 +247,7 @@ export class RelaySession<R> {
     this.node.post(this, 'unsubscribe', [subscriptionId]);
   }
 
-  private lostWrite(method: 'load' | 'adjust' | 'refreshInvalid' | 'invalidateRecords'): TableOwnerLostError {
+  private lostWrite(method: 'load' | 'adjust' | 'refreshInvalid' | 'invalidateRecords' | 'invalidateKeys'): TableOwnerLostError {
     const table = `shared table '${this.node.tableName}'`;
     const cut = `${method}() on ${table} was cut off: the tab that owned the table went away while it ran`;
     const advice = {
@@ -254,6 +256,8 @@ export class RelaySession<R> {
         'so it may or may not have been applied. An adjust is all or nothing and the tab that took over resumed the state committed last, either before or after it; call adjust() again to be sure.',
       refreshInvalid:
         'so it may or may not have been applied. The tab that took over resumed the state committed last, in which every record is stale and is refreshed by its next read.',
+      invalidateKeys:
+        'so the keys may or may not have been refreshed. The tab that took over resumed the state committed last, in which every record is stale; call invalidateKeys() again to be sure (it is idempotent).',
       invalidateRecords:
         'so the records may or may not have been marked. The tab that took over resumed the state committed last, in which every record is stale and is refreshed by its next read, so there is nothing to invalidate again.',
     }[method];

@@ -176,6 +176,8 @@ export class TableHost<R, PK, S extends IndexSpec, D> {
         return api.getFirstRecord(first);
       case 'invalidateRecords':
         return api.invalidateRecords(first, second, third as Parameters<TableSessionApi<R>['invalidateRecords']>[2]);
+      case 'invalidateKeys':
+        return api.invalidateKeys(first, second as Parameters<TableSessionApi<R>['invalidateKeys']>[1]);
       case 'refreshInvalid':
         return api.refreshInvalid();
       case 'stats':

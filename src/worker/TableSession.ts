@@ -92,6 +92,8 @@ export class TableSession<R, PK, S extends IndexSpec, D> {
             parseInvalidateOptions(options, context),
           );
         }),
+      invalidateKeys: (keys, options) =>
+        this.run('invalidateKeys', (context) => this.table.invalidateKeys(keys as readonly PK[], parseInvalidateOptions(options, context))),
       refreshInvalid: () => this.run('refreshInvalid', () => this.table.refreshInvalid()),
       stats: () => this.run('stats', async () => this.table.stats()),
       subscribe: (subscriptionId, spec, batchSize) => this.subscribe(subscriptionId, spec, batchSize),

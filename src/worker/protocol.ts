@@ -74,6 +74,8 @@ export interface TableSessionApi<R> {
   closeRead(readId: number): Promise<void>;
   getFirstRecord(spec: unknown): Promise<R>;
   invalidateRecords(oldSpecs: unknown, newSpecs: unknown, options?: InvalidateOptions): Promise<void>;
+  /** `CachedTable.invalidateKeys`; the keys are checked in the worker. */
+  invalidateKeys(keys: unknown, options?: InvalidateOptions): Promise<void>;
   refreshInvalid(): Promise<void>;
   stats(): Promise<CachedTableStats>;
   /**

@@ -14,6 +14,7 @@ import type { RecordScorer, StorageTable } from '../../src/core/types';
 import { AllIndexes } from '../../src/indexes/AllIndexes';
 import { RangeIndexes } from '../../src/indexes/RangeIndexes';
 import { MemoryDbAccess } from '../support/MemoryDbAccess';
+import { describeInvalidateKeys } from './describeInvalidateKeys';
 import {
   allRecords,
   byId,
@@ -938,4 +939,5 @@ export function describeCachedTable(
       expect(error).toBeInstanceOf(StorageError);
     });
   });
+  describeInvalidateKeys(name, createStorage);
 }

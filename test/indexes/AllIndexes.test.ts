@@ -37,4 +37,18 @@ describe('AllIndexes', () => {
   it('should refuse a recheck that is not a function', () => {
     expect(() => indexes().storageRecordsSpec({ indexName: 'all', recheck: 5 as never })).toThrow(/recheck/);
   });
+
+  it('should cover every record once committed, and fetch by keys only when given the option', () => {
+    const all = indexes();
+    expect(all.coversRecord()).toBe(false);
+    all.commitAdjustment();
+    expect(all.coversRecord()).toBe(true);
+    expect(all.dbRecordsSpecForKeys).toBeUndefined();
+    const byKeys = new AllIndexes<Reading, number, string>({
+      primaryKey: (r) => r.id,
+      dbRecordsSpec: () => 'everything',
+      dbRecordsSpecForKeys: (keys) => `ids ${keys.join(',')}`,
+    });
+    expect(byKeys.dbRecordsSpecForKeys?.([1, 2])).toBe('ids 1,2');
+  });
 });

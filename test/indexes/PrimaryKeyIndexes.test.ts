@@ -129,4 +129,15 @@ describe('PrimaryKeyIndexes', () => {
     expect(() => indexes.covers(keys(Number.NaN))).toThrow(InvalidSpecError);
     expect(() => indexes.covers({ indexName: 'primaryKey', all: false } as never)).toThrow(InvalidSpecError);
   });
+
+  describe('coversRecord', () => {
+    it('should cover the records of held keys only, and every record once all are held', async () => {
+      const { table, indexes, items } = setUp();
+      await table.load(keys(1, 'a'));
+      expect(items.filter((item) => indexes.coversRecord(item)).map((item) => item.id)).toEqual([0, 3]);
+      await table.adjust(all);
+      expect(items.every((item) => indexes.coversRecord(item))).toBe(true);
+      expect(indexes.dbRecordsSpecForKeys([2, 'b'])).toEqual({ keys: [2, 'b'] });
+    });
+  });
 });

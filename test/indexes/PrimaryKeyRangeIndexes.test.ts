@@ -35,4 +35,16 @@ describe('PrimaryKeyRangeIndexes', () => {
     expect(indexes().specSchema.safeParse({ indexName: 'primaryKey', ge: 1, lt: 2 }).success).toBe(true);
     expect(indexes().specSchema.safeParse({ indexName: 'ts', ge: 1, lt: 2 }).success).toBe(false);
   });
+
+  it('should pass dbRecordsSpecForKeys through, and cover the records of the held key range', () => {
+    const pk = new PrimaryKeyRangeIndexes<{ id: unknown }, string>({
+      primaryKey: (record) => record.id as number,
+      dbRecordsSpecForRange: (ge, lt) => `ids ${ge}..${lt}`,
+      dbRecordsSpecForKeys: (keys) => `ids ${keys.join(',')}`,
+    });
+    expect(pk.dbRecordsSpecForKeys?.([3, 4])).toBe('ids 3,4');
+    pk.commitAdjustment(pk.prepareAdjustment({ indexName: 'primaryKey', ge: 0, lt: 10 }));
+    expect(pk.coversRecord(reading(9, 0))).toBe(true);
+    expect(pk.coversRecord(reading(10, 0))).toBe(false);
+  });
 });

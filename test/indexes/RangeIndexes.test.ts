@@ -165,4 +165,26 @@ describe('RangeIndexes', () => {
       expect(table.stats()).toMatchObject({ adjustments: 3, loaded: 20 + 20 + 5, expired: 10 + 10 });
     });
   });
+
+  describe('coversRecord and dbRecordsSpecForKeys', () => {
+    it('should cover a record whose score lies in the held range, and nothing before the first commit', () => {
+      const indexes = timeIndexes();
+      expect(indexes.coversRecord(readings(1)[0]!)).toBe(false);
+      indexes.commitAdjustment(indexes.prepareAdjustment(spec(10, 20)));
+      expect(indexes.coversRecord({ ...readings(1)[0]!, ts: 10 })).toBe(true);
+      expect(indexes.coversRecord({ ...readings(1)[0]!, ts: 20 })).toBe(false);
+    });
+
+    it('should fetch by keys only when given the option', () => {
+      expect(timeIndexes().dbRecordsSpecForKeys).toBeUndefined();
+      const byKeys = new RangeIndexes<Reading, number, unknown, 'ts'>({
+        indexName: 'ts',
+        primaryKey: (record) => record.id,
+        score: (record) => record.ts,
+        dbRecordsSpecForRange: (ge, lt) => ({ ge, lt }),
+        dbRecordsSpecForKeys: (keys) => ({ ids: keys }),
+      });
+      expect(byKeys.dbRecordsSpecForKeys?.([1, 2])).toEqual({ ids: [1, 2] });
+    });
+  });
 });

@@ -171,6 +171,24 @@ export function describeStorageTable(name: string, create: CreateStorageTable): 
       });
     });
 
+    describe('getRecordsByKeys', () => {
+      it('should return the committed records with these keys, leaving out keys not stored', async () => {
+        const table = await withRecords(readings(10, 100));
+        expect(table.getRecordsByKeys).toBeTypeOf('function');
+        expect(byId(await table.getRecordsByKeys!([7, 2, 42, 2]))).toEqual([reading(2, 200), reading(7, 700)]);
+        expect(await table.getRecordsByKeys!([])).toEqual([]);
+      });
+
+      it('should not see staged changes, and still see a record a scratch space replaces or discards', async () => {
+        const table = await withRecords(readings(4, 100));
+        await table.scratchPutRecords([reading(1, 999, 5), reading(8, 800)]);
+        await table.scratchDiscardRecords(ts(200, 201));
+        expect(byId(await table.getRecordsByKeys!([1, 2, 8]))).toEqual([reading(1, 100), reading(2, 200)]);
+        await table.scratchMerge();
+        expect(byId(await table.getRecordsByKeys!([1, 2, 8]))).toEqual([reading(1, 999, 5), reading(8, 800)]);
+      });
+    });
+
     describe('deleteRecords', () => {
       it('should delete exactly what getRecords would return, reporting each', async () => {
         const table = await withRecords(readings(10, 10));

@@ -121,6 +121,14 @@ export class TwoIndexes implements Indexes<Reading, number, TwoIndexSpec, Filter
     this.ids = tracking.ids;
   }
 
+  dbRecordsSpecForKeys(keys: readonly number[]): FilterSpec {
+    return idsFilter(keys);
+  }
+
+  coversRecord(record: Reading): boolean {
+    return this.range?.contains(record.ts) ?? false;
+  }
+
   covers(spec: TwoIndexSpec): boolean {
     if (spec.indexName === 'ts') return this.range?.covers(new Interval(spec.ge, spec.lt)) ?? false;
     return spec.ids.every((id) => this.ids.has(id));
@@ -140,6 +148,12 @@ export class TwoIndexes implements Indexes<Reading, number, TwoIndexSpec, Filter
 export function tsRange(ge: number, lt: number): FilterSpec {
   const interval = new Interval(ge, lt);
   return { description: `ts in ${interval.toString()}`, where: (record) => interval.contains(record.ts) };
+}
+
+/** The backend fetch of these ids. */
+export function idsFilter(ids: readonly number[]): FilterSpec {
+  const wanted = new Set(ids);
+  return { description: `ids ${[...wanted].join(',')}`, where: (record) => wanted.has(record.id) };
 }
 
 export function allRecords(): FilterSpec {

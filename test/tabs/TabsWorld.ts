@@ -6,7 +6,7 @@ import type { CachedTableClient } from '../../src/worker/CachedTableClient';
 import { connectCachedTable } from '../../src/worker/connectCachedTable';
 import { exposeSharedCachedTable, type ExposedSharedCachedTable } from '../../src/worker/exposeSharedCachedTable';
 import { MemoryDbAccess } from '../support/MemoryDbAccess';
-import { readings, tsRange, type FilterSpec, type Reading } from '../support/records';
+import { idsFilter, readings, tsRange, type FilterSpec, type Reading } from '../support/records';
 import { FakeLockRegistry, type FakeLockContext } from './FakeLocks';
 
 export type TsSpec = RangeSpec<'ts'>;
@@ -19,6 +19,7 @@ export function tsIndexes(): TsIndexes {
     primaryKey: (record: Reading) => record.id,
     score: (record: Reading) => record.ts,
     dbRecordsSpecForRange: tsRange,
+    dbRecordsSpecForKeys: idsFilter,
   });
 }
 

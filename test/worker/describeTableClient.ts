@@ -376,6 +376,34 @@ export function describeTableClient(transport: string, open: () => Promise<Clien
       });
     });
 
+    describe('invalidateKeys', () => {
+      it('should refetch the keys and place each where its new score says', async () => {
+        await client.load(ts(0, 100));
+        await control.upsert([reading(5, 50, 555), reading(6, 500, 666), reading(200, 7, 2)]);
+        await client.invalidateKeys([5, 6, 200]);
+        expect(ids(await collect(client.getRecords(ts(0, 100))))).toEqual([...range(0, 6), ...range(7, 100), 200]);
+        expect((await client.getFirstRecord(ts(50, 51))).value).toBe(555);
+        expect((await client.stats()).reads.cacheMiss).toBe(0);
+      });
+
+      it('with forceRefreshOnNextRead false, should leave the refresh to the next read', async () => {
+        await client.load(ts(0, 100));
+        await control.upsert([reading(8, 8, 888)]);
+        const before = (await client.stats()).refreshes;
+        await client.invalidateKeys([8], { forceRefreshOnNextRead: false });
+        expect((await client.stats()).refreshes).toBe(before);
+        expect((await client.getFirstRecord(ts(8, 9))).value).toBe(888);
+        expect((await client.stats()).reads.cacheHitWithRefresh).toBe(1);
+      });
+
+      it('should reject an invalid key with an InvalidSpecError naming its position', async () => {
+        await client.load(ts(0, 100));
+        const error = await client.invalidateKeys([1, { not: 'a key' } as never]).catch((thrown: unknown) => thrown);
+        expect(error).toBeInstanceOf(InvalidSpecError);
+        expect((error as InvalidSpecError).path).toEqual(['keys', 1]);
+      });
+    });
+
     describe('refreshInvalid', () => {
       it('should refresh records invalidated without forcing a refresh on the next read', async () => {
         await client.load(ts(0, 100));

@@ -1,0 +1,125 @@
+// The options, results and counters of `CachedTable`'s methods.
+import type { TableChange } from './TableChange';
+
+/** Options of `CachedTable`. */
+export interface CachedTableOptions {
+  /** Names the table in error messages. Default: the storage table's name. */
+  name?: string;
+  /**
+   * Most primary keys per backend fetch of `invalidateKeys` (one
+   * `Indexes.dbRecordsSpecForKeys` call each). Default 1000, the reference
+   * backend's limit of `ids` per request.
+   */
+  keysPerFetch?: number;
+}
+
+/** Counters since the table was created. */
+export interface CachedTableStats {
+  /** Reads by how they were served. */
+  reads: {
+    /** Served from storage. */
+    cacheHit: number;
+    /** Served from storage after refreshing invalid (or, after `resume()`, stale) records. */
+    cacheHitWithRefresh: number;
+    /** Served by the backend. */
+    cacheMiss: number;
+    /** Served partly from storage, with only the missing part from the backend. */
+    partialHit: number;
+    /** Served from storage with stale records because the backend could not be reached to refresh them. */
+    servedStale: number;
+  };
+  /** Refreshes of invalid or stale records (on their own, before a read, or as part of an adjust). */
+  refreshes: number;
+  /** Loads and adjusts applied (a resume counts as neither). */
+  adjustments: number;
+  /** Records expired by adjusts. */
+  expired: number;
+  /** Records loaded by the load and by adjusts. */
+  loaded: number;
+}
+
+/** Options of `CachedTable.invalidateRecords`. */
+export interface InvalidateOptions {
+  /**
+   * Refresh before the next read that touches the invalidated records (or
+   * any read of a dirty index). When false, reads keep serving the old
+   * records until `refreshInvalid()`. Default true.
+   */
+  forceRefreshOnNextRead?: boolean;
+}
+
+/** Options of `CachedTable.invalidateKeys`. */
+export interface InvalidateKeysOptions {
+  /**
+   * `true` (the default): refresh the keys now; the call resolves once their
+   * current versions are placed and visible, and reads that start meanwhile
+   * wait for that. `false`: only mark them (no I/O; resolves at once); they
+   * are refreshed by the next covered read (which refreshes first: their new
+   * scores are unknown, so they could now belong to any read), by
+   * `refreshInvalid()`, or by the next `adjust()`. Marking many batches with
+   * `false` and refreshing once is the cheap way to apply a stream of changes.
+   */
+  forceRefreshOnNextRead?: boolean;
+  /**
+   * Cancels the refresh (`forceRefreshOnNextRead: true` only): the table
+   * stays exactly as before the call (records, coverage, marks: this call's
+   * marks are removed) and the call rejects with `signal.reason`.
+   */
+  signal?: AbortSignal | undefined;
+}
+
+/** Options of `CachedTable.refreshInvalid`. */
+export interface RefreshOptions {
+  /**
+   * Cancels the refresh: storage and every invalid mark stay as they were,
+   * and the call rejects with `signal.reason`. A refresh that other callers
+   * wait for (a read refreshing first) is cancelled for them too; they retry.
+   */
+  signal?: AbortSignal | undefined;
+}
+
+/** How far a load or adjust has come. */
+export interface AdjustProgress {
+  /** Records fetched and stored (staged) so far. */
+  readonly loaded: number;
+  /** Records expired (staged for deletion) so far. */
+  readonly expired: number;
+}
+
+/** Options of `CachedTable.load` and `CachedTable.adjust`. */
+export interface AdjustOptions {
+  /**
+   * Called as records are loaded and expired (every 1,000 records, and once
+   * at the end before the change becomes visible). Must not throw.
+   */
+  onProgress?: ((progress: AdjustProgress) => void) | undefined;
+}
+
+/** Records between two progress reports. */
+export const PROGRESS_EVERY = 1000;
+
+/** Options of `CachedTable.resume`. */
+export interface ResumeOptions {
+  /** Refuse a stored state committed longer ago than this, in milliseconds. Default: any age. */
+  maxAge?: number;
+}
+
+/** Where a read is served from: storage, the backend, or both (a partial hit). */
+export type ReadSource = 'storage' | 'db' | 'mixed';
+
+/** A read whose source has been decided: `records` streams them. */
+export interface RecordsRead<R> {
+  /** `'storage'`, `'db'`, or `'mixed'` for a partial hit (covered part from storage, the rest from the backend). */
+  readonly from: ReadSource;
+  /** True when invalid or stale records were refreshed before this read. */
+  readonly refreshed: boolean;
+  /** True when storage served records restored by `resume()` that could not be refreshed (backend unreachable). */
+  readonly stale: boolean;
+  /** For a `'mixed'` read: how many records have come from each source so far (complete once `records` is done). */
+  readonly counts?: { readonly storage: number; readonly db: number };
+  /** The records; iterate it at once (a storage read holds its snapshot until iterated to the end or closed). */
+  readonly records: AsyncIterable<R>;
+}
+
+/** Listens to the changes of a table; see `CachedTable.onChange`. */
+export type TableChangeListener = (change: TableChange) => void;

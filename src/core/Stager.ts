@@ -1,0 +1,240 @@
+import type { Adjustment } from './Adjustment';
+import { Interval } from './Interval';
+import { isValidKey, keyToString, type PrimaryKey } from './keys';
+import { persistedState } from './persistedState';
+import { sameRecord } from './sameRecord';
+import { StorageRecordsSpec } from './StorageRecordsSpec';
+import type { DbAccess, Indexes, IndexSpec, StorageTable } from './types';
+
+/** Observes the records a staged change removes and adds. */
+export interface StagingObserver<R> {
+  expired(record: R): void;
+  loaded(record: R): void;
+}
+
+/** A delete-by-old, load-by-new pair, as an invalidation or a stale refresh stages it. */
+export interface StagedRefresh<R, D> {
+  readonly oldStorageSpec: StorageRecordsSpec<R>;
+  readonly newDbSpec: D;
+}
+
+/** Records to refetch by primary key and place where their new scores say. */
+export interface KeysRefresh {
+  readonly keys: readonly PrimaryKey[];
+}
+
+/** One step of a refresh. */
+export type RefreshStep<R, D> = StagedRefresh<R, D> | KeysRefresh;
+
+/** What one staging has done so far, for the steps that follow. */
+interface StagingSession<R> {
+  /** The records staged so far, by `keyToString` of their keys. */
+  readonly staged: Map<string, R>;
+  /** Keys staged or discarded so far: their committed version is no longer what the scratch space holds. */
+  readonly touched: Set<string>;
+}
+
+/**
+ * Writes of a `CachedTable` through the storage's scratch space: stages
+ * deletions and backend fetches, then merges them and adopts the new
+ * coverage as one step for readers, which wait at `commitGate` meanwhile.
+ * The caller runs one write at a time.
+ */
+export class Stager<R, PK, S extends IndexSpec, D> {
+  /** Set while storage and coverage switch to a new state; reads wait for it. */
+  commitGate: Promise<void> | null = null;
+  /** When the Indexes' state was last committed by a load or adjust (epoch ms). */
+  committedAt = 0;
+  /** Set when aborting the scratch space failed; the next write aborts it again first. */
+  private scratchDirty = false;
+
+  /**
+   * @param keysPerFetch most keys per backend fetch of a key refresh.
+   */
+  constructor(
+    private readonly indexes: Indexes<R, PK, S, D>,
+    private readonly db: DbAccess<R, D>,
+    private readonly storage: StorageTable<R>,
+    private readonly keysPerFetch: number,
+  ) {}
+
+  /** Runs `stage` with a clean scratch space; on failure drops the scratch space and rethrows. */
+  async staging(stage: () => Promise<void>): Promise<void> {
+    if (this.scratchDirty) {
+      await this.storage.scratchAbort();
+      this.scratchDirty = false;
+    }
+    try {
+      await stage();
+    } catch (error) {
+      try {
+        await this.storage.scratchAbort();
+      } catch {
+        // The original error is what the caller needs; the next write retries the abort.
+        this.scratchDirty = true;
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Stages each refresh step, in order: a spec pair deletes by the old spec
+   * and loads by the new one; a keys step refetches those keys and places
+   * each where its new scores say. `staged`, when given, tracks the records
+   * staged so far, so that a later discard that drops one of them is
+   * observed too.
+   */
+  async stageRefresh(
+    steps: readonly RefreshStep<R, D>[],
+    staged: Map<string, R> | null,
+    observer: StagingObserver<R> | null,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const session: StagingSession<R> = { staged: staged ?? new Map(), touched: new Set() };
+    for (const step of steps) {
+      signal?.throwIfAborted();
+      if ('keys' in step) await this.stageKeys(step.keys, session, observer, signal);
+      else {
+        this.dropStaged(session.staged, step.oldStorageSpec, observer);
+        await this.storage.scratchDiscardRecords(step.oldStorageSpec, (record) => {
+          session.touched.add(this.keyOf(record));
+          observer?.expired(record);
+        });
+        await this.stagePut(step.newDbSpec, session.staged, (record) => {
+          session.touched.add(this.keyOf(record));
+          observer?.loaded(record);
+        }, signal);
+      }
+    }
+  }
+
+  /**
+   * Refetches `keys` and places each record where its new scores say: kept
+   * (replaced, unless unchanged) when the Indexes' coverage holds it, dropped
+   * when it moved out or was deleted on the backend. Other records are not
+   * touched; keys neither held nor now covered cost only the look-ups.
+   */
+  private async stageKeys(
+    keys: readonly PrimaryKey[],
+    session: StagingSession<R>,
+    observer: StagingObserver<R> | null,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const { storage, indexes } = this;
+    const wanted = new Set(keys.map((key) => keyToString(key)));
+    const committed = new Map<string, R>();
+    for (const record of (await storage.getRecordsByKeys?.(keys, { shared: true })) ?? []) committed.set(this.keyOf(record), record);
+    const fetched = new Map<string, R>();
+    for (let start = 0; start < keys.length; start += this.keysPerFetch) {
+      const chunk = keys.slice(start, start + this.keysPerFetch) as unknown as readonly PK[];
+      const spec = indexes.dbRecordsSpecForKeys?.(chunk) as D;
+      for await (const record of this.db.getRecords(spec, signal ? { signal } : undefined)) {
+        const key = this.keyOf(record);
+        // A backend that answers with more than was asked for is not trusted with the other records.
+        if (wanted.has(key)) fetched.set(key, record);
+      }
+    }
+    signal?.throwIfAborted();
+    const puts: R[] = [];
+    const drops: R[] = [];
+    for (const key of wanted) {
+      const stored = session.staged.get(key) ?? (session.touched.has(key) ? undefined : committed.get(key));
+      const next = fetched.get(key);
+      if (next !== undefined && indexes.coversRecord?.(next)) {
+        if (stored !== undefined && !session.touched.has(key) && sameRecord(stored, next)) continue;
+        if (stored !== undefined) observer?.expired(stored);
+        puts.push(next);
+        session.staged.set(key, next);
+        session.touched.add(key);
+        observer?.loaded(next);
+      } else {
+        const old = committed.get(key);
+        if (old !== undefined) drops.push(old);
+        const staged = session.staged.get(key);
+        if (staged !== undefined) drops.push(staged);
+      }
+    }
+    if (drops.length > 0) {
+      const dropped = new Set(drops.map((record) => this.keyOf(record)));
+      const indexName = indexes.indexNames[0] as string;
+      const scores = [...new Set(drops.map((record) => indexes.score(indexName, record)))].sort((a, b) => a - b);
+      const spec = new StorageRecordsSpec<R>(indexName, scores.map((score) => Interval.onlyContaining(score)), (record) =>
+        dropped.has(this.keyOf(record)),
+      );
+      this.dropStaged(session.staged, spec, observer);
+      await storage.scratchDiscardRecords(spec, observer?.expired);
+      for (const key of dropped) session.touched.add(key);
+    }
+    if (puts.length > 0) await storage.scratchPutRecords(puts);
+  }
+
+  /** The record's key as a string; `''` for an invalid key, which storage rejects with its own error when staging it. */
+  private keyOf(record: R): string {
+    const key: unknown = this.indexes.primaryKey(record);
+    return isValidKey(key) ? keyToString(key) : '';
+  }
+
+  /** Stages the records of a backend fetch. */
+  async stagePut(dbSpec: D, staged: Map<string, R> | null, onLoaded?: (record: R) => void, signal?: AbortSignal): Promise<void> {
+    await this.storage.scratchPutRecords(
+      observed(this.db.getRecords(dbSpec, signal ? { signal } : undefined), (record) => {
+        staged?.set(this.keyOf(record), record);
+        onLoaded?.(record);
+      }),
+    );
+  }
+
+  /** Forgets (and observes as expired) the staged records that a discard of `spec` drops. */
+  dropStaged(staged: Map<string, R>, spec: StorageRecordsSpec<R>, observer: StagingObserver<R> | null): number {
+    let dropped = 0;
+    for (const [key, record] of staged) {
+      if (spec.matches(this.indexes.score(spec.indexName, record), record)) {
+        staged.delete(key);
+        observer?.expired(record);
+        dropped++;
+      }
+    }
+    return dropped;
+  }
+
+  /**
+   * Merges the scratch space and adopts the adjustment's coverage as one step
+   * for readers (they wait at the gate meanwhile). When the Indexes can
+   * snapshot their state, it is committed first so that the merge persists
+   * it, and rolled back if the merge fails. `then` runs before readers go on.
+   */
+  async commitAndMerge(adjustment: Adjustment<R, D> | null, then?: () => void): Promise<void> {
+    let open!: () => void;
+    this.commitGate = new Promise((resolve) => (open = resolve));
+    try {
+      const { snapshotState, restoreState } = this.indexes;
+      if (snapshotState && restoreState) {
+        const previous = adjustment ? snapshotState.call(this.indexes) : undefined;
+        if (adjustment) this.indexes.commitAdjustment(adjustment);
+        const committedAt = adjustment ? Date.now() : this.committedAt;
+        try {
+          await this.storage.scratchMerge(persistedState(this.indexes.indexNames, snapshotState.call(this.indexes), committedAt));
+        } catch (error) {
+          if (adjustment) restoreState.call(this.indexes, previous);
+          throw error;
+        }
+        this.committedAt = committedAt;
+      } else {
+        await this.storage.scratchMerge();
+        if (adjustment) this.indexes.commitAdjustment(adjustment);
+      }
+      then?.();
+    } finally {
+      this.commitGate = null;
+      open();
+    }
+  }
+}
+
+/** `records`, calling `observe` with each as it passes. */
+export async function* observed<R>(records: AsyncIterable<R>, observe: (record: R) => void): AsyncGenerator<R> {
+  for await (const record of records) {
+    observe(record);
+    yield record;
+  }
+}

@@ -1,0 +1,71 @@
+import { keyToString, type PrimaryKey } from './keys';
+import { mergeAsync } from './mergeAsync';
+import type { StorageRecordsSpec } from './StorageRecordsSpec';
+import type { DbAccess, Indexes, IndexSpec } from './types';
+
+/** Where a read goes, decided in one synchronous step. */
+export type ReadPlan<R, S> =
+  | { readonly kind: 'miss' }
+  | { readonly kind: 'hit'; readonly covered: readonly S[]; readonly storageSpecs: readonly StorageRecordsSpec<R>[] }
+  | {
+      readonly kind: 'partial';
+      readonly covered: readonly S[];
+      readonly storageSpecs: readonly StorageRecordsSpec<R>[];
+      readonly missing: readonly S[];
+    };
+
+/** Decides, from the Indexes' current coverage, where the records of `spec` are read. */
+export function planRead<R, PK, S extends IndexSpec, D>(indexes: Indexes<R, PK, S, D>, spec: S): ReadPlan<R, S> {
+  if (indexes.covers(spec)) {
+    return { kind: 'hit', covered: [spec], storageSpecs: [indexes.storageRecordsSpec(spec)] };
+  }
+  const split = indexes.splitCoverage?.(spec);
+  if (!split || split.covered.length === 0) return { kind: 'miss' };
+  const storageSpecs = split.covered.map((covered) => indexes.storageRecordsSpec(covered));
+  return { kind: 'partial', covered: split.covered, storageSpecs, missing: split.missing };
+}
+
+/** The records of `spec` from the backend; leaving the iteration early cancels the fetch. */
+export async function* readFromDb<R, PK, S extends IndexSpec, D>(
+  indexes: Indexes<R, PK, S, D>,
+  db: DbAccess<R, D>,
+  spec: S,
+  signal?: AbortSignal,
+): AsyncGenerator<R> {
+  const controller = new AbortController();
+  const abort = () => controller.abort(signal?.reason);
+  signal?.addEventListener('abort', abort, { once: true });
+  try {
+    signal?.throwIfAborted();
+    yield* db.getRecords(indexes.dbRecordsSpec(spec), { signal: controller.signal });
+  } finally {
+    signal?.removeEventListener('abort', abort);
+    controller.abort();
+  }
+}
+
+/**
+ * A partial hit: storage reads and backend fetches run concurrently. Each
+ * primary key is yielded once, even if a record moved in the backend
+ * between the parts without an invalidation.
+ */
+export function readPartial<R, PK, S extends IndexSpec, D>(
+  indexes: Indexes<R, PK, S, D>,
+  storageReads: readonly AsyncIterable<R>[],
+  dbReads: readonly AsyncIterable<R>[],
+  counts: { storage: number; db: number },
+): AsyncGenerator<R> {
+  const seen = new Set<string>();
+  // Each source skips the keys another has already produced (the first one wins) and counts what it passes on.
+  const once = (records: AsyncIterable<R>, source: 'storage' | 'db') =>
+    (async function* () {
+      for await (const record of records) {
+        const key = keyToString(indexes.primaryKey(record) as PrimaryKey);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        counts[source]++;
+        yield record;
+      }
+    })();
+  return mergeAsync([...storageReads.map((read) => once(read, 'storage')), ...dbReads.map((read) => once(read, 'db'))]);
+}
