@@ -25,6 +25,8 @@ const backend = external
   ? { url: external, close: async () => {} }
   : await startServer({
       port: envInteger('PORT', 8787),
+      // Like the page's port: a second demo (or a server already running) must not end this one with EADDRINUSE.
+      strictPort: false,
       seedReadings: envInteger('SEED_READINGS', 200_000),
       database: process.env.DATABASE_URL
         ? { url: process.env.DATABASE_URL }
@@ -41,7 +43,9 @@ const site = previewMode
 if (!previewMode) await (site as Awaited<ReturnType<typeof createServer>>).listen();
 const url = site.resolvedUrls?.local[0] ?? `http://127.0.0.1:${port}/`;
 const pageUrl = previewMode ? `${url}?api=${encodeURIComponent(backend.url)}` : url;
-console.log(`\n  Backend (reference API): ${backend.url}/api${external ? ' (started separately)' : ''}`);
+const backendPort = envInteger('PORT', 8787);
+const movedNote = !external && 'port' in backend && backendPort !== 0 && backend.port !== backendPort ? ` (port ${backendPort} was taken)` : '';
+console.log(`\n  Backend (reference API): ${backend.url}/api${external ? ' (started separately)' : movedNote}`);
 console.log(`  Demo:                    ${pageUrl}\n  Ctrl-C stops ${external ? 'the page server' : 'both'}.\n`);
 
 let stopping = false;

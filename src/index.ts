@@ -41,6 +41,9 @@ export type {
 } from './core/types';
 export { RestDbAccess } from './db/RestDbAccess';
 export type { RestDbAccessOptions, RestHeaders, RestRecordsSpec } from './db/RestDbAccess';
+export { RestProtocolError } from './db/RestProtocolError';
+export type { RestProtocolViolation } from './db/RestProtocolError';
+export type { RestTransportOptions } from './db/restTransport';
 export type { RestQueryValue } from './db/restUrl';
 export type { RetryOptions } from './db/retryDelay';
 export { AllIndexes } from './indexes/AllIndexes';

@@ -3,8 +3,10 @@ import { accepts } from 'hono/accepts';
 import { compress } from 'hono/compress';
 import { cors } from 'hono/cors';
 import type { z } from 'zod';
+import { END_LINE_HEADER, END_LINE_KEY } from '../../src/db/endLine';
 import type { Database } from './database';
 import { flushingGzip } from './flushingGzip';
+import { hostAllowList, localOrigin, writeGuard } from './guards';
 import { badRequest, idParamSchema, newReadingSchema, readingPatchSchema, readingsQuerySchema } from './params';
 import {
   countReadings,
@@ -28,13 +30,19 @@ export interface AppOptions {
    * `http://127.0.0.1:*` and `http://[::1]:*` (the Vite dev server's).
    */
   corsOrigins?: readonly string[] | undefined;
+  /**
+   * Host names (without port) served besides `localhost`, `*.localhost`,
+   * `127.0.0.1` and `[::1]`; a request with another `Host` is refused
+   * (403), against DNS rebinding. Add the name clients use when serving
+   * beyond loopback.
+   */
+  allowedHosts?: readonly string[] | undefined;
   /** Counters of streamed responses; a fresh set when not given. */
   stats?: StreamStats | undefined;
 }
 
 const NDJSON = 'application/x-ndjson';
 const JSON_TYPE = 'application/json';
-const localOrigin = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
 
 function parse<T extends z.ZodType>(c: Context, schema: T, input: unknown, what: string): z.output<T> | Response {
   const result = schema.safeParse(input);
@@ -71,19 +79,22 @@ export function createApp(db: Database, options: AppOptions = {}): Hono {
   const batchSize = options.batchSize ?? 1000;
   const stats = options.stats ?? { started: 0, completed: 0, cancelled: 0, failed: 0 };
   const extraOrigins = new Set(options.corsOrigins ?? []);
+  const isAllowedOrigin = (origin: string) => localOrigin.test(origin) || extraOrigins.has(origin);
   const app = new Hono();
 
+  app.use('*', hostAllowList(options.allowedHosts ?? []));
   app.use(
     '/api/*',
     cors({
-      origin: (origin) => (localOrigin.test(origin) || extraOrigins.has(origin) ? origin : null),
+      origin: (origin) => (isAllowedOrigin(origin) ? origin : null),
       allowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
       allowHeaders: ['Content-Type', 'Accept', 'Authorization'],
       // Not CORS-safelisted: without this a browser client cannot honour a 429's Retry-After.
-      exposeHeaders: ['Retry-After', 'Location'],
+      exposeHeaders: ['Retry-After', 'Location', END_LINE_HEADER],
       maxAge: 600,
     }),
   );
+  app.use('/api/*', writeGuard(isAllowedOrigin));
   // Compresses the whole-body JSON answers; streamed ones arrive compressed already (see flushingGzip).
   app.use('/api/*', compress());
 
@@ -99,6 +110,12 @@ export function createApp(db: Database, options: AppOptions = {}): Hono {
       query.format ?? (accepts(c, { header: 'Accept', supports: [NDJSON, JSON_TYPE], default: NDJSON }) === JSON_TYPE ? 'json' : 'ndjson');
     c.header('Cache-Control', 'no-store');
     c.header('Vary', 'Accept', { append: true });
+    if (c.req.method === 'HEAD') {
+      // The headers a GET would have, without starting a stream nobody reads.
+      c.header('Content-Type', `${format === 'json' ? JSON_TYPE : NDJSON}; charset=utf-8`);
+      if (format === 'ndjson') c.header(END_LINE_HEADER, END_LINE_KEY);
+      return c.body(null, 200);
+    }
     if (format === 'json' && query.limit !== undefined) {
       const rows = await selectReadings(db, filter, query.after ?? null, query.limit + 1);
       const page = rows.slice(0, query.limit);
@@ -120,6 +137,7 @@ export function createApp(db: Database, options: AppOptions = {}): Hono {
       stats,
     });
     c.header('Content-Type', `${format === 'json' ? JSON_TYPE : NDJSON}; charset=utf-8`);
+    if (format === 'ndjson') c.header(END_LINE_HEADER, END_LINE_KEY);
     c.header('Vary', 'Accept-Encoding', { append: true });
     if (accepts(c, { header: 'Accept-Encoding', supports: ['gzip'], default: 'identity' }) === 'gzip') {
       // Compressed here rather than by hono/compress, whose CompressionStream would hold each batch back until 16 kB of output pile up.

@@ -7,7 +7,8 @@ import { startServer } from './startServer';
  * `DATABASE_URL` (a Postgres server; otherwise embedded PGlite),
  * `PGLITE_DATA_DIR` (persist PGlite there; otherwise in memory),
  * `SEED_READINGS` (readings seeded into an empty table, default 200000),
- * `CORS_ORIGINS` (comma-separated origins allowed besides localhost).
+ * `CORS_ORIGINS` (comma-separated origins allowed besides localhost),
+ * `ALLOWED_HOSTS` (comma-separated host names served besides the loopback ones).
  */
 function envInteger(name: string, fallback: number): number {
   const text = process.env[name];
@@ -23,12 +24,19 @@ function envInteger(name: string, fallback: number): number {
 const started = performance.now();
 const databaseUrl = process.env.DATABASE_URL;
 const dataDir = process.env.PGLITE_DATA_DIR;
+const list = (name: string) => (process.env[name] ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+const port = envInteger('PORT', 8787);
 const server = await startServer({
-  port: envInteger('PORT', 8787),
+  port,
   hostname: process.env.HOST || '127.0.0.1',
   database: databaseUrl ? { url: databaseUrl } : dataDir ? { dataDir } : undefined,
   seedReadings: envInteger('SEED_READINGS', 200_000),
-  corsOrigins: (process.env.CORS_ORIGINS ?? '').split(',').map((origin) => origin.trim()).filter(Boolean),
+  corsOrigins: list('CORS_ORIGINS'),
+  allowedHosts: list('ALLOWED_HOSTS'),
+}).catch((error: unknown) => {
+  if ((error as { code?: unknown }).code !== 'EADDRINUSE') throw error;
+  console.error(`Port ${port} is in use (another server running?): stop it, or start with PORT=<another port> (PORT=0 picks a free one).`);
+  process.exit(1);
 });
 const where = databaseUrl ? 'Postgres (DATABASE_URL)' : dataDir ? `PGlite in ${dataDir}` : 'PGlite in memory';
 console.log(`Readings API on ${server.url}/api (${where}, ready in ${Math.round(performance.now() - started)} ms)`);

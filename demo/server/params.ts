@@ -50,10 +50,18 @@ function parseTimeBound(text: string, ctx: z.RefinementCtx, allowInfinite: boole
   }
   const epochMs = Date.parse(text);
   const isIso = isoDateTime.safeParse(text).success || isoDate.safeParse(text).success;
-  if (!isIso || Number.isNaN(epochMs) || epochMs < MIN_EPOCH_MS) {
+  if (!isIso || Number.isNaN(epochMs)) {
     ctx.addIssue({
       code: 'custom',
       message: `expected epoch milliseconds, an ISO 8601 date-time with offset (e.g. 2026-11-01T00:00:00Z) or date${allowInfinite ? ', or -Infinity/Infinity' : ''}`,
+    });
+    return z.NEVER;
+  }
+  // Checked in UTC: 9999-12-31T23:00:00-05:00 is in year 10000, which the wire format (four-digit years) cannot carry back.
+  if (epochMs < MIN_EPOCH_MS || epochMs > MAX_EPOCH_MS) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `the time must lie between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z once its offset is applied${allowInfinite ? '; use -Infinity or Infinity for no bound' : ''}`,
     });
     return z.NEVER;
   }
@@ -81,7 +89,9 @@ const cursor = z
   .regex(/^-?\d{1,19}:\d{1,10}$/, 'expected a cursor from a previous page')
   .transform((text, ctx): ReadingsCursor => {
     const [tsMicros = '', id = ''] = text.split(':');
-    if (Number(id) > MAX_ID) {
+    const micros = BigInt(tsMicros);
+    // A cursor from a page lies within the times a reading can have; anything else would overflow Postgres' bigint or timestamp.
+    if (micros < BigInt(MIN_EPOCH_MS) * 1000n || micros > BigInt(MAX_EPOCH_MS) * 1000n + 999n || Number(id) > MAX_ID) {
       ctx.addIssue({ code: 'custom', message: 'expected a cursor from a previous page' });
       return z.NEVER;
     }
@@ -113,13 +123,19 @@ export type ReadingsQuery = z.output<typeof readingsQuerySchema>;
 /** The `:id` of `/api/readings/:id`. */
 export const idParamSchema = z.object({ id: idText });
 
+/** Postgres text cannot hold a NUL character: refused here with a 400 rather than failing in the database with a 500. */
+const noNul = (text: string) => !text.includes('\u0000');
+const NO_NUL = 'must not contain NUL characters (\\u0000)';
+
 const fieldSchemas = {
-  sensor: z.string().trim().min(1).max(100),
+  sensor: z.string().trim().min(1).max(100).refine(noNul, NO_NUL),
   ts: z
     .union([z.string(), z.number()])
+    // Postgres rounds to microseconds: 9999-12-31T23:59:59.9999999Z would be stored in year 10000.
+    .refine((value) => typeof value === 'number' || !/\.\d{7,}/.test(value), 'at most 6 fractional digits (microseconds)')
     .transform((value, ctx) => parseTimeBound(String(value), ctx, false).literal),
   value: z.number(),
-  note: z.string().max(1000).nullable(),
+  note: z.string().max(1000).refine(noNul, NO_NUL).nullable(),
 };
 
 /** The body of `POST /api/readings`. */

@@ -1,3 +1,4 @@
+import { endLine } from '../../src/db/endLine';
 import type { Database } from './database';
 import { cursorAfter, selectReadings, toWire, type ReadingsCursor, type ReadingsFilter } from './readings';
 
@@ -15,7 +16,7 @@ export interface StreamStats {
 
 /** Options of {@link streamReadings}. */
 export interface StreamReadingsOptions {
-  /** `ndjson`: one record per line; `json`: one JSON array. */
+  /** `ndjson`: one record per line, then the end line `{"$end":{"count":N}}`; `json`: one JSON array. */
   format: 'ndjson' | 'json';
   /** Rows per database round trip. */
   batchSize: number;
@@ -56,7 +57,7 @@ export function streamReadings(db: Database, filter: ReadingsFilter, options: St
           const last = rows.at(-1);
           if (last) after = cursorAfter(last);
           const done = rows.length < options.batchSize || remaining <= 0;
-          if (done && format === 'json') chunk += ']\n';
+          if (done) chunk += format === 'json' ? ']\n' : endLine(sent);
           if (chunk) controller.enqueue(encoder.encode(chunk));
           if (done) {
             finished = true;

@@ -9,6 +9,8 @@ import type { StreamStats } from './readingsStream';
 export interface StartServerOptions {
   /** TCP port; 0 (the default) picks a free one. */
   port?: number | undefined;
+  /** When `port` is taken: reject with the `EADDRINUSE` error (true, the default) or listen on a free port instead (false). */
+  strictPort?: boolean | undefined;
   /** Interface to listen on. Default `127.0.0.1` (loopback only). */
   hostname?: string | undefined;
   /**
@@ -25,6 +27,8 @@ export interface StartServerOptions {
   batchSize?: number | undefined;
   /** CORS origins allowed besides the local ones. */
   corsOrigins?: readonly string[] | undefined;
+  /** Host names served besides the loopback ones (and `hostname` when it is a name); see `AppOptions.allowedHosts`. */
+  allowedHosts?: readonly string[] | undefined;
 }
 
 /** A running server. */
@@ -59,12 +63,25 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     throw error;
   }
   const stats: StreamStats = { started: 0, completed: 0, cancelled: 0, failed: 0 };
-  const app = createApp(db, { batchSize: options.batchSize, corsOrigins: options.corsOrigins, stats });
   const hostname = options.hostname ?? '127.0.0.1';
-  const { server, address } = await new Promise<{ server: ReturnType<typeof serve>; address: AddressInfo }>((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port: options.port ?? 0, hostname }, (address) => resolve({ server, address }));
-    server.once('error', reject);
-  });
+  const allowedHosts = [...(options.allowedHosts ?? []), ...(/^(0\.0\.0\.0|::)$/.test(hostname) ? [] : [hostname])];
+  const app = createApp(db, { batchSize: options.batchSize, corsOrigins: options.corsOrigins, allowedHosts, stats });
+  const listen = (port: number) =>
+    new Promise<{ server: ReturnType<typeof serve>; address: AddressInfo }>((resolve, reject) => {
+      const server = serve({ fetch: app.fetch, port, hostname }, (address) => resolve({ server, address }));
+      server.once('error', reject);
+    });
+  let listening: Awaited<ReturnType<typeof listen>>;
+  try {
+    listening = await listen(options.port ?? 0).catch((error: unknown) => {
+      if (options.strictPort !== false || (error as { code?: unknown }).code !== 'EADDRINUSE') throw error;
+      return listen(0);
+    });
+  } catch (error) {
+    if (owned) await db.close();
+    throw error;
+  }
+  const { server, address } = listening;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   let closing: Promise<void> | null = null;
   return {

@@ -2,9 +2,15 @@ import type { z } from 'zod';
 import { DbAccessError, RecordValidationError } from '../core/errors';
 import type { DbAccess, DbAccessOptions } from '../core/types';
 import { firstIssue } from '../core/zodIssue';
+import { END_LINE_HEADER, END_LINE_KEY, endLineCount } from './endLine';
 import { ndjsonLines } from './ndjsonLines';
-import { absoluteBaseUrl, restUrl, type RestQueryValue } from './restUrl';
-import { defaultRetryPolicy, parseRetryAfter, retryDelay, type RetryOptions, type RetryPolicy } from './retryDelay';
+import { RestProtocolError } from './RestProtocolError';
+import { abortError, assertSameOrigin, Attempt, chunkReader, RetryableFailure, sendRequest } from './restRequest';
+import { restTransport, type RestTransport, type RestTransportOptions } from './restTransport';
+import { restUrl, type RestQueryValue } from './restUrl';
+import { retryDelay, retryPolicy, type RetryOptions, type RetryPolicy } from './retryDelay';
+
+export type { RestHeaders } from './restTransport';
 
 /** What `RestDbAccess` fetches: `GET baseUrl + path + ?query`. Plain data. */
 export interface RestRecordsSpec {
@@ -18,147 +24,63 @@ export interface RestRecordsSpec {
   readonly query?: Readonly<Record<string, RestQueryValue>> | undefined;
 }
 
-/** Headers to send: an object or `Headers`, or a function resolving to one (called before every request, e.g. for a fresh auth token). */
-export type RestHeaders = HeadersInit | (() => HeadersInit | Promise<HeadersInit>);
-
-/** Options of {@link RestDbAccess}. */
-export interface RestDbAccessOptions<R> {
-  /** The API's base URL, e.g. `'https://example.com/api'`; a relative one (`'/api'`) is resolved against the page's or worker's location. */
-  baseUrl: string | URL;
+/** Options of {@link RestDbAccess}: how to reach the backend ({@link RestTransportOptions}), the record schema, and retries. */
+export interface RestDbAccessOptions<R> extends RestTransportOptions {
   /**
    * A zod schema for one record as it arrives; it may transform (e.g. ISO
    * strings to epoch ms), and what it outputs is the record. Must be
    * synchronous (no async refinements).
    */
   schema: z.ZodType<R>;
-  /** The `fetch` to use (e.g. to add `credentials: 'include'`). Default: the global `fetch`. */
-  fetch?: typeof fetch | undefined;
-  /** Extra request headers; they override the default `Accept`. */
-  headers?: RestHeaders | undefined;
   /** The `Accept` header. Default `'application/x-ndjson, application/json;q=0.9'`. */
   accept?: string | undefined;
-  /**
-   * The longest wait for each chunk of the response body, in ms (time the
-   * consumer takes to process records does not count, so a long stream never
-   * times out while it flows); the wait for the response headers is
-   * `connectTimeoutMs`. 0 means no limit. Default 30 000.
-   */
-  timeoutMs?: number | undefined;
-  /**
-   * The longest wait for the response headers, in ms, so that an unreachable
-   * backend fails fast (offline) instead of hanging. 0 means no limit.
-   * Default 5 000 (or `timeoutMs` when that is shorter).
-   */
-  connectTimeoutMs?: number | undefined;
-  /**
-   * Fail at once, with `offline: true` and without a request or a retry,
-   * when `navigator.onLine` says the browser is offline. Default true.
-   */
-  trustNavigatorOnLine?: boolean | undefined;
   /** Retries of failed requests; see {@link RetryOptions} for the defaults. */
   retry?: RetryOptions | undefined;
 }
 
 const DEFAULT_ACCEPT = 'application/x-ndjson, application/json;q=0.9';
-const DEFAULT_TIMEOUT_MS = 30_000;
-const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
-/** How much of an error response's body is read for the error message. */
-const ERROR_BODY_BYTES = 4096;
 const NDJSON_TYPE = /^application\/(x-)?(ndjson|jsonl|jsonlines)\b/i;
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\b/i;
 
-/** A failure that may be retried: a network error, a 5xx, a 429, a connection broken before any record of the response. */
-class RetryableFailure extends Error {
-  constructor(
-    readonly error: DbAccessError,
-    readonly retryAfterMs: number | null = null,
-  ) {
-    super(error.message);
-  }
-}
-
-/** One request: its abort controller, linked to the caller's signal, and the timer that aborts it. */
-class Attempt {
-  readonly controller = new AbortController();
-  timedOut = false;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private readonly onCallerAbort = () => this.controller.abort(this.callerSignal?.reason);
-
-  constructor(private readonly callerSignal: AbortSignal | undefined) {
-    callerSignal?.addEventListener('abort', this.onCallerAbort, { once: true });
-  }
-
-  /** Runs `work`, aborting the request when it takes longer than `ms` (0: no limit). */
-  async within<T>(ms: number, work: Promise<T>): Promise<T> {
-    if (ms > 0 && Number.isFinite(ms)) {
-      this.timer = setTimeout(() => {
-        this.timedOut = true;
-        this.controller.abort(new DOMException(`No answer within ${ms} ms`, 'TimeoutError'));
-      }, ms);
-    }
-    try {
-      return await work;
-    } finally {
-      clearTimeout(this.timer);
-    }
-  }
-
-  dispose(): void {
-    clearTimeout(this.timer);
-    this.callerSignal?.removeEventListener('abort', this.onCallerAbort);
-  }
-}
-
-function describeResponse(response: Response): string {
-  return `${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
-}
-
 /**
- * Fetches records from a REST backend with `fetch` (docs/rest-protocol.md
- * describes the protocol; the reference backend in `demo/server` speaks it).
+ * Fetches records from a REST backend with `fetch` (the README's REST
+ * protocol section describes the protocol; the reference backend in
+ * `demo/server` speaks it).
  *
  * `getRecords({ path, query })` sends `GET baseUrl + path + ?query` and
  * streams the records of the response: NDJSON is parsed and validated line
  * by line as it arrives; a JSON array is parsed whole; a JSON page
  * `{ records, next }` is followed to its `next` URL until `next` is null.
- * Every record goes through `schema`.
+ * Every record goes through `schema`. Requests never leave the base URL's
+ * origin: a `next` or a redirect elsewhere is a {@link RestProtocolError}.
  *
  * Failures reject the iteration with a `DbAccessError` (`status`, `offline`,
- * `timedOut`, `url`) or a `RecordValidationError` (`position` across pages,
- * field `path`). Network errors, 5xx and 429 are retried with exponential
+ * `timedOut`, `url`), a `RestProtocolError` (a `DbAccessError` with a
+ * `violation`) or a `RecordValidationError` (`position` across pages, field
+ * `path`). Reset connections, 5xx and 429 are retried with exponential
  * backoff (honouring `Retry-After`), but only before a record of that
  * response has been yielded: a response that breaks after yielding records
- * rejects, and the caller never sees a record twice. 4xx, timeouts and bad
- * records are never retried.
+ * rejects, and the caller never sees a record twice. A refused connection is
+ * `offline` at once; 4xx, timeouts and bad records are never retried.
  */
 export class RestDbAccess<R> implements DbAccess<R, RestRecordsSpec> {
   /** The absolute base URL, ending in `/`. */
   readonly baseUrl: URL;
+  private readonly transport: RestTransport;
   private readonly schema: z.ZodType<R>;
-  private readonly fetchImpl: typeof fetch;
-  private readonly headers: RestHeaders | undefined;
   private readonly accept: string;
-  private readonly timeoutMs: number;
-  private readonly connectTimeoutMs: number;
-  private readonly trustNavigatorOnLine: boolean;
   private readonly retry: RetryPolicy;
 
-  /** @throws {InvalidSpecError} when `baseUrl` is relative and there is no location to resolve it against. */
+  /**
+   * @throws {InvalidSpecError} when `baseUrl` is relative and there is no location to resolve it against, or is
+   * not http/https; when a number option is NaN, negative or infinite, or `retry.attempts` is not an integer from 1 to 100.
+   */
   constructor(options: RestDbAccessOptions<R>) {
-    this.baseUrl = absoluteBaseUrl(options.baseUrl);
+    this.transport = restTransport(options);
+    this.baseUrl = this.transport.baseUrl;
     this.schema = options.schema;
-    this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-    this.headers = options.headers;
     this.accept = options.accept ?? DEFAULT_ACCEPT;
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.connectTimeoutMs =
-      options.connectTimeoutMs ?? (this.timeoutMs === 0 ? DEFAULT_CONNECT_TIMEOUT_MS : Math.min(this.timeoutMs, DEFAULT_CONNECT_TIMEOUT_MS));
-    this.trustNavigatorOnLine = options.trustNavigatorOnLine ?? true;
-    this.retry = {
-      attempts: Math.max(1, Math.floor(options.retry?.attempts ?? defaultRetryPolicy.attempts)),
-      baseDelayMs: options.retry?.baseDelayMs ?? defaultRetryPolicy.baseDelayMs,
-      maxDelayMs: options.retry?.maxDelayMs ?? defaultRetryPolicy.maxDelayMs,
-    };
+    this.retry = retryPolicy(options.retry);
   }
 
   /** The URL `getRecords(spec)` fetches first. */
@@ -173,8 +95,11 @@ export class RestDbAccess<R> implements DbAccess<R, RestRecordsSpec> {
    *
    * The iteration rejects with `DbAccessError` for an HTTP error status
    * (after retries for 5xx/429), a network failure (`offline`), a timeout
-   * (`timedOut`), an abort, a broken connection or an unreadable response;
-   * with `RecordValidationError` for a record that is not JSON or fails the
+   * or the deadline (`timedOut`), an abort, a broken connection or an
+   * unreadable response; with `RestProtocolError` for a `next` or redirect
+   * off the base URL's origin, a redirect loop, a line over `maxLineBytes`,
+   * or a body cut before its announced end line; with
+   * `RecordValidationError` for a record that is not JSON or fails the
    * schema; with `InvalidSpecError` for a NaN query parameter.
    */
   async *getRecords(spec: RestRecordsSpec, options: DbAccessOptions = {}): AsyncGenerator<R> {
@@ -195,7 +120,7 @@ export class RestDbAccess<R> implements DbAccess<R, RestRecordsSpec> {
             }
             for (const record of item.records) {
               // Records already parsed (a JSON page, the rest of a chunk) must not outlive an abort either.
-              if (signal?.aborted) throw this.abortError(url, signal);
+              if (signal?.aborted) throw abortError(url, signal);
               position++;
               yielded++;
               yield record;
@@ -224,40 +149,31 @@ export class RestDbAccess<R> implements DbAccess<R, RestRecordsSpec> {
    * most one batch: a bad record rejects only once the records before it
    * have been yielded.
    */
-  private async *fetchPage(
-    url: URL,
-    signal: AbortSignal | undefined,
-    firstPosition: number,
-  ): AsyncGenerator<{ records: R[] } | { next: URL }> {
-    if (signal?.aborted) throw this.abortError(url, signal);
-    const attempt = new Attempt(signal);
+  private async *fetchPage(url: URL, signal: AbortSignal | undefined, firstPosition: number): AsyncGenerator<{ records: R[] } | { next: URL }> {
+    if (signal?.aborted) throw abortError(url, signal);
+    const attempt = new Attempt(signal, this.transport.deadlineMs);
     let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
     try {
-      const response = await this.request(url, attempt, signal);
+      const response = await sendRequest(this.transport, url, this.accept, attempt, signal);
       if (response.status === 204 || !response.body) return;
       reader = response.body.getReader();
-      const read = this.chunkReader(reader, url, attempt, signal, response);
+      const read = chunkReader(this.transport, reader, url, attempt, signal, response.status);
       const type = response.headers.get('Content-Type') ?? '';
-      let position = firstPosition;
       if (NDJSON_TYPE.test(type)) {
-        for await (const lines of ndjsonLines(read)) {
-          const { records, failure } = this.validate(lines, position, (line, at) => this.tryLine(line, at, url));
-          position += records.length;
-          yield { records };
-          if (failure) throw failure;
-        }
+        const endPromised = response.headers.get(END_LINE_HEADER)?.trim() === END_LINE_KEY;
+        yield* this.ndjsonRecords(read, url, firstPosition, endPromised, response.status);
       } else if (JSON_TYPE.test(type)) {
-        const body = this.parseJson(await this.readText(read), position, url);
+        const body = this.parseJson(await this.readText(read), firstPosition, url);
         const page = this.page(body, url);
-        const { records, failure } = this.validate(page.records, position, (value, at) => this.tryRecord(value, at, url));
+        const { records, failure } = this.validate(page.records, firstPosition, (value, at) => this.tryRecord(value, at, url));
         yield { records };
         if (failure) throw failure;
         if (page.next !== null) yield { next: page.next };
       } else {
-        throw new DbAccessError(
-          `GET ${url.href} answered with Content-Type '${type}'; expected application/x-ndjson or application/json.`,
-          { status: response.status, url: url.href },
-        );
+        throw new DbAccessError(`GET ${url.href} answered with Content-Type '${type}'; expected application/x-ndjson or application/json.`, {
+          status: response.status,
+          url: url.href,
+        });
       }
     } finally {
       attempt.dispose();
@@ -266,128 +182,51 @@ export class RestDbAccess<R> implements DbAccess<R, RestRecordsSpec> {
     }
   }
 
-  /** Sends the request and resolves with a 2xx response, or throws the failure (wrapped as retryable when it is). */
-  private async request(url: URL, attempt: Attempt, signal: AbortSignal | undefined): Promise<Response> {
-    if (this.trustNavigatorOnLine && globalThis.navigator?.onLine === false) {
-      // Not a RetryableFailure: retrying while the browser says it is offline would only delay the answer.
-      throw new DbAccessError(`GET ${url.href} not sent: the browser is offline (navigator.onLine is false).`, {
-        offline: true,
+  /** The records of an NDJSON body, batch by batch; when `endPromised`, the body must end with the end line, counting them. */
+  private async *ndjsonRecords(
+    read: () => Promise<ReadableStreamReadResult<Uint8Array>>,
+    url: URL,
+    firstPosition: number,
+    endPromised: boolean,
+    status: number,
+  ): AsyncGenerator<{ records: R[] }> {
+    let position = firstPosition;
+    let endCount: number | null = null;
+    const lineTooLong = (bytes: number) =>
+      new RestProtocolError(`GET ${url.href}: an NDJSON line is longer than maxLineBytes (${this.transport.maxLineBytes} bytes; ${bytes} seen).`, {
+        violation: 'line-too-long',
+        status,
         url: url.href,
       });
-    }
-    const headers = new Headers({ Accept: this.accept });
-    try {
-      const extra = typeof this.headers === 'function' ? await this.headers() : this.headers;
-      new Headers(extra).forEach((value, name) => headers.set(name, value));
-    } catch (cause) {
-      throw new DbAccessError(`GET ${url.href}: the headers option failed: ${String(cause)}`, { url: url.href, cause });
-    }
-    let response: Response;
-    try {
-      response = await attempt.within(
-        this.connectTimeoutMs,
-        this.fetchImpl(url.href, { method: 'GET', headers, signal: attempt.controller.signal }),
-      );
-    } catch (cause) {
-      if (attempt.timedOut) {
-        // No answer at all within the connect timeout: as far as the app can tell, the backend is unreachable.
-        throw new DbAccessError(`GET ${url.href} timed out: no response within ${this.connectTimeoutMs} ms.`, {
-          timedOut: true,
-          offline: true,
-          url: url.href,
-          cause,
-        });
-      }
-      if (signal?.aborted) throw this.abortError(url, signal);
-      throw new RetryableFailure(
-        new DbAccessError(`GET ${url.href} failed: the server could not be reached (offline or down).`, {
-          offline: true,
-          url: url.href,
-          cause,
-        }),
-      );
-    }
-    if (response.ok) return response;
-    const error = new DbAccessError(
-      `GET ${url.href} failed with ${describeResponse(response)}${await this.errorDetail(response, attempt)}.`,
-      { status: response.status, url: url.href },
-    );
-    if (response.status >= 500 || response.status === 429) {
-      throw new RetryableFailure(error, parseRetryAfter(response.headers.get('Retry-After')));
-    }
-    throw error;
-  }
-
-  /** `: <message>` from an error response's body (`{ error }`, `{ message }` or text), or `''`. Never fails. */
-  private async errorDetail(response: Response, attempt: Attempt): Promise<string> {
-    if (!response.body) return '';
-    const reader = response.body.getReader();
-    try {
-      const chunks: Uint8Array[] = [];
-      let size = 0;
-      while (size < ERROR_BODY_BYTES) {
-        const { done, value } = await attempt.within(this.timeoutMs, reader.read());
-        if (done) break;
-        chunks.push(value);
-        size += value.byteLength;
-      }
-      const bytes = new Uint8Array(size);
-      let offset = 0;
-      for (const chunk of chunks) {
-        bytes.set(chunk, offset);
-        offset += chunk.byteLength;
-      }
-      const text = new TextDecoder().decode(bytes.subarray(0, ERROR_BODY_BYTES)).trim();
-      let detail = text;
-      try {
-        const body = JSON.parse(text) as unknown;
-        if (body && typeof body === 'object') {
-          const { error, message } = body as { error?: unknown; message?: unknown };
-          if (typeof error === 'string') detail = error;
-          else if (typeof message === 'string') detail = message;
+    for await (let lines of ndjsonLines(read, { maxLineBytes: this.transport.maxLineBytes, lineTooLong })) {
+      if (endPromised) {
+        if (endCount !== null) throw this.truncated(url, status, 'lines follow the end line');
+        const last = lines.length - 1;
+        for (let index = 0; index <= last; index++) {
+          const count = endLineCount(lines[index] as string);
+          if (count === null) continue;
+          if (index !== last) throw this.truncated(url, status, 'lines follow the end line');
+          endCount = count;
+          lines = lines.slice(0, last);
         }
-      } catch {
-        // Not JSON: the text itself is the detail.
       }
-      return detail ? `: ${detail.slice(0, 300)}` : '';
-    } catch {
-      // The status is what matters; a body that cannot be read adds nothing.
-      return '';
-    } finally {
-      reader.cancel().catch(() => {});
+      const { records, failure } = this.validate(lines, position, (line, at) => this.tryLine(line, at, url));
+      position += records.length;
+      yield { records };
+      if (failure) throw failure;
+    }
+    if (!endPromised) return;
+    if (endCount === null) {
+      // Nothing of this response is lost when nothing was yielded yet: retrying is as safe as after a broken connection.
+      throw new RetryableFailure(this.truncated(url, status, `the body ended without the end line it announced (${END_LINE_HEADER})`));
+    }
+    if (endCount !== position - firstPosition) {
+      throw this.truncated(url, status, `the end line counts ${endCount} records, but ${position - firstPosition} arrived`);
     }
   }
 
-  /** `reader.read()` under the idle timeout, with failures turned into `DbAccessError`s. */
-  private chunkReader(
-    reader: ReadableStreamDefaultReader<Uint8Array>,
-    url: URL,
-    attempt: Attempt,
-    signal: AbortSignal | undefined,
-    response: Response,
-  ): () => Promise<ReadableStreamReadResult<Uint8Array>> {
-    return async () => {
-      try {
-        return await attempt.within(this.timeoutMs, reader.read());
-      } catch (cause) {
-        if (attempt.timedOut) {
-          throw new DbAccessError(`GET ${url.href} timed out: no data for ${this.timeoutMs} ms in the middle of the response.`, {
-            status: response.status,
-            timedOut: true,
-            url: url.href,
-            cause,
-          });
-        }
-        if (signal?.aborted) throw this.abortError(url, signal);
-        throw new RetryableFailure(
-          new DbAccessError(`GET ${url.href}: the connection broke in the middle of the response.`, {
-            status: response.status,
-            url: url.href,
-            cause,
-          }),
-        );
-      }
-    };
+  private truncated(url: URL, status: number, what: string): RestProtocolError {
+    return new RestProtocolError(`GET ${url.href}: incomplete response: ${what}.`, { violation: 'truncated', status, url: url.href });
   }
 
   private async readText(read: () => Promise<ReadableStreamReadResult<Uint8Array>>): Promise<string> {
@@ -419,11 +258,14 @@ export class RestDbAccess<R> implements DbAccess<R, RestRecordsSpec> {
       const { records, next } = body as { records: unknown[]; next?: unknown };
       if (next === null || next === undefined) return { records, next: null };
       if (typeof next === 'string') {
+        let nextUrl: URL;
         try {
-          return { records, next: new URL(next, this.baseUrl) };
+          nextUrl = new URL(next, this.baseUrl);
         } catch (cause) {
           throw new DbAccessError(`GET ${url.href}: 'next' is not a URL: ${next}`, { url: url.href, cause });
         }
+        assertSameOrigin(this.transport, nextUrl, url, "the page's next link to");
+        return { records, next: nextUrl };
       }
     }
     throw new DbAccessError(`GET ${url.href}: expected a JSON array or { records: [...], next: string | null }.`, { url: url.href });
@@ -471,16 +313,12 @@ export class RestDbAccess<R> implements DbAccess<R, RestRecordsSpec> {
     });
   }
 
-  private abortError(url: URL, signal: AbortSignal): DbAccessError {
-    return new DbAccessError(`GET ${url.href} was aborted.`, { url: url.href, cause: signal.reason });
-  }
-
   private sleep(ms: number, signal: AbortSignal | undefined, url: URL): Promise<void> {
     return new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(this.abortError(url, signal));
+      if (signal?.aborted) return reject(abortError(url, signal));
       const onAbort = () => {
         clearTimeout(timer);
-        reject(this.abortError(url, signal as AbortSignal));
+        reject(abortError(url, signal as AbortSignal));
       };
       const timer = setTimeout(() => {
         signal?.removeEventListener('abort', onAbort);

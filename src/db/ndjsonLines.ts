@@ -1,3 +1,27 @@
+/** Options of {@link ndjsonLines}. */
+export interface NdjsonLinesOptions {
+  /** The longest line accepted, in bytes of UTF-8 (its `\n` not counted). Default: no limit. */
+  maxLineBytes?: number | undefined;
+  /** The error to throw when a line is longer than `maxLineBytes`; given the bytes seen of that line so far. */
+  lineTooLong?: ((bytes: number) => Error) | undefined;
+}
+
+const NEWLINE = 10;
+
+/** The bytes of `pieces` (`bytes` in all) followed by `last`, in one array: each byte is copied once. */
+function joined(pieces: readonly Uint8Array[], bytes: number, last: Uint8Array | null): Uint8Array {
+  if (pieces.length === 0) return last ?? new Uint8Array(0);
+  if (pieces.length === 1 && last === null) return pieces[0] as Uint8Array;
+  const all = new Uint8Array(bytes + (last?.byteLength ?? 0));
+  let offset = 0;
+  for (const piece of pieces) {
+    all.set(piece, offset);
+    offset += piece.byteLength;
+  }
+  if (last) all.set(last, offset);
+  return all;
+}
+
 /**
  * The lines of an NDJSON body, decoded as UTF-8 as the chunks arrive: the
  * complete lines of each chunk are yielded together (one array per chunk,
@@ -6,26 +30,60 @@
  * `\r\n` line ends are accepted, blank lines skipped, and a last line
  * without a newline is yielded at the end.
  *
+ * Linear in the body's size: every byte is searched and decoded once, however
+ * many chunks a long line spans. A line longer than `maxLineBytes` throws as
+ * soon as that many bytes of it have arrived (so a server cannot make it hold
+ * an endless line).
+ *
  * @param read Reads the next chunk (e.g. a `ReadableStreamDefaultReader`'s `read`, wrapped in a timeout).
  */
-export async function* ndjsonLines(read: () => Promise<ReadableStreamReadResult<Uint8Array>>): AsyncGenerator<string[]> {
+export async function* ndjsonLines(
+  read: () => Promise<ReadableStreamReadResult<Uint8Array>>,
+  options: NdjsonLinesOptions = {},
+): AsyncGenerator<string[]> {
+  const maxLineBytes = options.maxLineBytes ?? Infinity;
+  const tooLong = (bytes: number) => options.lineTooLong?.(bytes) ?? new RangeError(`An NDJSON line is longer than ${maxLineBytes} bytes.`);
   const decoder = new TextDecoder();
-  let partial = '';
+  // The start of the current line, as chunks not yet decoded: a newline byte never occurs inside a UTF-8 sequence.
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
   for (;;) {
     const { done, value } = await read();
-    const text = done ? decoder.decode() : decoder.decode(value, { stream: true });
-    let buffer = partial + text;
-    let start = 0;
+    if (done) {
+      const text = decoder.decode(joined(pending, pendingBytes, null));
+      const line = text.endsWith('\r') ? text.slice(0, -1) : text;
+      if (line.trim() !== '') yield [line];
+      return;
+    }
+    const lastNewline = value.lastIndexOf(NEWLINE);
+    if (lastNewline === -1) {
+      pendingBytes += value.byteLength;
+      if (pendingBytes > maxLineBytes) throw tooLong(pendingBytes);
+      pending.push(value);
+      continue;
+    }
+    if (maxLineBytes !== Infinity) {
+      let start = 0;
+      let lineBytes = pendingBytes;
+      for (let end = value.indexOf(NEWLINE); end !== -1 && end <= lastNewline; end = value.indexOf(NEWLINE, start)) {
+        lineBytes += end - start;
+        if (lineBytes > maxLineBytes) throw tooLong(lineBytes);
+        lineBytes = 0;
+        start = end + 1;
+      }
+    }
+    const text = decoder.decode(joined(pending, pendingBytes, value.subarray(0, lastNewline + 1)));
+    const rest = value.subarray(lastNewline + 1);
+    pending = rest.byteLength > 0 ? [rest] : [];
+    pendingBytes = rest.byteLength;
+    if (pendingBytes > maxLineBytes) throw tooLong(pendingBytes);
     const lines: string[] = [];
-    for (let end = buffer.indexOf('\n'); end !== -1; end = buffer.indexOf('\n', start)) {
-      const line = buffer.slice(start, end > start && buffer.charCodeAt(end - 1) === 13 ? end - 1 : end);
+    let start = 0;
+    for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+      const line = text.slice(start, end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end);
       start = end + 1;
       if (line.trim() !== '') lines.push(line);
     }
-    buffer = buffer.slice(start);
-    if (done && buffer.trim() !== '') lines.push(buffer);
     if (lines.length > 0) yield lines;
-    if (done) return;
-    partial = buffer;
   }
 }

@@ -48,4 +48,23 @@ describe('ndjsonLines', () => {
     expect(reads).toBe(1);
     await batches.return(undefined);
   });
+
+  it('should parse a line spread over 200 000 one-byte chunks without rescanning it (linear time)', async () => {
+    const line = `"${'x'.repeat(200_000)}"`;
+    const bytes = new TextEncoder().encode(`${line}\n`);
+    let at = 0;
+    const read = async (): Promise<ReadableStreamReadResult<Uint8Array>> =>
+      at < bytes.length ? { done: false, value: bytes.subarray(at, ++at) } : { done: true, value: undefined };
+    expect(await allLines(read)).toEqual([line]);
+  });
+
+  it('should throw the given error once a line passes maxLineBytes, counting UTF-8 bytes', async () => {
+    const tooLong = (bytes: number) => new Error(`too long: ${bytes}`);
+    await expect(allLines(chunks('"ééé"\n'))).resolves.toEqual(['"ééé"']);
+    const limited = (read: () => Promise<ReadableStreamReadResult<Uint8Array>>) => collect(ndjsonLines(read, { maxLineBytes: 7, lineTooLong: tooLong }));
+    await expect(limited(chunks('"éé"\n'))).resolves.toEqual([['"éé"']]);
+    await expect(limited(chunks('"ééé"\n'))).rejects.toThrow('too long: 8');
+    await expect(limited(chunks('"é', 'éé', '"'))).rejects.toThrow('too long');
+    await expect(limited(chunks('1\n12345678'))).rejects.toThrow('too long: 8');
+  });
 });

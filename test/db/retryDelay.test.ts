@@ -7,6 +7,12 @@ describe('retryDelay', () => {
       expect(parseRetryAfter('3')).toBe(3000);
     });
 
+    it('should read fractional delay-seconds, not as a date', () => {
+      expect(parseRetryAfter('1.5')).toBe(1500);
+      expect(parseRetryAfter('0.25')).toBe(250);
+      expect(parseRetryAfter('-1')).toBeNull();
+    });
+
     it('should read an HTTP date as the time left until it', () => {
       const now = Date.parse('2026-11-01T12:00:00Z');
       expect(parseRetryAfter('Sun, 01 Nov 2026 12:00:05 GMT', now)).toBe(5000);

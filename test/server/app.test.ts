@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { openPostgres } from '../../demo/server/database';
 import { startServer, type RunningServer } from '../../demo/server/startServer';
 import type { WireReading } from '../../demo/server/readings';
@@ -42,14 +42,16 @@ function send(method: string, path: string, body: unknown): Promise<Response> {
   });
 }
 
+/** The readings of an NDJSON response, checking that it ends with the end line it announces, counting them. */
 async function ndjson(response: Response): Promise<WireReading[]> {
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
+  expect(response.headers.get('x-ndjson-end')).toBe('$end');
   const text = await response.text();
-  return text
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as WireReading);
+  const lines = text.split('\n').filter((line) => line !== '');
+  const end = JSON.parse(lines.pop() ?? 'null') as { $end: { count: number } };
+  expect(end).toEqual({ $end: { count: lines.length } });
+  return lines.map((line) => JSON.parse(line) as WireReading);
 }
 
 async function dbIds(where: string, params: unknown[] = []): Promise<number[]> {
@@ -311,6 +313,133 @@ describe('reference server', () => {
     it('should not allow other origins', async () => {
       const response = await get('/api/health', { Origin: 'https://elsewhere.example' });
       expect(response.headers.get('access-control-allow-origin')).toBeNull();
+    });
+  });
+
+  describe('HEAD /api/readings', () => {
+    it('should answer the headers of a GET without starting a stream', async () => {
+      const { started, completed, cancelled, failed } = server.stats;
+      const response = await fetch(`${server.url}/api/readings`, { method: 'HEAD' });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
+      expect(response.headers.get('x-ndjson-end')).toBe('$end');
+      expect(server.stats).toEqual({ started, completed, cancelled, failed });
+    });
+  });
+
+  describe('hardening (issue 16)', () => {
+    async function raw(method: string, path: string, headers: Record<string, string>, body?: string): Promise<Response> {
+      return fetch(`${server.url}${path}`, { method, headers, body });
+    }
+
+    it('should refuse a write whose Content-Type is not application/json with a 415, creating nothing', async () => {
+      const before = (await dbIds('true')).length;
+      const body = JSON.stringify({ sensor: 'x', ts: SEED_END, value: 1 });
+      const response = await raw('POST', '/api/readings', { 'Content-Type': 'text/plain' }, body);
+      expect(response.status).toBe(415);
+      expect(((await response.json()) as { error: string }).error).toMatch(/application\/json/);
+      expect((await raw('PATCH', '/api/readings/1', {}, '{"value":1}')).status).toBe(415);
+      expect((await dbIds('true')).length).toBe(before);
+    });
+
+    it('should refuse a write from an origin CORS does not allow with a 403, creating nothing', async () => {
+      const before = (await dbIds('true')).length;
+      const body = JSON.stringify({ sensor: 'x', ts: SEED_END, value: 1 });
+      const response = await raw('POST', '/api/readings', { 'Content-Type': 'application/json', Origin: 'https://evil.example' }, body);
+      expect(response.status).toBe(403);
+      expect(((await response.json()) as { error: string }).error).toContain('https://evil.example');
+      expect((await raw('DELETE', '/api/readings/2', { Origin: 'https://evil.example' })).status).toBe(403);
+      expect((await dbIds('true')).length).toBe(before);
+      const allowed = await raw('POST', '/api/readings', { 'Content-Type': 'application/json', Origin: 'http://localhost:5173' }, body);
+      expect(allowed.status).toBe(201);
+      await server.db.query('delete from readings where id = $1', [((await allowed.json()) as WireReading).id]);
+    });
+
+    it('should refuse a request for a Host that is not allowed (DNS rebinding) and serve the loopback names', async () => {
+      const { request } = await import('node:http');
+      const status = (host: string) =>
+        new Promise<number>((resolve, reject) => {
+          request(`${server.url}/api/health`, { headers: { Host: host } }, (response) => {
+            response.resume();
+            resolve(response.statusCode ?? 0);
+          })
+            .on('error', reject)
+            .end();
+        });
+      expect(await status('attacker.example')).toBe(403);
+      expect(await status(`attacker.example:${server.port}`)).toBe(403);
+      expect(await status(`localhost:${server.port}`)).toBe(200);
+      expect(await status(`[::1]:${server.port}`)).toBe(200);
+      expect(await status(`app.localhost:${server.port}`)).toBe(200);
+    });
+
+    it('should answer 413 to a body over 64 KiB at once, without reading the rest of it', async () => {
+      const { request } = await import('node:http');
+      const status = await new Promise<number>((resolve, reject) => {
+        const upload = request(`${server.url}/api/readings/1`, {
+          method: 'PATCH',
+          headers: { 'Content-Type': 'application/json', 'Content-Length': String(200 * 1024 * 1024) },
+        });
+        upload.on('response', (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+          upload.destroy();
+        });
+        upload.on('error', reject);
+        // 1 MB of the announced 200 MB: the answer must come without the rest.
+        upload.write('{"note":"' + 'x'.repeat(1024 * 1024));
+      });
+      expect(status).toBe(413);
+    });
+
+    it('should answer 413 to a chunked body once it passes 64 KiB', async () => {
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          controller.enqueue(new TextEncoder().encode('x'.repeat(16 * 1024)));
+        },
+      });
+      const response = await fetch(`${server.url}/api/readings/1`, {
+        method: 'PATCH',
+        headers: { 'Content-Type': 'application/json' },
+        body,
+        duplex: 'half',
+      } as RequestInit);
+      expect(response.status).toBe(413);
+    });
+
+    it.each([
+      ['a time beyond year 9999 once its offset applies', { ts: '9999-12-31T23:00:00-05:00' }, 'ts'],
+      ['a time with more than microsecond precision at the end of year 9999', { ts: '9999-12-31T23:59:59.9999999Z' }, 'ts'],
+      ['a NUL byte in sensor', { sensor: 'a\u0000b' }, 'sensor'],
+      ['a NUL byte in note', { note: '\u0000' }, 'note'],
+    ])('should refuse %s with a 400 naming the field', async (_what, patch, field) => {
+      const response = await send('PATCH', '/api/readings/1', patch);
+      expect(response.status).toBe(400);
+      const body = (await response.json()) as { issues: { path: string[] }[] };
+      expect(body.issues[0]?.path).toEqual([field]);
+      const [reading] = await ndjson(await get('/api/readings?ids=1'));
+      expect(Date.parse(reading!.ts)).toBeLessThan(SEED_END);
+    });
+
+    it.each(['9999999999999999999:1', '9223372036854775807:1', '-9223372036854775808:1', '253402300800000000:1'])(
+      'should refuse the cursor after=%s with a 400, not a 500 or a dropped stream',
+      async (cursor) => {
+        for (const format of ['ndjson', 'json&limit=10']) {
+          const response = await get(`/api/readings?format=${format}&after=${cursor}`);
+          expect(response.status).toBe(400);
+          expect(((await response.json()) as { issues: { path: string[] }[] }).issues[0]?.path).toEqual(['after']);
+        }
+      },
+    );
+
+    it('should accept the latest time it can serve back', async () => {
+      const [original] = await ndjson(await get('/api/readings?ids=3'));
+      onTestFinished(async () => void (await send('PATCH', '/api/readings/3', { ts: original!.ts })));
+      const response = await send('PATCH', '/api/readings/3', { ts: '9999-12-31T18:59:59.999-05:00' });
+      expect(response.status).toBe(200);
+      expect(((await response.json()) as WireReading).ts).toBe('9999-12-31T23:59:59.999Z');
+      const [reading] = await ndjson(await get('/api/readings?ids=3'));
+      expect(reading!.ts).toBe('9999-12-31T23:59:59.999Z');
     });
   });
 
