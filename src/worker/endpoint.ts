@@ -61,11 +61,6 @@ export function listen(target: TableExposeTarget, onData: (data: unknown) => voi
   return () => target.removeEventListener('message', listener);
 }
 
-/** Whether `data` asks to open a connection (the only message that crosses the exposed endpoint itself). */
-export function isConnectMessage(data: unknown): data is ConnectMessage {
-  return typeof data === 'object' && data !== null && (data as { type?: unknown }).type === 'tablecache-web:connect';
-}
-
 /** A `SharedWorkerGlobalScope`: connections arrive as `connect` events, one port each. */
 export function isSharedWorkerScope(target: unknown): target is EventTarget {
   return (

@@ -2,8 +2,9 @@ import { expose } from 'comlink';
 import type { CachedTable } from '../core/CachedTable';
 import { TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
-import { isConnectMessage, listenForConnections, protocolMismatch, refuseConnection, type TableExposeTarget } from './endpoint';
+import { listenForConnections, protocolMismatch, refuseConnection, type TableExposeTarget } from './endpoint';
 import { installErrorTransfer } from './errorTransfer';
+import { isConnectMessage } from './isConnectMessage';
 import type { ConnectMessage } from './protocol';
 import { TableSession } from './TableSession';
 

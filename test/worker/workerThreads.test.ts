@@ -1,6 +1,10 @@
 import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { connectCachedTable } from '../../src/worker/connectCachedTable';
+import type { Reading } from '../support/records';
 import { describeTableClient } from './describeTableClient';
-import { connectFixtureControl } from './fixtures/tableFixture';
+import { postMalformedConnects } from './fixtures/malformedConnectMessages';
+import { connectFixtureControl, type TsSpec } from './fixtures/tableFixture';
 
 /**
  * Starts `node.worker.ts` in a worker thread. Node 20 does not apply
@@ -30,4 +34,25 @@ describeTableClient('a worker_threads Worker', async () => {
       await worker.terminate();
     },
   };
+});
+
+describe('exposeCachedTable in a worker_threads Worker', () => {
+  it('should survive malformed connect messages, opening no session for them', async () => {
+    const worker = startFixtureWorker();
+    const exits: number[] = [];
+    worker.on('exit', (code) => exits.push(code));
+    const { control, close } = connectFixtureControl(worker);
+    try {
+      await control.counts();
+      postMalformedConnects(worker);
+      const client = connectCachedTable<Reading, TsSpec>(worker);
+      await client.load({ indexName: 'ts', ge: 0, lt: 10 });
+      expect((await control.counts()).connections).toBe(1);
+      await client.close();
+      expect(exits).toEqual([]);
+    } finally {
+      close();
+      await worker.terminate();
+    }
+  }, 30_000);
 });
