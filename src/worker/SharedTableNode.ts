@@ -15,6 +15,7 @@ import { deserializeError, serializeError } from './errorTransfer';
 import { parseChannelMessage, parseInboxMessage } from './parseBroadcastMessage';
 import type { RelayCallOptions, RelayNode } from './RelaySession';
 import { RelaySession } from './RelaySession';
+import type { UpdateMessage } from './protocol';
 import { TabElection, type LockManagerLike } from './TabElection';
 import { inboxChannelName, nodeLockName, ownerLockName, tableChannelName } from './tabNames';
 import { TableHost, type TableFactory } from './TableHost';
@@ -131,6 +132,7 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
 
   /** Serves a client connection (a `connectCachedTable` / `connectSharedCachedTable` request). */
   accept(message: SharedConnectMessage): void {
+    message.updatesPort.postMessage({ type: 'connected' } satisfies UpdateMessage);
     const mismatch = protocolMismatch(message.protocol);
     if (mismatch) {
       refuseConnection(message, mismatch);

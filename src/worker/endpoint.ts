@@ -1,7 +1,7 @@
 import { expose } from 'comlink';
 import { TableCacheError } from '../core/errors';
-import { installErrorTransfer } from './errorTransfer';
-import { PROTOCOL_VERSION, type ConnectMessage } from './protocol';
+import { installErrorTransfer, serializeError } from './errorTransfer';
+import { PROTOCOL_VERSION, type ConnectMessage, type UpdateMessage } from './protocol';
 
 /**
  * Where `connectCachedTable` opens a connection: anything with
@@ -120,8 +120,9 @@ export function protocolMismatch(protocol: unknown): TableCacheError | undefined
   );
 }
 
-/** Refuses a connection, saying why: every call made on it rejects with `error`. */
+/** Refuses a connection, saying why: the client closes with `error`, and every call made on it rejects with it. */
 export function refuseConnection({ sessionPort, updatesPort }: ConnectMessage, error: unknown): void {
+  updatesPort.postMessage({ type: 'closed', error: serializeError(error) } satisfies UpdateMessage);
   updatesPort.close();
   const refuse = () => {
     throw error;

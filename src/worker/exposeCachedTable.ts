@@ -5,7 +5,7 @@ import type { IndexSpec } from '../core/types';
 import { listenForConnections, protocolMismatch, refuseConnection, type TableExposeTarget } from './endpoint';
 import { installErrorTransfer } from './errorTransfer';
 import { isConnectMessage } from './isConnectMessage';
-import type { ConnectMessage } from './protocol';
+import type { ConnectMessage, UpdateMessage } from './protocol';
 import { TableSession } from './TableSession';
 
 
@@ -69,6 +69,7 @@ export function exposeCachedTable<R, PK, S extends IndexSpec, D>(
 
   const accept = (data: unknown) => {
     if (closed || !isConnectMessage(data)) return;
+    data.updatesPort.postMessage({ type: 'connected' } satisfies UpdateMessage);
     // Until the table exists, connections wait; their ports hold the calls already made.
     if (ready || failure) serve(data);
     else waiting.push(data);
