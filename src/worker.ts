@@ -1,5 +1,6 @@
 // The `tablecache-web/worker` entry: the worker boundary over Comlink.
 export { DEFAULT_BATCH_SIZE } from './worker/batchSize';
+export { DEFAULT_CONNECT_TIMEOUT_MS } from './worker/connectionWatch';
 export type {
   CachedTableClient,
   GetRecordsOptions,
@@ -25,3 +26,5 @@ export type { NodeRole } from './worker/SharedTableNode';
 export type { LockManagerLike } from './worker/TabElection';
 export type { TableFactory } from './worker/TableHost';
 export { TableOwnerLostError } from './worker/TableOwnerLostError';
+export { WorkerConnectionError } from './worker/WorkerConnectionError';
+export type { WorkerConnectionFailure } from './worker/WorkerConnectionError';

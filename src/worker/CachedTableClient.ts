@@ -4,6 +4,7 @@ import type { PrimaryKey } from '../core/keys';
 import { InvalidSpecError, TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
 import { checkBatchSize } from './batchSize';
+import type { ConnectionWatch, StartConnectionWatch } from './connectionWatch';
 import { deserializeError } from './errorTransfer';
 import type { OpenedRead, ProgressCallback, ReadCounts, ReadInfo, RecordBatch, TableSessionApi, UpdateMessage } from './protocol';
 
@@ -83,15 +84,28 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
   private closing: Promise<void> | null = null;
   private readonly closedSignal: Promise<never>;
   private rejectClosed!: (error: Error) => void;
+  /** Watches the worker until it answers the connect request (see `connectionWatch`). */
+  private readonly connection: ConnectionWatch | undefined;
+  /** Resolves if the connection fails: a `close()` then has nobody to wait for. */
+  private readonly connectionFailed: Promise<void>;
 
-  /** Use `connectCachedTable`, which opens the connection this wraps. */
-  constructor(session: Remote<TableSessionApi<R>>, updatesPort: MessagePort, batchSize: number) {
+  /**
+   * Use `connectCachedTable`, which opens the connection this wraps.
+   * @param watchConnection fails the client (every call rejects) when the worker cannot serve it.
+   */
+  constructor(session: Remote<TableSessionApi<R>>, updatesPort: MessagePort, batchSize: number, watchConnection?: StartConnectionWatch) {
     this.session = session;
     this.updatesPort = updatesPort;
     this.batchSize = checkBatchSize(batchSize);
     this.closedSignal = new Promise<never>((_, reject) => (this.rejectClosed = reject));
     // Marks the signal as handled; every call racing it still receives the rejection.
     this.closedSignal.catch(() => {});
+    let connectionFailed!: () => void;
+    this.connectionFailed = new Promise<void>((resolve) => (connectionFailed = resolve));
+    this.connection = watchConnection?.((error) => {
+      connectionFailed();
+      this.closedByWorker(error);
+    });
     updatesPort.addEventListener('message', (event) => this.onUpdate(event.data as UpdateMessage));
     updatesPort.start();
   }
@@ -306,8 +320,9 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
       this.listeners.clear();
       this.partialResults.clear();
       try {
-        await this.session.close();
+        await Promise.race([this.session.close(), this.connectionFailed]);
       } finally {
+        this.connection?.stop();
         this.rejectClosed(this.closedError());
         this.updatesPort.close();
         this.session[releaseProxy]();
@@ -325,6 +340,7 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
     const error = reason ?? new TableCacheError('The worker closed the connection to the table (it is no longer exposed).');
     const subscriptionIds = [...this.listeners.keys()];
     for (const subscriptionId of subscriptionIds) this.deliver(subscriptionId, { error });
+    this.connection?.stop();
     this.closing = Promise.resolve();
     this.closed = true;
     this.closedReason = reason ?? null;
@@ -349,6 +365,10 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
   }
 
   private onUpdate(message: UpdateMessage): void {
+    if (message.type === 'connected') {
+      this.connection?.connected();
+      return;
+    }
     if (message.type === 'closed') {
       this.closedByWorker(message.error ? asError(deserializeError(message.error)) : undefined);
       return;

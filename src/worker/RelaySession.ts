@@ -117,7 +117,7 @@ export class RelaySession<R> {
   /** A subscription message from the owner, for this connection's client. */
   onUpdate(message: UpdateMessage): void {
     // The owner's session closing is not the client's connection closing: this relay decides that.
-    if (message.type === 'closed' || !this.subscriptions.has(message.subscriptionId)) return;
+    if (message.type === 'closed' || message.type === 'connected' || !this.subscriptions.has(message.subscriptionId)) return;
     const held = this.chunks.get(message.subscriptionId) ?? [];
     if (message.type === 'records' && !message.info) {
       held.push(message);

@@ -1,6 +1,7 @@
 import type { Remote } from 'comlink';
 import type { IndexSpec } from '../core/types';
 import { CachedTableClient } from './CachedTableClient';
+import type { StartConnectionWatch } from './connectionWatch';
 import type { TableSessionApi } from './protocol';
 
 /**
@@ -21,6 +22,7 @@ export class SharedCachedTableClient<R, S extends IndexSpec = IndexSpec> extends
    * Use `connectSharedCachedTable`, which makes the worker and opens the connection this wraps.
    * @param mode how this tab reaches the table.
    * @param worker the worker this tab talks to (this tab's own in `'web-locks'` mode).
+   * @param watchConnection fails the client when the worker cannot serve it.
    */
   constructor(
     session: Remote<TableSessionApi<R>>,
@@ -28,7 +30,8 @@ export class SharedCachedTableClient<R, S extends IndexSpec = IndexSpec> extends
     batchSize: number,
     readonly mode: SharedTableMode,
     readonly worker: Worker | SharedWorker,
+    watchConnection?: StartConnectionWatch,
   ) {
-    super(session, updatesPort, batchSize);
+    super(session, updatesPort, batchSize, watchConnection);
   }
 }

@@ -12,8 +12,10 @@ import {
 } from './broadcastProtocol';
 import { protocolMismatch, refuseConnection } from './endpoint';
 import { deserializeError, serializeError } from './errorTransfer';
+import { parseChannelMessage, parseInboxMessage } from './parseBroadcastMessage';
 import type { RelayCallOptions, RelayNode } from './RelaySession';
 import { RelaySession } from './RelaySession';
+import type { UpdateMessage } from './protocol';
 import { TabElection, type LockManagerLike } from './TabElection';
 import { inboxChannelName, nodeLockName, ownerLockName, tableChannelName } from './tabNames';
 import { TableHost, type TableFactory } from './TableHost';
@@ -114,9 +116,15 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
     await this.election.hold(nodeLockName(this.options.name, this.id));
     if (this.closed) return;
     this.channel = new BroadcastChannel(tableChannelName(this.options.name));
-    this.channel.onmessage = (event) => this.onChannel(event.data as ChannelMessage);
+    this.channel.onmessage = (event) => {
+      const message = parseChannelMessage(event.data);
+      if (message) this.onChannel(message);
+    };
     this.inbox = new BroadcastChannel(inboxChannelName(this.options.name, this.id));
-    this.inbox.onmessage = (event) => this.onInbox(event.data as InboxMessage);
+    this.inbox.onmessage = (event) => {
+      const message = parseInboxMessage(event.data);
+      if (message) this.onInbox(message);
+    };
     this.started = true;
     this.broadcast({ kind: 'hello' });
     this.election.compete(ownerLockName(this.options.name, this.options.version), () => this.becomeOwner());
@@ -124,6 +132,7 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
 
   /** Serves a client connection (a `connectCachedTable` / `connectSharedCachedTable` request). */
   accept(message: SharedConnectMessage): void {
+    message.updatesPort.postMessage({ type: 'connected' } satisfies UpdateMessage);
     const mismatch = protocolMismatch(message.protocol);
     if (mismatch) {
       refuseConnection(message, mismatch);
@@ -289,9 +298,9 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
   private ownerIs(node: NodeId, loaded: boolean): void {
     if (this.defunctError) return;
     if (loaded) this.everLoaded = true;
-    if (node === this.ownerId || this.host) return;
-    // A new owner holds the lock, so the previous one is gone even if its lock release has not reached us yet.
-    if (this.ownerId !== null) this.ownerLost(this.ownerId);
+    // While the known owner's lifetime lock is held, another claim is stale or false (any context of the origin can
+    // post here): the lock's release, not a message, says the owner is gone; the next owner's claim follows it.
+    if (node === this.ownerId || this.host || this.ownerId !== null) return;
     this.ownerId = node;
     this.stopWatchingOwner = this.election.watch(nodeLockName(this.options.name, node), () => this.ownerLost(node));
     this.ownerFound();
@@ -310,6 +319,9 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
     this.closeOutbox(node);
     for (const relay of this.relays.values()) relay.ownerLost();
     for (const [requestId, call] of this.pending) if (call.sentTo === node) this.settleLost(requestId, call);
+    // The next owner may have announced itself before this node learnt the last one was gone (or the one lost was
+    // never an owner, only claimed to be): asking makes the owner there is say so again.
+    if (!this.host && !this.closed && !this.defunctError) this.broadcast({ kind: 'hello' });
   }
 
   /** A call whose owner went away: sent again to the next owner, resolved, or rejected, as its policy says. */

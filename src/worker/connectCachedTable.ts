@@ -2,6 +2,7 @@ import { wrap } from 'comlink';
 import type { IndexSpec } from '../core/types';
 import { checkBatchSize, DEFAULT_BATCH_SIZE } from './batchSize';
 import { CachedTableClient } from './CachedTableClient';
+import { checkConnectTimeout, DEFAULT_CONNECT_TIMEOUT_MS, watchConnection } from './connectionWatch';
 import { newConnection, type TableEndpoint } from './endpoint';
 import type { TableSessionApi } from './protocol';
 
@@ -13,25 +14,57 @@ export interface ConnectOptions {
    * under a frame. Default {@link DEFAULT_BATCH_SIZE} (500).
    */
   batchSize?: number;
+  /**
+   * Milliseconds to wait for the worker to answer the connection (it
+   * answers as soon as its `exposeCachedTable` receives the request, before
+   * the table itself is made). When they pass, every pending and later call
+   * rejects with a `WorkerConnectionError` (`reason: 'timeout'`). Default
+   * {@link DEFAULT_CONNECT_TIMEOUT_MS} (15,000); `0` (or `Infinity`) waits forever.
+   */
+  connectTimeoutMs?: number;
+}
+
+/** A `SharedWorker`, whose `port` is the endpoint and whose `error` event says its script failed. */
+interface SharedWorkerLike {
+  readonly port: TableEndpoint;
+}
+
+function isSharedWorkerLike(endpoint: TableEndpoint | SharedWorkerLike): endpoint is SharedWorkerLike {
+  return typeof (endpoint as Partial<TableEndpoint>).postMessage !== 'function' && typeof (endpoint as Partial<SharedWorkerLike>).port === 'object';
 }
 
 /**
  * Connects to a `CachedTable` that a worker serves with `exposeCachedTable`,
- * through `endpoint`: a `Worker`, a `SharedWorker`'s `port`, a `MessagePort`,
- * or Node's `worker_threads` `Worker` or `MessagePort`.
+ * through `endpoint`: a `Worker`, a `SharedWorker` (or its `port`), a
+ * `MessagePort`, or Node's `worker_threads` `Worker` or `MessagePort`.
  *
  * Returns at once; calls made before the worker listens wait for it (as long
  * as it calls `exposeCachedTable` at the top level of its module). Each
  * connection is separate: closing it ends only its own reads and subscriptions.
  *
- * @throws {TableCacheError} when `batchSize` is not a whole number of at least 1.
+ * When the worker cannot serve the connection, every pending and later call
+ * rejects with a `WorkerConnectionError`: on the `error` event of a `Worker`
+ * or `SharedWorker` fired before the worker answered (its script is missing
+ * or threw at start-up), on the `error` or `exit` of a `worker_threads`
+ * `Worker`, and after `connectTimeoutMs` without an answer (the only sign
+ * on a bare `MessagePort`).
+ *
+ * @throws {TableCacheError} when `batchSize` is not a whole number of at
+ * least 1, or `connectTimeoutMs` is not a number of milliseconds from 0.
  */
 export function connectCachedTable<R, S extends IndexSpec = IndexSpec>(
-  endpoint: TableEndpoint,
+  endpoint: TableEndpoint | SharedWorkerLike,
   options: ConnectOptions = {},
 ): CachedTableClient<R, S> {
   const batchSize = checkBatchSize(options.batchSize ?? DEFAULT_BATCH_SIZE);
+  const timeoutMs = checkConnectTimeout(options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+  const port = isSharedWorkerLike(endpoint) ? endpoint.port : endpoint;
   const connection = newConnection();
-  endpoint.postMessage(connection.message, connection.transfer as never[]);
-  return new CachedTableClient<R, S>(wrap<TableSessionApi<R>>(connection.sessionPort), connection.updatesPort, batchSize);
+  port.postMessage(connection.message, connection.transfer as never[]);
+  return new CachedTableClient<R, S>(
+    wrap<TableSessionApi<R>>(connection.sessionPort),
+    connection.updatesPort,
+    batchSize,
+    watchConnection(endpoint, timeoutMs),
+  );
 }

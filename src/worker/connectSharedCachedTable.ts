@@ -2,6 +2,7 @@ import { wrap } from 'comlink';
 import { TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
 import { checkBatchSize, DEFAULT_BATCH_SIZE } from './batchSize';
+import { checkConnectTimeout, DEFAULT_CONNECT_TIMEOUT_MS, watchConnection } from './connectionWatch';
 import type { SharedConnectMessage } from './broadcastProtocol';
 import type { ConnectOptions } from './connectCachedTable';
 import { newConnection } from './endpoint';
@@ -80,11 +81,18 @@ function chooseMode(options: ConnectSharedOptions): SharedTableMode {
  * Start with `resume()`: across tabs it resolves when another tab has
  * loaded the table already; fall back to `load()` when it rejects.
  *
- * @throws {TableCacheError} when the factory the mode needs is missing, or
- * `batchSize` is not a whole number of at least 1.
+ * When the worker cannot serve the connection (its script is missing or
+ * threw at start-up: the worker's `error` event; or no answer within
+ * `connectTimeoutMs`), every pending and later call rejects with a
+ * `WorkerConnectionError`, as with `connectCachedTable`.
+ *
+ * @throws {TableCacheError} when the factory the mode needs is missing,
+ * `batchSize` is not a whole number of at least 1, or `connectTimeoutMs` is
+ * not a number of milliseconds from 0.
  */
 export function connectSharedCachedTable<R, S extends IndexSpec = IndexSpec>(options: ConnectSharedOptions): SharedCachedTableClient<R, S> {
   const batchSize = checkBatchSize(options.batchSize ?? DEFAULT_BATCH_SIZE);
+  const timeoutMs = checkConnectTimeout(options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
   const mode = chooseMode(options);
   const factory = mode === 'shared-worker' ? options.sharedWorker : options.worker;
   if (!factory) {
@@ -107,5 +115,12 @@ export function connectSharedCachedTable<R, S extends IndexSpec = IndexSpec>(opt
     worker = dedicated;
     dedicated.postMessage(message, transfer);
   }
-  return new SharedCachedTableClient<R, S>(wrap<TableSessionApi<R>>(sessionPort), updatesPort, batchSize, mode, worker);
+  return new SharedCachedTableClient<R, S>(
+    wrap<TableSessionApi<R>>(sessionPort),
+    updatesPort,
+    batchSize,
+    mode,
+    worker,
+    watchConnection(worker, timeoutMs),
+  );
 }

@@ -1,7 +1,7 @@
 import { expose } from 'comlink';
 import { TableCacheError } from '../core/errors';
-import { installErrorTransfer } from './errorTransfer';
-import { PROTOCOL_VERSION, type ConnectMessage } from './protocol';
+import { installErrorTransfer, serializeError } from './errorTransfer';
+import { PROTOCOL_VERSION, type ConnectMessage, type UpdateMessage } from './protocol';
 
 /**
  * Where `connectCachedTable` opens a connection: anything with
@@ -59,11 +59,6 @@ export function listen(target: TableExposeTarget, onData: (data: unknown) => voi
   target.addEventListener('message', listener);
   target.start?.();
   return () => target.removeEventListener('message', listener);
-}
-
-/** Whether `data` asks to open a connection (the only message that crosses the exposed endpoint itself). */
-export function isConnectMessage(data: unknown): data is ConnectMessage {
-  return typeof data === 'object' && data !== null && (data as { type?: unknown }).type === 'tablecache-web:connect';
 }
 
 /** A `SharedWorkerGlobalScope`: connections arrive as `connect` events, one port each. */
@@ -125,8 +120,9 @@ export function protocolMismatch(protocol: unknown): TableCacheError | undefined
   );
 }
 
-/** Refuses a connection, saying why: every call made on it rejects with `error`. */
+/** Refuses a connection, saying why: the client closes with `error`, and every call made on it rejects with it. */
 export function refuseConnection({ sessionPort, updatesPort }: ConnectMessage, error: unknown): void {
+  updatesPort.postMessage({ type: 'closed', error: serializeError(error) } satisfies UpdateMessage);
   updatesPort.close();
   const refuse = () => {
     throw error;

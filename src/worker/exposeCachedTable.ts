@@ -2,9 +2,10 @@ import { expose } from 'comlink';
 import type { CachedTable } from '../core/CachedTable';
 import { TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
-import { isConnectMessage, listenForConnections, protocolMismatch, refuseConnection, type TableExposeTarget } from './endpoint';
+import { listenForConnections, protocolMismatch, refuseConnection, type TableExposeTarget } from './endpoint';
 import { installErrorTransfer } from './errorTransfer';
-import type { ConnectMessage } from './protocol';
+import { isConnectMessage } from './isConnectMessage';
+import type { ConnectMessage, UpdateMessage } from './protocol';
 import { TableSession } from './TableSession';
 
 
@@ -68,6 +69,7 @@ export function exposeCachedTable<R, PK, S extends IndexSpec, D>(
 
   const accept = (data: unknown) => {
     if (closed || !isConnectMessage(data)) return;
+    data.updatesPort.postMessage({ type: 'connected' } satisfies UpdateMessage);
     // Until the table exists, connections wait; their ports hold the calls already made.
     if (ready || failure) serve(data);
     else waiting.push(data);

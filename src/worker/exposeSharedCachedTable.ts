@@ -1,8 +1,8 @@
 import { TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
-import type { SharedConnectMessage } from './broadcastProtocol';
-import { isConnectMessage, isSharedWorkerScope, listenForConnections, type TableExposeTarget } from './endpoint';
+import { isSharedWorkerScope, listenForConnections, type TableExposeTarget } from './endpoint';
 import { installErrorTransfer } from './errorTransfer';
+import { isConnectMessage } from './isConnectMessage';
 import { SharedTableNode, type NodeRole } from './SharedTableNode';
 import { defaultLockManager, type LockManagerLike } from './TabElection';
 import type { TableFactory } from './TableHost';
@@ -112,7 +112,7 @@ export function exposeSharedCachedTable<R, PK, S extends IndexSpec, D>(
     },
   });
   const accept = (data: unknown) => {
-    if (isConnectMessage(data)) node.accept(data as SharedConnectMessage);
+    if (isConnectMessage(data)) node.accept(data);
   };
   const stopListening = listenForConnections(target, accept);
   node.start().catch((error: unknown) => {

@@ -120,9 +120,11 @@ export type SubscriptionMessage =
     }
   | { readonly type: 'error'; readonly subscriptionId: number; readonly error: SerializedError };
 
-/** Posted on the updates port: a subscription's result, or the end of the connection. */
+/** Posted on the updates port: the connection is served, a subscription's result, or the end of the connection. */
 export type UpdateMessage =
   | SubscriptionMessage
+  /** The first message: the worker has received the connect request and serves it (the client stops its connect timeout). */
+  | { readonly type: 'connected' }
   /**
    * The worker closed the connection (the table is no longer exposed, or can
    * no longer be served: `error` says why); nothing more will be answered.

@@ -1,0 +1,26 @@
+import type { SharedConnectMessage } from './broadcastProtocol';
+
+function isMessagePort(value: unknown): value is MessagePort {
+  return typeof MessagePort !== 'undefined' && value instanceof MessagePort;
+}
+
+/**
+ * Whether `data` is a request to open a connection, as `connectCachedTable`
+ * and `connectSharedCachedTable` send it: the connect `type`, two distinct
+ * `MessagePort`s, and a `pageLock` that is a string when present. Anything
+ * else arriving on an exposed endpoint is ignored, so that a stray or
+ * hostile message can neither throw in the exposing thread nor open a
+ * session. `protocol` is not checked here: a client of another version is
+ * answered, saying so.
+ */
+export function isConnectMessage(data: unknown): data is SharedConnectMessage {
+  if (typeof data !== 'object' || data === null) return false;
+  const { type, sessionPort, updatesPort, pageLock } = data as Partial<Record<keyof SharedConnectMessage, unknown>>;
+  return (
+    type === 'tablecache-web:connect' &&
+    isMessagePort(sessionPort) &&
+    isMessagePort(updatesPort) &&
+    sessionPort !== updatesPort &&
+    (pageLock === undefined || typeof pageLock === 'string')
+  );
+}
