@@ -1,6 +1,10 @@
 import { defineConfig } from 'vite';
 
-/** The library build: one ES module per entry of the `exports` map; dependencies stay external. */
+/**
+ * The library build: one ES module per source module (`dist/` mirrors `src/`), so that an app's bundler, told by
+ * `sideEffects: false`, drops whole modules a page does not use (a page that only connects to the worker gets no
+ * zod and no storage code); dependencies stay external.
+ */
 export default defineConfig({
   build: {
     outDir: 'dist',
@@ -13,6 +17,7 @@ export default defineConfig({
     },
     rolldownOptions: {
       external: [/^comlink(\/.*)?$/, /^zod(\/.*)?$/, /^sorted-btree$/, /^node:/],
+      output: { preserveModules: true, preserveModulesRoot: 'src', entryFileNames: '[name].js' },
     },
   },
 });
