@@ -12,11 +12,11 @@ export default defineConfig({
     sourcemap: true,
     minify: false,
     lib: {
-      entry: { index: 'src/index.ts', idb: 'src/idb.ts', worker: 'src/worker.ts' },
+      entry: { index: 'src/index.ts', idb: 'src/idb.ts', worker: 'src/worker.ts', react: 'src/react.ts' },
       formats: ['es'],
     },
     rolldownOptions: {
-      external: [/^comlink(\/.*)?$/, /^zod(\/.*)?$/, /^sorted-btree$/, /^node:/],
+      external: [/^comlink(\/.*)?$/, /^zod(\/.*)?$/, /^sorted-btree$/, /^react(\/.*)?$/, /^node:/],
       output: { preserveModules: true, preserveModulesRoot: 'src', entryFileNames: '[name].js' },
     },
   },

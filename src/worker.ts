@@ -25,3 +25,6 @@ export type { NodeRole } from './worker/SharedTableNode';
 export type { LockManagerLike } from './worker/TabElection';
 export type { TableFactory } from './worker/TableHost';
 export { TableOwnerLostError } from './worker/TableOwnerLostError';
+// Framework-neutral live records over a client's subscription (React's hook is in `tablecache-web/react`).
+export { createRecordsStore } from './ui/RecordsStore';
+export type { RecordsSnapshot, RecordsSource, RecordsStatus, RecordsStore, RecordsStoreListener, RecordsStoreOptions } from './ui/RecordsStore';
