@@ -1,14 +1,14 @@
 /// <reference lib="webworker" />
 import Dexie, { type Table } from 'dexie';
 import { expose, transfer } from 'comlink';
-import { CachedTable, Interval, RangeIndexes, RestDbAccess, StorageRecordsSpec, type DbAccess } from 'tablecache-web';
+import { CachedTable, Interval, RangeIndexes, RestDbAccess, StorageRecordsSpec, type DbAccess, type RangeSpec } from 'tablecache-web';
 import { IdbStorageTable } from 'tablecache-web/idb';
 import { exposeCachedTable } from 'tablecache-web/worker';
 import { readingSchema } from '../demo/shared';
 import type { Reading } from '../demo/ui/types';
 import { makeRecords, type BenchRecord } from './data';
 
-type Spec = { indexName: 'ts'; ge: number; lt: number };
+type Spec = RangeSpec<'ts'>;
 type Range = { ge: number; lt: number };
 
 const STEP = 1000;

@@ -53,7 +53,7 @@ export type { PrimaryKeyIndexesOptions, PrimaryKeySpec } from './indexes/Primary
 export { PrimaryKeyRangeIndexes } from './indexes/PrimaryKeyRangeIndexes';
 export type { PrimaryKeyRangeIndexesOptions } from './indexes/PrimaryKeyRangeIndexes';
 export { RangeAdjustment, RangeIndexes } from './indexes/RangeIndexes';
-export type { RangeIndexesOptions, RangeSpec } from './indexes/RangeIndexes';
+export type { RangeIndexesOptions, RangeSpec, ScoreBound } from './indexes/RangeIndexes';
 export { MemoryStorageTable } from './storage/MemoryStorageTable';
 export type { MemoryStorageTableOptions } from './storage/MemoryStorageTable';
 // The browser layers' entries (`tablecache-web/idb`, `tablecache-web/worker`), re-exported whole: the root exports

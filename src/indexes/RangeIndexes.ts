@@ -8,13 +8,21 @@ import type { Indexes } from '../core/types';
 import { complement, difference, intersection } from './intervals';
 import { checkIndexName, parseSpec, scoreBound } from './schemas';
 
+/**
+ * A bound of a {@link RangeSpec}: a number (±Infinity allowed, not NaN), a
+ * `Date`, or an ISO 8601 date-time string with an offset
+ * (`'2026-01-01T00:00:00Z'`, `'2026-01-01T02:00:00+02:00'`); Dates and
+ * strings are read as epoch milliseconds.
+ */
+export type ScoreBound = number | Date | string;
+
 /** A range of one attribute's values, `[ge, lt)`. */
 export interface RangeSpec<N extends string = string> {
   readonly indexName: N;
   /** Lowest value included. */
-  readonly ge: number;
+  readonly ge: ScoreBound;
   /** Lowest value above the range (excluded). */
-  readonly lt: number;
+  readonly lt: ScoreBound;
 }
 
 /** Options of {@link RangeIndexes}. */
@@ -57,8 +65,8 @@ export class RangeIndexes<R, PK = PrimaryKey, D = unknown, N extends string = st
   implements Indexes<R, PK, RangeSpec<N>, D>
 {
   readonly indexNames: readonly [N];
-  /** Parses `{ indexName, ge, lt }`; bounds may be numbers, Dates or ISO date-time strings. */
-  readonly specSchema: z.ZodType<RangeSpec<N>>;
+  /** Parses `{ indexName, ge, lt }`; bounds may be numbers, Dates or ISO date-time strings, and come out as numbers. */
+  readonly specSchema: z.ZodType<RangeSpec<N> & { readonly ge: number; readonly lt: number }, RangeSpec<N>>;
   private readonly options: RangeIndexesOptions<R, PK, D, N>;
   private held: Interval | null = null;
   /** The backend fetch of records by primary key; present when given as an option. */
