@@ -12,6 +12,7 @@ import { build, preview } from 'vite';
 import { chromiumArgs, chromiumPath } from '../chromium';
 import { startServer } from '../demo/server/startServer';
 import type { Figure } from './stats';
+import { watchWorkerHeaps } from './workerHeap';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -66,12 +67,18 @@ async function main(): Promise<void> {
     });
     page.on('pageerror', (error) => console.log(`[page error] ${error.message}`));
     await page.exposeFunction('benchLog', (line: string) => console.log(`… ${line}`));
+    await page.exposeFunction('benchWorkerHeap', await watchWorkerHeaps(page));
+    // refresh.unchangedVsFetch: the backend changes 1% of its readings (a new value, same time) before each run.
+    await page.exposeFunction('benchChangeReadings', async (salt: number) => {
+      const rows = await server.db.query(`update readings set value = value + 0.5 where id % 100 = $1 returning id`, [salt % 100]);
+      return rows.length;
+    });
     await page.goto(siteUrl);
     // Scripts as strings: tsx would wrap functions in helpers the page does not have.
     await page.waitForFunction("typeof window.runBenchmarks === 'function'");
     const started = Date.now();
     const figures = (await page.evaluate(
-      `window.runBenchmarks({ quick: ${quick}, apiUrl: ${JSON.stringify(server.url)}, only: ${JSON.stringify(only)}, log: (line) => window.benchLog(line) })`,
+      `window.runBenchmarks({ quick: ${quick}, apiUrl: ${JSON.stringify(server.url)}, only: ${JSON.stringify(only)}, log: (line) => window.benchLog(line), workerHeap: (name) => window.benchWorkerHeap(name), changeReadings: (salt) => window.benchChangeReadings(salt) })`,
     )) as Figure[];
     const userAgent = (await page.evaluate('navigator.userAgent')) as string;
     printTable(figures);
