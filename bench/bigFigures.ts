@@ -167,8 +167,8 @@ export async function runBigFigures(context: BigContext, figures: Figure[]): Pro
     log('big adjust under reads from the page');
     const subscription = await subscribeView(await worker.bigPrepare(apiUrl, 'rest', window3), view);
     let seed = 7;
-    // About 100 of the view's readings.
-    const width = Math.round(viewWidth / 66);
+    // About 100 of the view's readings (about 10 in a quick run).
+    const width = Math.round(viewWidth / (context.quick ? 6 : 66));
     const read = async () => {
       seed = (seed * 16807) % 2147483647;
       const ge = view.ge + (seed % (viewWidth - width));

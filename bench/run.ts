@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--json PATH] [--only rangeRead,readStall,…]`: builds the bench page,
+ * `npm run bench [-- --quick] [--json PATH] [--only rangeRead,readStall,…] [--trace PATH]`: builds the bench page,
  * starts the reference backend, runs every figure in Debian's headless
  * Chromium, prints a table and writes the figures as JSON
  * (default `bench/results.json`).
@@ -20,6 +20,9 @@ const quick = args.includes('--quick');
 const onlyIndex = args.indexOf('--only');
 const only = onlyIndex >= 0 ? (args[onlyIndex + 1] ?? '').split(',').filter(Boolean) : undefined;
 const jsonIndex = args.indexOf('--json');
+const traceIndex = args.indexOf('--trace');
+/** `--trace PATH`: a Chromium trace of the whole run (renderer and workers, GC included), for bench/longTaskTrace.ts. */
+const tracePath = traceIndex >= 0 && args[traceIndex + 1] ? resolve(args[traceIndex + 1] as string) : undefined;
 const jsonPath = resolve(jsonIndex >= 0 && args[jsonIndex + 1] ? (args[jsonIndex + 1] as string) : resolve(here, 'results.json'));
 
 function formatRatio(figure: Figure): string {
@@ -77,9 +80,19 @@ async function main(): Promise<void> {
     // Scripts as strings: tsx would wrap functions in helpers the page does not have.
     await page.waitForFunction("typeof window.runBenchmarks === 'function'");
     const started = Date.now();
+    if (tracePath) {
+      await browser.startTracing(page, {
+        path: tracePath,
+        categories: ['toplevel', 'devtools.timeline', 'v8', 'disabled-by-default-v8.gc'],
+      });
+    }
     const figures = (await page.evaluate(
       `window.runBenchmarks({ quick: ${quick}, apiUrl: ${JSON.stringify(server.url)}, only: ${JSON.stringify(only)}, log: (line) => window.benchLog(line), workerHeap: (name) => window.benchWorkerHeap(name), changeReadings: (salt) => window.benchChangeReadings(salt) })`,
     )) as Figure[];
+    if (tracePath) {
+      await browser.stopTracing();
+      console.log(`Trace written to ${tracePath}; npx tsx bench/longTaskTrace.ts ${tracePath} lists the page's long tasks.`);
+    }
     const userAgent = (await page.evaluate('navigator.userAgent')) as string;
     printTable(figures);
     const report = {
