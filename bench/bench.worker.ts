@@ -6,79 +6,18 @@ import { IdbStorageTable } from 'tablecache-web/idb';
 import { exposeCachedTable } from 'tablecache-web/worker';
 import { readingSchema } from '../demo/shared';
 import type { Reading } from '../demo/ui/types';
+import { bigApi } from './bigTables';
 import { makeRecords, type BenchRecord } from './data';
+import { count, deleteDatabase, done, idb, openRawDatabase, rawPut, timed, timeIndexes, tsOf } from './idbHelpers';
 
 type Spec = RangeSpec<'ts'>;
 type Range = { ge: number; lt: number };
-
-const STEP = 1000;
-const START = Date.UTC(2026, 10, 1);
-const tsOf = (id: number) => START + id * STEP;
-
-const timeIndexes = () =>
-  new RangeIndexes<BenchRecord, number, Range, 'ts'>({
-    indexName: 'ts',
-    primaryKey: (record) => record.id,
-    score: (record) => record.ts,
-    dbRecordsSpecForRange: (ge, lt) => ({ ge, lt }),
-  });
 
 /** A backend in memory: the records of a range, as a stream. */
 class ArrayDbAccess implements DbAccess<BenchRecord, Range> {
   constructor(private readonly records: BenchRecord[]) {}
   async *getRecords(range: Range): AsyncGenerator<BenchRecord> {
     for (const record of this.records) if (record.ts >= range.ge && record.ts < range.lt) yield record;
-  }
-}
-
-function idb<T>(request: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-}
-
-function done(transaction: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
-    transaction.oncomplete = () => resolve();
-    transaction.onerror = () => reject(transaction.error);
-    transaction.onabort = () => reject(transaction.error);
-  });
-}
-
-async function deleteDatabase(name: string): Promise<void> {
-  await idb(indexedDB.deleteDatabase(name));
-}
-
-async function count(records: AsyncIterable<unknown>): Promise<number> {
-  let n = 0;
-  for await (const _ of records) n++;
-  return n;
-}
-
-async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; result: T }> {
-  const started = performance.now();
-  const result = await work();
-  return { ms: performance.now() - started, result };
-}
-
-/** The raw baseline's layout: the same rows as IdbStorageTable writes for a one-index table. */
-async function openRawDatabase(name: string): Promise<IDBDatabase> {
-  await deleteDatabase(name);
-  const request = indexedDB.open(name, 1);
-  request.onupgradeneeded = () => {
-    const rows = request.result.createObjectStore('rows', { keyPath: 'k' });
-    rows.createIndex('score:ts', 's0');
-  };
-  return idb(request);
-}
-
-async function rawPut(db: IDBDatabase, records: BenchRecord[], batch = 1000): Promise<void> {
-  for (let i = 0; i < records.length; i += batch) {
-    const transaction = db.transaction('rows', 'readwrite', { durability: 'relaxed' });
-    const store = transaction.objectStore('rows');
-    for (const record of records.slice(i, i + batch)) store.put({ k: [record.id], r: record, s0: record.ts });
-    await done(transaction);
   }
 }
 
@@ -91,6 +30,8 @@ class DexieBench extends Dexie {
 }
 
 const api = {
+  ...bigApi,
+
   /**
    * IdbStorageTable.getRecords (as configured by default: from its in-memory copy; and with memoryRecords 0: from
    * IndexedDB) vs raw index.getAll vs Dexie, on one range per size.

@@ -2,6 +2,7 @@ import { wrap, type Remote } from 'comlink';
 import { connectCachedTable } from 'tablecache-web/worker';
 import type { BenchRecord } from './data';
 import type { BenchApi } from './bench.worker';
+import { runBigFigures } from './bigFigures';
 import { figure, ms, percentile, perSecond, type Figure } from './stats';
 
 /** Sizes of a full run and of a `--quick` smoke run. */
@@ -24,15 +25,19 @@ async function runBenchmarks(options: {
   quick: boolean;
   apiUrl: string;
   log: (line: string) => void;
-  /** Figure groups to run (e.g. `['readStall']`); all when absent. */
+  /** Figure groups or figure names to run (e.g. `['readStall', 'adjust.bigVsFetch']`); all when absent. */
   only?: string[];
+  /** The used heap of the worker named `name` after a full garbage collection, in bytes (the runner asks CDP). */
+  workerHeap: (name: string) => Promise<number>;
+  /** Changes 1% of the backend's readings (the runner updates its database); resolves with how many. */
+  changeReadings: (salt: number) => Promise<number>;
 }): Promise<Figure[]> {
   const size = options.quick ? sizes.quick : sizes.full;
   const worker: Remote<BenchApi> = wrap(new Worker(new URL('./bench.worker.ts', import.meta.url), { type: 'module' }));
   const figures: Figure[] = [];
-  const wanted = (group: string) => !options.only || options.only.includes(group);
+  const wanted = (...names: string[]) => !options.only || names.some((name) => options.only!.includes(name));
 
-  if (wanted('rangeRead')) {
+  if (wanted('rangeRead', 'rangeRead.vsRawGetAll', 'rangeRead.vsDexie')) {
   options.log('range reads');
   const reads = await worker.rangeRead(size.ranges, size.runs);
   for (const n of size.ranges) {
@@ -52,7 +57,7 @@ async function runBenchmarks(options: {
 
   }
 
-  if (wanted('ingest')) {
+  if (wanted('ingest', 'ingest.vsRawPut')) {
   options.log('ingest');
   const ingest = await worker.ingest(size.ingest, size.runs);
   figures.push(
@@ -65,7 +70,7 @@ async function runBenchmarks(options: {
 
   }
 
-  if (wanted('commit')) {
+  if (wanted('commit', 'commit.ratio100kVs1k')) {
   options.log('commit');
   const [small, large] = size.commit as [number, number];
   const commit = await worker.commit(small, large, size.runs);
@@ -78,7 +83,7 @@ async function runBenchmarks(options: {
 
   }
 
-  if (wanted('readStall')) {
+  if (wanted('readStall', 'readStall.p95DuringAdjustVsIdle')) {
   options.log('read stall');
   const stallRatios: number[] = [];
   const stallAbsolute: Record<string, string> = {};
@@ -93,7 +98,7 @@ async function runBenchmarks(options: {
 
   }
 
-  if (wanted('delivery') || wanted('mainThread')) {
+  if (wanted('delivery', 'delivery.vsInWorker', 'mainThread', 'mainThread.longTasksDuringAdjust')) {
   options.log('delivery');
   const port = await worker.exposeForDelivery(size.delivery);
   const client = connectCachedTable<BenchRecord, { indexName: 'ts'; ge: number; lt: number }>(port);
@@ -146,7 +151,7 @@ async function runBenchmarks(options: {
   client.close();
   }
 
-  if (wanted('hitVsMiss') || wanted('partialRead')) {
+  if (wanted('hitVsMiss', 'partialRead', 'partialRead.vsMiss')) {
   options.log('backend');
   const backend = await worker.vsBackend(options.apiUrl, size.runs, options.quick);
   figures.push(
@@ -163,6 +168,7 @@ async function runBenchmarks(options: {
     }),
   );
   }
+  await runBigFigures({ ...options, worker, wanted }, figures);
   return figures;
 }
 

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--json PATH] [--only rangeRead,readStall,…]`: builds the bench page,
+ * `npm run bench [-- --quick] [--json PATH] [--only rangeRead,readStall,…] [--trace PATH]`: builds the bench page,
  * starts the reference backend, runs every figure in Debian's headless
  * Chromium, prints a table and writes the figures as JSON
  * (default `bench/results.json`).
@@ -12,6 +12,7 @@ import { build, preview } from 'vite';
 import { chromiumArgs, chromiumPath } from '../chromium';
 import { startServer } from '../demo/server/startServer';
 import type { Figure } from './stats';
+import { watchWorkerHeaps } from './workerHeap';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -19,6 +20,9 @@ const quick = args.includes('--quick');
 const onlyIndex = args.indexOf('--only');
 const only = onlyIndex >= 0 ? (args[onlyIndex + 1] ?? '').split(',').filter(Boolean) : undefined;
 const jsonIndex = args.indexOf('--json');
+const traceIndex = args.indexOf('--trace');
+/** `--trace PATH`: a Chromium trace of the whole run (renderer and workers, GC included), for bench/longTaskTrace.ts. */
+const tracePath = traceIndex >= 0 && args[traceIndex + 1] ? resolve(args[traceIndex + 1] as string) : undefined;
 const jsonPath = resolve(jsonIndex >= 0 && args[jsonIndex + 1] ? (args[jsonIndex + 1] as string) : resolve(here, 'results.json'));
 
 function formatRatio(figure: Figure): string {
@@ -66,13 +70,29 @@ async function main(): Promise<void> {
     });
     page.on('pageerror', (error) => console.log(`[page error] ${error.message}`));
     await page.exposeFunction('benchLog', (line: string) => console.log(`… ${line}`));
+    await page.exposeFunction('benchWorkerHeap', await watchWorkerHeaps(page));
+    // refresh.unchangedVsFetch: the backend changes 1% of its readings (a new value, same time) before each run.
+    await page.exposeFunction('benchChangeReadings', async (salt: number) => {
+      const rows = await server.db.query(`update readings set value = value + 0.5 where id % 100 = $1 returning id`, [salt % 100]);
+      return rows.length;
+    });
     await page.goto(siteUrl);
     // Scripts as strings: tsx would wrap functions in helpers the page does not have.
     await page.waitForFunction("typeof window.runBenchmarks === 'function'");
     const started = Date.now();
+    if (tracePath) {
+      await browser.startTracing(page, {
+        path: tracePath,
+        categories: ['toplevel', 'devtools.timeline', 'v8', 'disabled-by-default-v8.gc'],
+      });
+    }
     const figures = (await page.evaluate(
-      `window.runBenchmarks({ quick: ${quick}, apiUrl: ${JSON.stringify(server.url)}, only: ${JSON.stringify(only)}, log: (line) => window.benchLog(line) })`,
+      `window.runBenchmarks({ quick: ${quick}, apiUrl: ${JSON.stringify(server.url)}, only: ${JSON.stringify(only)}, log: (line) => window.benchLog(line), workerHeap: (name) => window.benchWorkerHeap(name), changeReadings: (salt) => window.benchChangeReadings(salt) })`,
     )) as Figure[];
+    if (tracePath) {
+      await browser.stopTracing();
+      console.log(`Trace written to ${tracePath}; npx tsx bench/longTaskTrace.ts ${tracePath} lists the page's long tasks.`);
+    }
     const userAgent = (await page.evaluate('navigator.userAgent')) as string;
     printTable(figures);
     const report = {
