@@ -1,46 +1,55 @@
-import { existsSync } from 'node:fs';
 import { playwright } from '@vitest/browser-playwright';
+import { availableEngines } from './browsers';
 import { chromiumArgs, chromiumPath } from './chromium';
+import { engineProvider } from './test/engines/vitestProvider';
 import { defaultClientConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 import type { TestProjectInlineConfiguration } from 'vitest/config';
 
 
-function browserProject(): TestProjectInlineConfiguration[] {
-  if (!existsSync(chromiumPath)) {
-    if (process.env.CI) throw new Error(`CI is set but Chromium is missing at ${chromiumPath}: the browser suites must run.`);
-    console.warn(
-      `\n${'!'.repeat(78)}\n!! Chromium not found at ${chromiumPath}: SKIPPING the real-browser test suites.\n` +
-        `!! Install it (apt-get install -y chromium) or set CHROMIUM_PATH to run them.\n${'!'.repeat(78)}\n`,
-    );
-    return [];
-  }
-  return [
-    {
+/**
+ * The real-browser projects over every engine that is here (see `browsers.ts`): the Vitest browser-mode suites,
+ * one instance per engine (`browser (engine)`), and the end-to-end suites driven from Node, one project per
+ * engine (`e2e (engine)`; the suites read `E2E_ENGINE`). Engines run side by side, as any two projects do.
+ */
+function browserProjects(): TestProjectInlineConfiguration[] {
+  const engines = availableEngines();
+  if (!engines.length) return [];
+  const e2e = engines.map(
+    (engine): TestProjectInlineConfiguration => ({
       extends: true,
       test: {
-        name: 'e2e',
+        name: `e2e (${engine})`,
         include: ['test/e2e/**/*.e2e.test.ts', 'test/tabs/**/*.e2e.test.ts'],
+        // The bench drives Chromium alone until it runs per engine (issue 18, item 3).
+        exclude: engine === 'chromium' ? [] : ['test/e2e/bench.e2e.test.ts'],
         environment: 'node',
+        env: { E2E_ENGINE: engine },
         testTimeout: 60_000,
         hookTimeout: 120_000,
       },
-    },
-    {
-      extends: true,
-      test: {
-        name: 'browser',
-        include: ['test/**/*.browser.test.ts'],
-        browser: {
-          enabled: true,
-          headless: true,
-          screenshotFailures: false,
-          provider: playwright({ launchOptions: { executablePath: chromiumPath, args: [...chromiumArgs] } }),
-          instances: [{ browser: 'chromium' }],
-        },
+    }),
+  );
+  const browser: TestProjectInlineConfiguration = {
+    extends: true,
+    test: {
+      name: 'browser',
+      include: ['test/**/*.browser.test.ts'],
+      browser: {
+        enabled: true,
+        headless: true,
+        screenshotFailures: false,
+        instances: engines.map((engine) => ({
+          browser: engine,
+          provider:
+            engine === 'chromium'
+              ? playwright({ launchOptions: { executablePath: chromiumPath, args: [...chromiumArgs] } })
+              : engineProvider(engine),
+        })),
       },
     },
-  ];
+  };
+  return [...e2e, browser];
 }
 
 export default defineConfig({
@@ -71,7 +80,7 @@ export default defineConfig({
           environment: 'happy-dom',
         },
       },
-      ...browserProject(),
+      ...browserProjects(),
     ],
   },
 });
