@@ -49,5 +49,27 @@ describe('exposeCachedTable', () => {
       await until(() => db.cancelled === 1, 'the backend fetch to be cancelled');
       await until(() => exposed.connections === 0, 'the session to close');
     });
+
+    it('should not serve a client that went away while the table was still being made', async () => {
+      const { port1: page, port2: worker } = new MessageChannel();
+      cleanups.push(() => page.close(), () => worker.close());
+      let resolveTable!: (table: ReturnType<typeof makeTable>) => void;
+      const exposed = exposeCachedTable(new Promise<ReturnType<typeof makeTable>>((resolve) => (resolveTable = resolve)), worker);
+      cleanups.push(() => exposed.close());
+      const gone = newConnection();
+      page.postMessage(gone.message, gone.transfer);
+      // A second client, still there: once it is served, the first has had every chance to be.
+      const staying = newConnection();
+      page.postMessage(staying.message, staying.transfer);
+      const session = wrap<TableSessionApi<Reading>>(staying.sessionPort);
+      cleanups.push(() => session.close());
+      gone.sessionPort.close();
+      gone.updatesPort.close();
+      // Lets the ports' close events reach the exposing side (they are dispatched within a few turns).
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      resolveTable(makeTable(new MemoryDbAccess(readings(10))));
+      expect((await session.stats()).loaded).toBe(0);
+      expect(exposed.connections).toBe(1);
+    });
   });
 });
