@@ -68,7 +68,9 @@ function asSpecError(error: unknown, method: string): unknown {
  * Every method rejects with the error the table threw, as the same class
  * with its fields (`instanceof DbAccessError`, `error.status`, …); with an
  * `InvalidSpecError` naming the field when the worker's Indexes reject a
- * spec; and with a `TableCacheError` once the client is closed.
+ * spec; with a `TableCacheError` once the client is closed; and with a
+ * `WorkerConnectionError` when the worker cannot serve the connection (see
+ * `connectCachedTable`).
  */
 export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
   private readonly session: Remote<TableSessionApi<R>>;

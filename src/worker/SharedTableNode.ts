@@ -19,6 +19,7 @@ import type { UpdateMessage } from './protocol';
 import { TabElection, type LockManagerLike } from './TabElection';
 import { inboxChannelName, nodeLockName, ownerLockName, tableChannelName } from './tabNames';
 import { TableHost, type TableFactory } from './TableHost';
+import { watchClient } from './watchClient';
 
 const protocol = BROADCAST_PROTOCOL_VERSION;
 
@@ -145,11 +146,8 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
       relay.shutDown(this.defunctError ?? new TableCacheError(`Shared table '${this.options.name}' is no longer served by this worker.`));
       return;
     }
-    if (message.pageLock) {
-      // A shared worker outlives its pages: close the connection of one that went away without closing it.
-      const stop = this.election.watch(message.pageLock, () => relay.close().catch(() => {}));
-      void relay.whenClosed.then(stop);
-    }
+    // A shared worker outlives its pages: a client gone without close() would keep its reads open on the owner.
+    void relay.whenClosed.then(watchClient(message, () => void relay.close().catch(() => {}), this.election));
   }
 
   call(relay: RelaySession<unknown>, method: RelayedMethod, args: readonly unknown[], options: RelayCallOptions): Promise<{ value: unknown; from: NodeId }> {

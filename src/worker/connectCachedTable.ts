@@ -3,7 +3,10 @@ import type { IndexSpec } from '../core/types';
 import { checkBatchSize, DEFAULT_BATCH_SIZE } from './batchSize';
 import { CachedTableClient } from './CachedTableClient';
 import { checkConnectTimeout, DEFAULT_CONNECT_TIMEOUT_MS, watchConnection } from './connectionWatch';
+import type { SharedConnectMessage } from './broadcastProtocol';
 import { newConnection, type TableEndpoint } from './endpoint';
+import { holdPageLock } from './pageLock';
+import { defaultLockManager } from './TabElection';
 import type { TableSessionApi } from './protocol';
 
 /** Options of {@link connectCachedTable}. */
@@ -34,13 +37,26 @@ function isSharedWorkerLike(endpoint: TableEndpoint | SharedWorkerLike): endpoin
 }
 
 /**
+ * Whether the worker behind `endpoint` may outlive this page (a shared
+ * worker, or whatever a `MessagePort` leads to), so that it should watch
+ * this page's lifetime lock; a dedicated `Worker` ends with its page.
+ */
+function outlivesPage(endpoint: TableEndpoint | SharedWorkerLike): boolean {
+  return typeof Worker === 'undefined' || !(endpoint instanceof Worker);
+}
+
+/**
  * Connects to a `CachedTable` that a worker serves with `exposeCachedTable`,
  * through `endpoint`: a `Worker`, a `SharedWorker` (or its `port`), a
  * `MessagePort`, or Node's `worker_threads` `Worker` or `MessagePort`.
  *
  * Returns at once; calls made before the worker listens wait for it (as long
  * as it calls `exposeCachedTable` at the top level of its module). Each
- * connection is separate: closing it ends only its own reads and subscriptions.
+ * connection is separate: closing it ends only its own reads and
+ * subscriptions. A worker that may outlive this page (any endpoint but a
+ * dedicated `Worker`) is told the Web Lock this page holds for its
+ * lifetime, so that it closes the connection, and its open reads, when the
+ * page goes away without closing it.
  *
  * When the worker cannot serve the connection, every pending and later call
  * rejects with a `WorkerConnectionError`: on the `error` event of a `Worker`
@@ -60,7 +76,15 @@ export function connectCachedTable<R, S extends IndexSpec = IndexSpec>(
   const timeoutMs = checkConnectTimeout(options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
   const port = isSharedWorkerLike(endpoint) ? endpoint.port : endpoint;
   const connection = newConnection();
-  port.postMessage(connection.message, connection.transfer as never[]);
+  const { message, transfer } = connection;
+  if (outlivesPage(endpoint) && defaultLockManager()) {
+    // Calls made meanwhile wait in the session channel until the worker receives its port.
+    void holdPageLock().then((pageLock) =>
+      port.postMessage(pageLock ? ({ ...message, pageLock } satisfies SharedConnectMessage) : message, transfer as never[]),
+    );
+  } else {
+    port.postMessage(message, transfer as never[]);
+  }
   return new CachedTableClient<R, S>(
     wrap<TableSessionApi<R>>(connection.sessionPort),
     connection.updatesPort,

@@ -8,8 +8,7 @@ import type { ConnectOptions } from './connectCachedTable';
 import { newConnection } from './endpoint';
 import type { TableSessionApi } from './protocol';
 import { SharedCachedTableClient, type SharedTableMode } from './SharedCachedTableClient';
-import { defaultLockManager } from './TabElection';
-import { pageLockName } from './tabNames';
+import { holdPageLock } from './pageLock';
 
 /** Options of {@link connectSharedCachedTable}. */
 export interface ConnectSharedOptions extends ConnectOptions {
@@ -35,32 +34,6 @@ export interface ConnectSharedOptions extends ConnectOptions {
    * force one (tests, or an app that knows better).
    */
   mode?: 'auto' | SharedTableMode | undefined;
-}
-
-let pageLock: Promise<string | undefined> | undefined;
-
-/**
- * A Web Lock this page holds for its lifetime, so that a shared worker can
- * close the connections of a page that went away without closing them;
- * `undefined` where Web Locks are missing.
- */
-function holdPageLock(): Promise<string | undefined> {
-  pageLock ??= new Promise((resolve) => {
-    const locks = defaultLockManager();
-    if (!locks) {
-      resolve(undefined);
-      return;
-    }
-    const name = pageLockName(crypto.randomUUID());
-    locks
-      .request(name, () => {
-        resolve(name);
-        // Held until the page goes away.
-        return new Promise<never>(() => {});
-      })
-      .catch(() => resolve(undefined));
-  });
-  return pageLock;
 }
 
 function chooseMode(options: ConnectSharedOptions): SharedTableMode {

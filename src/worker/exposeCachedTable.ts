@@ -5,8 +5,11 @@ import type { IndexSpec } from '../core/types';
 import { listenForConnections, protocolMismatch, refuseConnection, type TableExposeTarget } from './endpoint';
 import { installErrorTransfer } from './errorTransfer';
 import { isConnectMessage } from './isConnectMessage';
-import type { ConnectMessage, UpdateMessage } from './protocol';
+import type { SharedConnectMessage } from './broadcastProtocol';
+import type { UpdateMessage } from './protocol';
 import { TableSession } from './TableSession';
+import { defaultLockManager, TabElection } from './TabElection';
+import { watchClient } from './watchClient';
 
 
 /** What {@link exposeCachedTable} returns: a handle on the exposed table. */
@@ -51,9 +54,15 @@ export function exposeCachedTable<R, PK, S extends IndexSpec, D>(
   let closed = false;
   let ready: CachedTable<R, PK, S, D> | null = isPromiseLike(table) ? null : table;
   let failure: { error: unknown } | null = null;
-  const waiting: ConnectMessage[] = [];
+  const waiting: SharedConnectMessage[] = [];
+  /** Watches the Web Locks that pages connected from outside this worker hold for their lifetime. */
+  const locks = defaultLockManager();
+  const election = locks ? new TabElection(locks) : undefined;
+  /** Connections whose client went away before they were served. */
+  const gone = new WeakSet<SharedConnectMessage>();
 
-  const serve = (message: ConnectMessage) => {
+  const serve = (message: SharedConnectMessage) => {
+    if (gone.has(message)) return;
     const { sessionPort, updatesPort } = message;
     const mismatch = protocolMismatch(message.protocol);
     if (mismatch || failure || !ready) {
@@ -62,7 +71,12 @@ export function exposeCachedTable<R, PK, S extends IndexSpec, D>(
       return;
     }
     // A client's close() is answered on the session port, and Comlink closes that port when the client releases it.
-    const session: TableSession<R, PK, S, D> = new TableSession(ready, updatesPort, () => sessions.delete(session));
+    const session: TableSession<R, PK, S, D> = new TableSession(ready, updatesPort, () => {
+      sessions.delete(session);
+      stopWatching();
+    });
+    // A client gone without close() would keep its reads open: their storage iteration, their backend fetch.
+    const stopWatching = watchClient(message, () => void session.close().catch(() => {}), election);
     sessions.set(session, sessionPort);
     expose(session.api(), sessionPort);
   };
@@ -70,11 +84,17 @@ export function exposeCachedTable<R, PK, S extends IndexSpec, D>(
   const accept = (data: unknown) => {
     if (closed || !isConnectMessage(data)) return;
     data.updatesPort.postMessage({ type: 'connected' } satisfies UpdateMessage);
+    if (ready || failure) {
+      serve(data);
+      return;
+    }
     // Until the table exists, connections wait; their ports hold the calls already made.
-    if (ready || failure) serve(data);
-    else waiting.push(data);
+    waiting.push(data);
+    const stopWatching = watchClient(data, () => gone.add(data), election);
+    void whenMade.then(stopWatching);
   };
 
+  const whenMade = isPromiseLike(table) ? Promise.resolve(table).then(() => {}, () => {}) : Promise.resolve();
   if (isPromiseLike(table)) {
     table.then(
       (value) => {
@@ -97,6 +117,7 @@ export function exposeCachedTable<R, PK, S extends IndexSpec, D>(
     async close() {
       closed = true;
       stopListening();
+      election?.release();
       const closedError = new TableCacheError('The table is no longer exposed.');
       for (const message of waiting.splice(0)) refuseConnection(message, closedError);
       const results = await Promise.allSettled(

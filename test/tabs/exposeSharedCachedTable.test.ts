@@ -249,6 +249,21 @@ describe('exposeSharedCachedTable', () => {
       await until(() => a.exposed.hostedConnections === 1, 'the page connection to close');
       session.close();
     });
+
+    it("should close the connection of a client whose ports closed without close(), cancelling its read's backend fetch on the owner", async () => {
+      const tabs = world();
+      const [a, b] = [await tabs.open('A'), await tabs.open('B')];
+      await a.connect().load(ts(0, 10));
+      const session = wrapSession(b.endpoint);
+      const opened = await session.remote.openRead(ts(50, 100), 5);
+      expect([opened.from, opened.done]).toEqual(['db', false]);
+      expect([a.exposed.hostedConnections, b.exposed.connections]).toEqual([2, 1]);
+      const db = tabs.ownerTable().db;
+      expect(db.cancelled).toBe(0);
+      session.goAway();
+      await until(() => db.cancelled === 1, 'the backend fetch to be cancelled', 3000);
+      await until(() => b.exposed.connections === 0 && a.exposed.hostedConnections === 1, 'the connection to close', 3000);
+    });
   });
 
   it('should throw a TableCacheError without Web Locks, or for a version that is not a whole number', () => {
@@ -271,7 +286,10 @@ describe('exposeSharedCachedTable', () => {
 });
 
 /** A raw session (Comlink) on `endpoint`, connected like a client would, optionally naming the page's lifetime lock. */
-function wrapSession(endpoint: MessagePort, pageLock?: string): { remote: ReturnType<typeof wrap<TableSessionApi<Reading>>>; close(): void } {
+function wrapSession(
+  endpoint: MessagePort,
+  pageLock?: string,
+): { remote: ReturnType<typeof wrap<TableSessionApi<Reading>>>; close(): void; goAway(): void } {
   const { message, transfer, sessionPort, updatesPort } = newConnection();
   endpoint.postMessage((pageLock ? { ...message, pageLock } : message) satisfies SharedConnectMessage, transfer);
   const remote = wrap<TableSessionApi<Reading>>(sessionPort);
@@ -279,6 +297,11 @@ function wrapSession(endpoint: MessagePort, pageLock?: string): { remote: Return
     remote,
     close: () => {
       remote[releaseProxy]();
+      sessionPort.close();
+      updatesPort.close();
+    },
+    /** The client's context goes away: its ports close, without a word on the session. */
+    goAway: () => {
       sessionPort.close();
       updatesPort.close();
     },

@@ -7,6 +7,8 @@ import type { TsSpec } from './fixtures/tableFixture';
 
 // Built from a variable, so that Vite does not try to bundle a worker that does not exist.
 const missingScript = new URL(`./fixtures/${'no-such'}.worker.js`, import.meta.url);
+/** A shared worker of its own: one of the same URL and name would be the one made before, whose error has fired already. */
+const uniqueName = () => `missing-${Math.random().toString(36).slice(2)}`;
 
 describe('connectCachedTable in Chromium', () => {
   describe('a worker that cannot serve a table', () => {
@@ -51,7 +53,7 @@ describe('connectCachedTable in Chromium', () => {
     });
 
     it("should reject with a WorkerConnectionError on a SharedWorker's error event", async () => {
-      const client = connectCachedTable<Reading, TsSpec>(new SharedWorker(missingScript, { type: 'module' }), { connectTimeoutMs: 0 });
+      const client = connectCachedTable<Reading, TsSpec>(new SharedWorker(missingScript, { type: 'module', name: uniqueName() }), { connectTimeoutMs: 0 });
       await expect(client.stats()).rejects.toMatchObject({ name: 'WorkerConnectionError', reason: 'worker-error' });
     });
   });
@@ -62,7 +64,7 @@ describe('connectSharedCachedTable in Chromium', () => {
     it("should reject with a WorkerConnectionError on the shared worker's error event", async () => {
       const client = connectSharedCachedTable<Reading, TsSpec>({
         mode: 'shared-worker',
-        sharedWorker: () => new SharedWorker(missingScript, { type: 'module' }),
+        sharedWorker: () => new SharedWorker(missingScript, { type: 'module', name: uniqueName() }),
         connectTimeoutMs: 0,
       });
       await expect(client.stats()).rejects.toMatchObject({ name: 'WorkerConnectionError', reason: 'worker-error' });

@@ -1,9 +1,12 @@
+import { wrap } from 'comlink';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CachedTableClient } from '../../src/worker/CachedTableClient';
 import { connectCachedTable } from '../../src/worker/connectCachedTable';
 import { collect, type Reading } from '../support/records';
 import { describeTableClient, UpdateQueue, type ClientHarness } from './describeTableClient';
-import { connectFixtureControl, fixtureRecordCount, type TsSpec } from './fixtures/tableFixture';
+import type { SharedConnectMessage } from '../../src/worker/broadcastProtocol';
+import { PROTOCOL_VERSION, type TableSessionApi } from '../../src/worker/protocol';
+import { connectFixtureControl, fixtureRecordCount, type FixtureCounts, type TsSpec } from './fixtures/tableFixture';
 
 const ts = (ge: number, lt: number): TsSpec => ({ indexName: 'ts', ge, lt });
 
@@ -91,6 +94,66 @@ describe('CachedTableClient over a module Worker in Chromium, with 20k records',
       const readsAfter = (await client.stats()).reads;
       expect(readsAfter.partialHit - readsBefore.partialHit).toBe(1);
       unsubscribe();
+    });
+  });
+});
+
+describe('exposeCachedTable in a module Worker in Chromium', () => {
+  describe('a client that goes away without closing', () => {
+    let harness: ClientHarness;
+    beforeAll(async () => {
+      harness = await startFixtureWorker();
+      await harness.control.reset();
+    });
+    afterAll(async () => {
+      await harness.dispose();
+    });
+
+    /** Waits until the fixture's counts satisfy `condition` (a safety net fails after a few seconds). */
+    async function untilCounts(condition: (counts: FixtureCounts) => boolean, what: string): Promise<void> {
+      for (let tries = 0; tries < 300; tries++) {
+        if (condition(await harness.control.counts())) return;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      throw new Error(`Timed out waiting for ${what}.`);
+    }
+
+    it("should cancel its open read's backend fetch when the frame holding its ports and lifetime lock is removed", async () => {
+      const loader = connectCachedTable<Reading, TsSpec>(harness.endpoint);
+      await loader.load(ts(0, 10));
+      await loader.close();
+
+      // The client lives in a frame (as in a page that navigates away): its ports belong to the frame's document.
+      const frame = document.createElement('iframe');
+      document.body.append(frame);
+      const frameWindow = frame.contentWindow as unknown as typeof globalThis;
+      const session = new frameWindow.MessageChannel();
+      const updates = new frameWindow.MessageChannel();
+      // The lock a page holds for its lifetime, as connectCachedTable takes it for an endpoint that may outlive the page.
+      const pageLock = `tablecache-web:page:test-${Math.random()}`;
+      await new Promise<void>((resolve) => {
+        void frameWindow.navigator.locks.request(pageLock, () => {
+          resolve();
+          return new Promise<never>(() => {});
+        });
+      });
+      const connect = {
+        type: 'tablecache-web:connect',
+        protocol: PROTOCOL_VERSION,
+        sessionPort: session.port2,
+        updatesPort: updates.port2,
+        pageLock,
+      } satisfies SharedConnectMessage;
+      (harness.endpoint as Worker).postMessage(connect, [session.port2, updates.port2]);
+      const remote = wrap<TableSessionApi<Reading>>(session.port1);
+      const opened = await remote.openRead(ts(50, 100), 5);
+      expect([opened.from, opened.done]).toEqual(['db', false]);
+      const before = await harness.control.counts();
+      expect(before.connections).toBe(1);
+
+      frame.remove();
+      await untilCounts((counts) => counts.dbCancelled === before.dbCancelled + 1, 'the backend fetch to be cancelled');
+      await untilCounts((counts) => counts.connections === 0, 'the session to close');
     });
   });
 });
