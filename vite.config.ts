@@ -15,6 +15,8 @@ import type { TestProjectInlineConfiguration } from 'vitest/config';
 function browserProjects(): TestProjectInlineConfiguration[] {
   const engines = availableEngines();
   if (!engines.length) return [];
+  // One id per run: the engines' end-to-end suites share one build of each page (test/engines/sharedBuild.ts).
+  const runId = `${process.pid}-${Date.now()}`;
   const e2e = engines.map(
     (engine): TestProjectInlineConfiguration => ({
       extends: true,
@@ -24,7 +26,7 @@ function browserProjects(): TestProjectInlineConfiguration[] {
         // The bench drives Chromium alone until it runs per engine (issue 18, item 3).
         exclude: engine === 'chromium' ? [] : ['test/e2e/bench.e2e.test.ts'],
         environment: 'node',
-        env: { E2E_ENGINE: engine },
+        env: { E2E_ENGINE: engine, E2E_RUN_ID: runId },
         testTimeout: 60_000,
         hookTimeout: 120_000,
       },
@@ -80,7 +82,8 @@ export default defineConfig({
           environment: 'happy-dom',
         },
       },
-      ...browserProjects(),
+      // Only where Vitest plans the run: a Vite build that loads this file (the e2e suites build the demo) needs no browsers.
+      ...(process.env.VITEST && !process.env.VITEST_WORKER_ID ? browserProjects() : []),
     ],
   },
 });
