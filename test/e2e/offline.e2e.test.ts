@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPglite, type Database } from '../../demo/server/database';
 import { startServer, type RunningServer } from '../../demo/server/startServer';
 import type { Driver, DriverPage } from '../engines/driver';
+import { itInEngines } from '../engines/knownEngineDifferences';
 import { attribute, clickButton, count, e2eEngine, isVisible, text } from '../engines/pageOps';
 import { launchEngine, openPage, screenshot, serveDemo } from './demoApp';
 
@@ -47,7 +48,7 @@ describe(`demo app offline (end to end, headless ${e2eEngine()})`, () => {
     await expect.poll(() => text(page, '[role=alert]'), { timeout: 2_000 }).toMatch(/^Offline:/);
   });
 
-  it('should refresh the stale records on the next read once the backend is back', async () => {
+  itInEngines('should refresh the stale records on the next read once the backend is back', async () => {
     api = await startServer({ port, database: db });
     await clickButton(page, 'Show the latest day');
     await expect.poll(() => latestOrigin(page), { timeout: 10_000 }).toBe('storage after refresh');

@@ -106,7 +106,7 @@ describe(`tabs sharing one cache (end to end, headless ${engine})`, () => {
       context = await browser.newContext();
       observer = await openTab('observer');
       a = await openTab('A');
-    }, 60_000);
+    }, 120_000);
 
     afterAll(async () => {
       await browser?.close();
