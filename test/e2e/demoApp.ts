@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { build, preview, type PreviewServer } from 'vite';
+import { build, preview, type PluginOption, type PreviewServer } from 'vite';
 import { startServer, type RunningServer } from '../../demo/server/startServer';
 import { captureErrors } from '../engines/captureErrors';
 import { launch, type Driver, type DriverPage } from '../engines/driver';
@@ -10,10 +10,15 @@ import { outputDir, sharedBuild } from '../engines/sharedBuild';
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 export { outputDir };
 
-/** The demo's production build (one per test run, shared by every engine), served by `vite preview`. */
-export async function serveDemo(): Promise<PreviewServer> {
-  const outDir = await sharedBuild('demo-dist', (dir) => build({ root, logLevel: 'error', plugins: [captureErrors()], build: { outDir: dir, emptyOutDir: true } }));
-  return preview({ root, logLevel: 'error', build: { outDir }, preview: { port: 0, host: '127.0.0.1' } });
+/** The demo's production build, one per test run shared by every engine; resolves with its folder. */
+export function buildDemo(): Promise<string> {
+  return sharedBuild('demo-dist', (dir) => build({ root, logLevel: 'error', plugins: [captureErrors()], build: { outDir: dir, emptyOutDir: true } }));
+}
+
+/** The demo's production build served by `vite preview`, with `plugins` (e.g. a middleware) if given. */
+export async function serveDemo(plugins: PluginOption[] = []): Promise<PreviewServer> {
+  const outDir = await buildDemo();
+  return preview({ root, logLevel: 'error', plugins, build: { outDir }, preview: { port: 0, host: '127.0.0.1' } });
 }
 
 export function backend(seedReadings = 20_000): Promise<RunningServer> {
