@@ -28,7 +28,7 @@ function browserProjects(): TestProjectInlineConfiguration[] {
         environment: 'node',
         env: { E2E_ENGINE: engine, E2E_RUN_ID: runId },
         testTimeout: 60_000,
-        hookTimeout: 120_000,
+        hookTimeout: 180_000,
       },
     }),
   );
@@ -37,6 +37,8 @@ function browserProjects(): TestProjectInlineConfiguration[] {
     test: {
       name: 'browser',
       include: ['test/**/*.browser.test.ts'],
+      // Three engines share the cores: a test that takes 2 s alone can take 15 s when they all run.
+      testTimeout: 30_000,
       browser: {
         enabled: true,
         headless: true,
