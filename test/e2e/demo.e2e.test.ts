@@ -1,23 +1,22 @@
-import type { Browser, Page } from 'playwright-core';
 import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../demo/server/startServer';
-import { backend, launch, openPage, screenshot, serveDemo } from './demoApp';
+import type { Driver, DriverPage } from '../engines/driver';
+import { attribute, clickButton, count, e2eEngine, failedRequest, fillAndChange, heldText, hold, text } from '../engines/pageOps';
+import { backend, launchEngine, openPage, screenshot, serveDemo } from './demoApp';
 
-/** The text of the newest entry of the read log. */
-const latestRead = (page: Page) => page.locator('.read-latest');
+/** The origin of the newest entry of the read log. */
+const latestOrigin = (page: DriverPage) => attribute(page, '.read-latest', 'data-origin');
 
-describe('demo app (end to end, headless Chromium)', () => {
+describe(`demo app (end to end, headless ${e2eEngine()})`, () => {
   let api: RunningServer;
   let site: PreviewServer;
-  let browser: Browser;
-  let page: Page;
-  let errors: string[];
+  let browser: Driver;
+  let page: DriverPage;
 
   beforeAll(async () => {
-    [api, site, browser] = await Promise.all([backend(), serveDemo('demo'), launch()]);
-    const url = `${site.resolvedUrls!.local[0]}?api=${encodeURIComponent(api.url)}`;
-    ({ page, errors } = await openPage(browser, url));
+    [api, site, browser] = await Promise.all([backend(), serveDemo(), launchEngine()]);
+    page = await openPage(browser, `${site.resolvedUrls!.local[0]}?api=${encodeURIComponent(api.url)}`);
   }, 120_000);
 
   afterAll(async () => {
@@ -27,52 +26,47 @@ describe('demo app (end to end, headless Chromium)', () => {
   });
 
   it('should load the cached window and serve the initial view from storage', async () => {
-    await expect.poll(() => page.locator('.window-message').textContent(), { timeout: 30_000 }).toMatch(/Holding the last 3 days/);
-    await expect.poll(() => latestRead(page).getAttribute('data-origin'), { timeout: 10_000 }).toBe('storage');
-    expect(await latestRead(page).textContent()).toMatch(/^[\d,]+ records from storage in \d+/);
-    expect(await page.locator('.records tbody tr').count()).toBeGreaterThan(10);
-    expect(await page.locator('.chart-host canvas').count()).toBeGreaterThan(0);
+    await expect.poll(() => text(page, '.window-message'), { timeout: 30_000 }).toMatch(/Holding the last 3 days/);
+    await expect.poll(() => latestOrigin(page), { timeout: 10_000 }).toBe('storage');
+    expect(await text(page, '.read-latest')).toMatch(/^[\d,]+ records from storage in \d+/);
+    expect(await count(page, '.records tbody tr')).toBeGreaterThan(10);
+    expect(await count(page, '.chart-host canvas')).toBeGreaterThan(0);
   });
 
   it('should go to the backend for a view outside the cached window', async () => {
-    for (let i = 0; i < 10; i++) await page.getByRole('button', { name: 'Pan earlier' }).click();
-    await expect.poll(() => latestRead(page).getAttribute('data-origin'), { timeout: 10_000 }).toBe('backend');
-    expect(Number((await latestRead(page).textContent())!.replace(/,/g, '').split(' ')[0])).toBeGreaterThan(0);
-    await page.getByRole('button', { name: 'Show the latest day' }).click();
-    await expect.poll(() => latestRead(page).getAttribute('data-origin')).toBe('storage');
+    for (let i = 0; i < 10; i++) await clickButton(page, 'Pan earlier');
+    await expect.poll(() => latestOrigin(page), { timeout: 10_000 }).toBe('backend');
+    expect(Number((await text(page, '.read-latest'))!.replace(/,/g, '').split(' ')[0])).toBeGreaterThan(0);
+    await clickButton(page, 'Show the latest day');
+    await expect.poll(() => latestOrigin(page)).toBe('storage');
   });
 
   it('should show an edited value after saving it and invalidating the reading', async () => {
-    const row = page.locator('.records tbody tr').first();
-    const id = await row.getAttribute('data-id');
-    const input = row.locator('input');
+    const id = await attribute(page, '.records tbody tr', 'data-id');
     // The edited row's own status element: the live update re-renders the table (about 100 ms after "Saved"), and a poll can miss that window.
-    const status = await row.locator('.edit-status').elementHandle();
-    await input.fill('1234.5');
-    await input.dispatchEvent('change');
-    await expect.poll(() => status?.textContent()).toBe('Saved');
+    await hold(page, 'status', `.records tbody tr[data-id="${id}"] .edit-status`);
+    await fillAndChange(page, `.records tbody tr[data-id="${id}"] input`, '1234.5');
+    await expect.poll(() => heldText(page, 'status'), { timeout: 10_000 }).toBe('Saved');
     // A re-rendered row carries the value in its attribute; a typed value lives only in the property.
-    await expect
-      .poll(() => page.locator(`.records tbody tr[data-id="${id}"] input`).getAttribute('value'), { timeout: 10_000 })
-      .toBe('1234.5');
-    expect(await latestRead(page).textContent()).toMatch(/records from storage after refresh \(live update\)$/);
+    await expect.poll(() => attribute(page, `.records tbody tr[data-id="${id}"] input`, 'value'), { timeout: 10_000 }).toBe('1234.5');
+    expect(await text(page, '.read-latest')).toMatch(/records from storage after refresh \(live update\)$/);
     const response = await fetch(`${api.url}/api/readings?ids=${id}`, { headers: { accept: 'application/json' } });
     expect(((await response.json()) as { value: number }[])[0]?.value).toBe(1234.5);
   });
 
-  it('should report no console errors while the backend is up', () => {
-    expect(errors).toEqual([]);
+  it('should report no console errors while the backend is up', async () => {
+    expect(await page.errors()).toEqual([]);
   });
 
   it('should keep serving covered views when the backend stops', async () => {
     await screenshot(page, 'demo-online');
     await api.close();
-    await expect.poll(() => page.locator('.backend-status').textContent(), { timeout: 10_000 }).toBe('Backend: unreachable');
-    await page.getByRole('button', { name: 'Zoom in' }).click();
-    await expect.poll(() => latestRead(page).getAttribute('data-origin')).toBe('storage');
-    for (let i = 0; i < 12; i++) await page.getByRole('button', { name: 'Pan earlier' }).click();
-    await expect.poll(() => page.locator('[role=alert]').textContent(), { timeout: 5_000 }).toMatch(/^Offline: this range is not cached/);
+    await expect.poll(() => text(page, '.backend-status'), { timeout: 10_000 }).toBe('Backend: unreachable');
+    await clickButton(page, 'Zoom in');
+    await expect.poll(() => latestOrigin(page)).toBe('storage');
+    for (let i = 0; i < 12; i++) await clickButton(page, 'Pan earlier');
+    await expect.poll(() => text(page, '[role=alert]'), { timeout: 5_000 }).toMatch(/^Offline: this range is not cached/);
     await screenshot(page, 'demo-offline');
-    expect(errors.filter((error) => !/Failed to load resource|ERR_CONNECTION_REFUSED/.test(error))).toEqual([]);
+    expect((await page.errors()).filter((error) => !failedRequest.test(error))).toEqual([]);
   });
 });

@@ -1,44 +1,47 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
-import { build, preview, type PreviewServer } from 'vite';
-import { chromiumArgs, chromiumPath } from '../../chromium';
+import { build, preview, type PluginOption, type PreviewServer } from 'vite';
 import { startServer, type RunningServer } from '../../demo/server/startServer';
+import { captureErrors } from '../engines/captureErrors';
+import { launch, type Driver, type DriverPage } from '../engines/driver';
+import { e2eEngine } from '../engines/pageOps';
+import { outputDir, sharedBuild } from '../engines/sharedBuild';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
-export const outputDir = fileURLToPath(new URL('../../test-results', import.meta.url));
+export { outputDir };
 
+/** The demo's production build, one per test run shared by every engine; resolves with its folder. */
+export function buildDemo(): Promise<string> {
+  return sharedBuild('demo-dist', (dir) => build({ root, logLevel: 'error', plugins: [captureErrors()], build: { outDir: dir, emptyOutDir: true } }));
+}
 
-/** The demo's production build, served by `vite preview`, built once per test file (into its own folder: files run in parallel). */
-export async function serveDemo(name: string): Promise<PreviewServer> {
-  const outDir = `${outputDir}/demo-dist-${name}`;
-  await build({ root, logLevel: 'error', build: { outDir, emptyOutDir: true } });
-  return preview({ root, logLevel: 'error', build: { outDir }, preview: { port: 0, host: '127.0.0.1' } });
+/** The demo's production build served by `vite preview`, with `plugins` (e.g. a middleware) if given. */
+export async function serveDemo(plugins: PluginOption[] = []): Promise<PreviewServer> {
+  const outDir = await buildDemo();
+  return preview({ root, logLevel: 'error', plugins, build: { outDir }, preview: { port: 0, host: '127.0.0.1' } });
 }
 
 export function backend(seedReadings = 20_000): Promise<RunningServer> {
   return startServer({ port: 0, seedReadings });
 }
 
-export function launch(): Promise<Browser> {
-  return chromium.launch({ executablePath: chromiumPath, args: [...chromiumArgs] });
+/** The browser of this project's engine (`E2E_ENGINE`). */
+export function launchEngine(): Promise<Driver> {
+  return launch(e2eEngine());
 }
 
-/** A page that records its console errors and uncaught errors. */
-export async function openPage(browser: Browser, url: string): Promise<{ page: Page; errors: string[] }> {
-  const errors: string[] = [];
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1200 } });
-  page.on('console', (message: ConsoleMessage) => {
-    if (message.type() === 'error') errors.push(message.text());
-  });
-  page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
+/** A page of a fresh context, opened on `url`. */
+export async function openPage(driver: Driver, url: string): Promise<DriverPage> {
+  const context = await driver.newContext();
+  const page = await context.newPage();
   await page.goto(url);
-  return { page, errors };
+  return page;
 }
 
-export async function screenshot(page: Page, name: string): Promise<string> {
+/** A screenshot into `test-results/<name>-<engine>.png`. */
+export async function screenshot(page: DriverPage, name: string): Promise<string> {
   mkdirSync(outputDir, { recursive: true });
-  const path = `${outputDir}/${name}.png`;
-  await page.screenshot({ path, fullPage: true });
+  const path = `${outputDir}/${name}-${e2eEngine()}.png`;
+  await page.screenshot(path);
   return path;
 }

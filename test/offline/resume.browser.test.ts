@@ -1,4 +1,4 @@
 import { IdbStorageTable } from '../../src/storage/IdbStorageTable';
 import { describeResume } from './describeResume';
 
-describeResume('IdbStorageTable (Chromium)', (scorer, dbName) => IdbStorageTable.open(scorer, { name: 'readings', dbName }));
+describeResume('IdbStorageTable (real browser)', (scorer, dbName) => IdbStorageTable.open(scorer, { name: 'readings', dbName }));

@@ -11,18 +11,18 @@ const { open, track, dbName: newDbName } = browserTables('tablecache-test', { re
 const { open: openWithoutMemory } = browserTables('tablecache-test-idb', { readBatchSize: 64, memoryRecords: 0 });
 
 // Reads served from the in-memory copy (the default) and from IndexedDB itself.
-describeStorageTable('IdbStorageTable (Chromium)', open);
-describeStorageTable('IdbStorageTable (Chromium, memoryRecords 0)', openWithoutMemory);
+describeStorageTable('IdbStorageTable (real browser)', open);
+describeStorageTable('IdbStorageTable (real browser, memoryRecords 0)', openWithoutMemory);
 
 for (const memoryRecords of [undefined, 0]) {
-  describeIdbStorageTable('IdbStorageTable (Chromium)', {
+  describeIdbStorageTable('IdbStorageTable (real browser)', {
     database: () => ({ indexedDB, IDBKeyRange, dbName: newDbName('specifics') }),
     randomizedSteps: 150,
     memoryRecords,
   });
 }
 
-describe('IdbStorageTable (Chromium, one writer per database)', () => {
+describe('IdbStorageTable (real browser, one writer per database)', () => {
   describe('open', () => {
     it('should refuse a second table of an open database after lockTimeout, and open it once the first closes', async () => {
       const dbName = newDbName('lock');

@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect } from 'vitest';
 import { Interval } from '../../src/core/Interval';
 import { StorageRecordsSpec } from '../../src/core/StorageRecordsSpec';
 import { IdbStorageTable } from '../../src/storage/IdbStorageTable';
+import { itInEngines } from '../engines/knownEngineDifferences';
 import { byId, collect, reading, readings, readingScorer, type Reading } from '../support/records';
 import type { CrashJob, CrashProgress } from './fixtures/crash.worker';
 
@@ -95,9 +96,9 @@ async function expectState(table: IdbStorageTable<Reading>, records: Reading[], 
   }
 }
 
-describe('IdbStorageTable (Chromium, worker terminated)', () => {
+describe('IdbStorageTable (real browser, worker terminated)', () => {
   describe('open', () => {
-    it('should reopen to the last committed state when the worker dies while staging', async () => {
+    itInEngines('should reopen to the last committed state when the worker dies while staging', async () => {
       const dbName = await prepare();
       const last = await runUntil(dbName, (progress) => progress.type === 'staged' && progress.count >= 8000);
       expect(last).toMatchObject({ type: 'staged' });
@@ -106,7 +107,7 @@ describe('IdbStorageTable (Chromium, worker terminated)', () => {
       await expectState(table, firstState, { version: 1 }, dbName);
     }, 60_000);
 
-    it('should reopen to exactly one committed state when the worker dies right after calling scratchMerge', async () => {
+    itInEngines('should reopen to exactly one committed state when the worker dies right after calling scratchMerge', async () => {
       const dbName = await prepare();
       await runUntil(dbName, (progress) => progress.type === 'merging');
       const table = await open(dbName);

@@ -2,6 +2,7 @@ import { wrap } from 'comlink';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CachedTableClient } from '../../src/worker/CachedTableClient';
 import { connectCachedTable } from '../../src/worker/connectCachedTable';
+import { itInEngines } from '../engines/knownEngineDifferences';
 import { collect, type Reading } from '../support/records';
 import { describeTableClient, UpdateQueue, type ClientHarness } from './describeTableClient';
 import type { SharedConnectMessage } from '../../src/worker/broadcastProtocol';
@@ -29,9 +30,9 @@ async function startFixtureWorker(): Promise<ClientHarness> {
   };
 }
 
-describeTableClient('a module Worker in Chromium (IdbStorageTable)', startFixtureWorker);
+describeTableClient('a module Worker in the browser (IdbStorageTable)', startFixtureWorker);
 
-describe('CachedTableClient over a module Worker in Chromium, with 20k records', () => {
+describe('CachedTableClient over a module Worker in the browser, with 20k records', () => {
   let harness: ClientHarness;
   let client: CachedTableClient<Reading, TsSpec>;
 
@@ -74,7 +75,7 @@ describe('CachedTableClient over a module Worker in Chromium, with 20k records',
   });
 
   describe('subscribe', () => {
-    it('should fire on an adjust and on an invalidation then refresh, but not on an unrelated adjust', async () => {
+    itInEngines('should fire on an adjust and on an invalidation then refresh, but not on an unrelated adjust', async () => {
       const updates = new UpdateQueue<Reading>();
       const unsubscribe = client.subscribe(ts(100, 200), updates.listener);
       expect((await updates.nextRecords()).records).toHaveLength(100);
