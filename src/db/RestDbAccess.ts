@@ -114,7 +114,7 @@ function describeResponse(response: Response): string {
 }
 
 /**
- * Fetches records from a REST backend with `fetch` (docs/rest-protocol.md
+ * Fetches records from a REST backend with `fetch` (the README's REST protocol section
  * describes the protocol; the reference backend in `demo/server` speaks it).
  *
  * `getRecords({ path, query })` sends `GET baseUrl + path + ?query` and

@@ -28,9 +28,19 @@ describe('README', () => {
       ['Readings.tsx', 'tsx'],
       ['useRecords.vue.ts', 'ts'],
       ['Readings.svelte', 'svelte'],
+      ['viteConfig.ts', 'ts'],
     ])('should show %s verbatim in a %s block', (file, lang) => {
       const example = readFileSync(new URL(`./${file}`, import.meta.url), 'utf8').trim();
       expect(blocks.filter((block) => block.lang === lang && block.code === example)).toHaveLength(1);
+    });
+
+    it("should tell Vite to pre-bundle every entry of the exports map but React's", async () => {
+      const { default: config } = await import('./viteConfig');
+      const { exports } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { exports: Record<string, unknown> };
+      const entries = Object.keys(exports)
+        .filter((entry) => entry !== './package.json' && entry !== './react')
+        .map((entry) => entry.replace(/^\./, 'tablecache-web'));
+      expect(config.optimizeDeps?.include).toEqual(entries);
     });
 
     it('should show a Svelte component that Svelte compiles, reading the store with $', () => {
