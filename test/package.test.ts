@@ -104,6 +104,12 @@ describe('package', () => {
     expect(importers).toEqual(['dist/react.js']);
   });
 
+  it('should install quietly: every dependency with an install script is approved or denied in allowScripts', () => {
+    const listed = spawnSync('npm', ['install-scripts', 'ls'], { cwd: root, encoding: 'utf8' });
+    expect(`${listed.stdout}${listed.stderr}`).toMatch(/^No packages with unreviewed install scripts\.?\s*$/);
+    expect(listed.status).toBe(0);
+  });
+
   describe('types', () => {
     it.each(resolutions)(
       'should compile a consumer of every entry under moduleResolution $moduleResolution, with skipLibCheck off',
