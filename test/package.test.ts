@@ -108,7 +108,7 @@ describe('package', () => {
     const listed = spawnSync('npm', ['install-scripts', 'ls'], { cwd: root, encoding: 'utf8' });
     expect(`${listed.stdout}${listed.stderr}`).toMatch(/^No packages with unreviewed install scripts\.?\s*$/);
     expect(listed.status).toBe(0);
-  });
+  }, 60_000);
 
   describe('types', () => {
     it.each(resolutions)(
