@@ -2,7 +2,7 @@ import { playwright } from '@vitest/browser-playwright';
 import { availableEngines } from './browsers';
 import { chromiumArgs, chromiumPath } from './chromium';
 import { engineProvider } from './test/engines/vitestProvider';
-import { defaultClientConditions } from 'vite';
+import { defaultClientConditions, defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 import type { TestProjectInlineConfiguration } from 'vitest/config';
 
@@ -65,6 +65,8 @@ export default defineConfig({
   optimizeDeps: { include: ['comlink', 'sorted-btree', 'uplot', 'zod'] },
   // The demo imports the library by its package name; the `source` condition of the exports map serves it from src/.
   resolve: { conditions: ['source', ...defaultClientConditions] },
+  // The same for Node-side tests that import it by name (the README's examples), rather than a stale dist/.
+  ssr: { resolve: { conditions: ['source', ...defaultServerConditions] } },
   test: {
     projects: [
       {

@@ -51,7 +51,8 @@ function compileConsumer({ moduleResolution, module }: (typeof resolutions)[numb
     },
     include: ['src'],
   };
-  const dir = installConsumer(join(packed.dir, `consumer-${moduleResolution}`), packed.tarball, ['comlink', 'zod', 'sorted-btree'], {
+  const linked = ['comlink', 'zod', 'sorted-btree', '@types/react', 'csstype'];
+  const dir = installConsumer(join(packed.dir, `consumer-${moduleResolution}`), packed.tarball, linked, {
     'package.json': JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
     'tsconfig.json': JSON.stringify(tsconfig),
     'src/consumer.ts': readFileSync(new URL('./package/fixtures/consumer.ts', import.meta.url), 'utf8'),
@@ -97,6 +98,17 @@ describe('package', () => {
       for (const path of paths) expect(packed.files).toContain(path.replace(/^\.\//, ''));
     }
   });
+
+  it('should import react only in the react entry', () => {
+    const importers = packed.files.filter((path) => path.endsWith('.js') && /\bfrom\s*["']react["']/.test(readFileSync(`${root}/${path}`, 'utf8')));
+    expect(importers).toEqual(['dist/react.js']);
+  });
+
+  it('should install quietly: every dependency with an install script is approved or denied in allowScripts', () => {
+    const listed = spawnSync('npm', ['install-scripts', 'ls'], { cwd: root, encoding: 'utf8' });
+    expect(`${listed.stdout}${listed.stderr}`).toMatch(/^No packages with unreviewed install scripts\.?\s*$/);
+    expect(listed.status).toBe(0);
+  }, 60_000);
 
   describe('types', () => {
     it.each(resolutions)(

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { compile } from 'svelte/compiler';
 import { describe, expect, it } from 'vitest';
 import { CachedTable } from '../../src/core/CachedTable';
 import { MemoryStorageTable } from '../../src/storage/MemoryStorageTable';
@@ -15,6 +16,40 @@ describe('README', () => {
       .replace("from '../../src/index'", "from 'tablecache-web'")
       .replace(/\nexport \{[^}]*\};\n$/, '');
     expect(block?.trim()).toBe(example.trim());
+  });
+
+  // The UI examples are test files, so that `npm run typecheck` compiles them (the package resolves to src/ through
+  // the `source` condition); the README shows each verbatim.
+  describe('UI framework examples', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const blocks = [...readme.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map(([, lang, code]) => ({ lang, code: code!.trim() }));
+
+    it.each([
+      ['Readings.tsx', 'tsx'],
+      ['useRecords.vue.ts', 'ts'],
+      ['Readings.svelte', 'svelte'],
+      ['viteConfig.ts', 'ts'],
+    ])('should show %s verbatim in a %s block', (file, lang) => {
+      const example = readFileSync(new URL(`./${file}`, import.meta.url), 'utf8').trim();
+      expect(blocks.filter((block) => block.lang === lang && block.code === example)).toHaveLength(1);
+    });
+
+    it("should tell Vite to pre-bundle every entry of the exports map but React's", async () => {
+      const { default: config } = await import('./viteConfig');
+      const { exports } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { exports: Record<string, unknown> };
+      const entries = Object.keys(exports)
+        .filter((entry) => entry !== './package.json' && entry !== './react')
+        .map((entry) => entry.replace(/^\./, 'tablecache-web'));
+      expect(config.optimizeDeps?.include).toEqual(entries);
+    });
+
+    it('should show a Svelte component that Svelte compiles, reading the store with $', () => {
+      const source = readFileSync(new URL('./Readings.svelte', import.meta.url), 'utf8');
+      const { js, warnings } = compile(source, { filename: 'Readings.svelte', generate: 'client' });
+      expect(warnings).toEqual([]);
+      expect(js.code).toContain('createRecordsStore');
+      expect(js.code).toMatch(/store_get|\$latest/);
+    });
   });
 
   describe('DayIndexes example', () => {

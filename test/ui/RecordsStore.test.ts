@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import type { Readable } from 'svelte/store';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { DbAccessError, TableCacheError } from '../../src/core/errors';
 import { createRecordsStore, type RecordsSnapshot } from '../../src/ui/RecordsStore';
 import { FakeRecordsSource, result } from './FakeRecordsSource';
@@ -13,6 +14,13 @@ describe('RecordsStore', () => {
       const store = createRecordsStore(source, spec);
       expect(store.getSnapshot()).toEqual({ records: [], status: 'loading', stale: false, error: undefined, from: undefined });
       expect(source.subscriptions).toEqual([]);
+    });
+
+    it("should be a Svelte store and fit React's useSyncExternalStore", () => {
+      const store = createRecordsStore(new FakeRecordsSource<number, Spec>(), spec);
+      expectTypeOf(store).toExtend<Readable<RecordsSnapshot<number>>>();
+      expectTypeOf(store.subscribe).toExtend<(onStoreChange: () => void) => () => void>();
+      expectTypeOf(store.getSnapshot).toExtend<() => RecordsSnapshot<number>>();
     });
 
     it('should start with initialRecords while loading when given', () => {
