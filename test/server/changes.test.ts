@@ -1,0 +1,145 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'node:http';
+import { pruneChanges } from '../../demo/server/changes';
+import { startServer, type RunningServer } from '../../demo/server/startServer';
+import type { WireReading } from '../../demo/server/readings';
+import { FeedLines } from './feedLines';
+
+let server: RunningServer;
+const open: FeedLines[] = [];
+
+beforeAll(async () => {
+  server = await startServer({ seedReadings: 200, changeFeed: { heartbeatMs: 100, maxConnections: 6 } });
+}, 120_000);
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((feed) => feed.close()));
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+async function feed(after?: string): Promise<FeedLines> {
+  const lines = await FeedLines.open(server.url, after);
+  open.push(lines);
+  return lines;
+}
+
+function write(method: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(`${server.url}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+async function liveCursor(lines: FeedLines): Promise<string> {
+  const first = await lines.nextNotHeartbeat();
+  expect(first).toEqual({ $live: { cursor: expect.stringMatching(/^\d+$/) } });
+  return (first as { $live: { cursor: string } }).$live.cursor;
+}
+
+describe('reference server', () => {
+  describe('GET /api/changes', { timeout: 20_000 }, () => {
+    it('should start from now without after, telling the current cursor, then stream each committed change', async () => {
+      const lines = await feed();
+      const start = await liveCursor(lines);
+      const created = (await (await write('POST', '/api/readings', { sensor: 's', ts: '2026-11-01T00:00:00Z', value: 1 })).json()) as WireReading;
+      await write('PATCH', `/api/readings/${created.id}`, { value: 2 });
+      await write('DELETE', `/api/readings/${created.id}`);
+      const changes = await lines.changes(3);
+      expect(changes.map(({ key, op }) => ({ key, op }))).toEqual([
+        { key: created.id, op: 'upsert' },
+        { key: created.id, op: 'upsert' },
+        { key: created.id, op: 'delete' },
+      ]);
+      const cursors = [start, ...changes.map((change) => change.cursor)].map(BigInt);
+      expect([...cursors].sort((a, b) => (a < b ? -1 : 1))).toEqual(cursors);
+      expect(new Set(cursors).size).toBe(4);
+    });
+
+    it('should stream changes made directly in the database, by any connection', async () => {
+      const lines = await feed();
+      await liveCursor(lines);
+      await server.db.query(`update readings set value = value + 1 where id in (5, 6)`);
+      expect((await lines.changes(2)).map((change) => change.key).sort()).toEqual([5, 6]);
+    });
+
+    it('should catch up from after with every change since, then say it is live', async () => {
+      const first = await feed();
+      const start = await liveCursor(first);
+      await write('PATCH', '/api/readings/7', { value: 7 });
+      await write('PATCH', '/api/readings/8', { value: 8 });
+      await first.changes(2);
+      const lines = await feed(start);
+      expect((await lines.changes(2)).map((change) => change.key)).toEqual([7, 8]);
+      expect(await lines.nextNotHeartbeat()).toEqual({ $live: { cursor: expect.any(String) } });
+    });
+
+    it('should send heartbeats carrying the cursor while nothing changes', async () => {
+      const lines = await feed();
+      const start = await liveCursor(lines);
+      expect(await lines.next()).toEqual({ $heartbeat: { cursor: start } });
+    });
+
+    it('should answer a cursor older than the retained log with a reset, then go on from the current cursor', async () => {
+      const lines = await feed();
+      const start = await liveCursor(lines);
+      for (const id of [10, 11, 12]) await write('PATCH', `/api/readings/${id}`, { value: id });
+      const changes = await lines.changes(3);
+      await pruneChanges(server.db, { maxChanges: 1, maxAgeMs: 3_600_000 });
+      const behind = await feed(start);
+      expect(await behind.nextNotHeartbeat()).toEqual({ $reset: { cursor: changes[2]?.cursor } });
+      expect(await behind.nextNotHeartbeat()).toEqual({ $live: { cursor: changes[2]?.cursor } });
+      // Within the retained log: no reset.
+      const within = await feed(changes[1]?.cursor);
+      expect(await within.nextNotHeartbeat()).toMatchObject({ key: 12 });
+    });
+
+    it('should answer a cursor this log never handed out with a reset', async () => {
+      const lines = await feed('9223372036854775807');
+      expect(await lines.nextNotHeartbeat()).toEqual({ $reset: { cursor: expect.any(String) } });
+    });
+
+    it.each([['after=abc'], ['after=-1'], ['after=1.5'], ['after=99999999999999999999'], ['after=9223372036854775808'], ['after=1&after=2'], ['since=1']])(
+      'should answer %s with a 400 naming the parameter',
+      async (query) => {
+        const response = await fetch(`${server.url}/api/changes?${query}`);
+        expect(response.status).toBe(400);
+        const body = (await response.json()) as { issues: { path: string[]; message: string }[] };
+        expect(body.issues[0]?.message).toBeTruthy();
+      },
+    );
+
+    it('should refuse a Host that is not allowed', async () => {
+      const status = await new Promise<number>((resolve, reject) => {
+        request(`${server.url}/api/changes`, { headers: { Host: 'attacker.example' } }, (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        })
+          .on('error', reject)
+          .end();
+      });
+      expect(status).toBe(403);
+    });
+
+    it('should answer 503 with Retry-After past maxConnections, and serve again once feeds close', async () => {
+      const feeds = await Promise.all(Array.from({ length: 6 }, () => feed()));
+      await Promise.all(feeds.map((lines) => liveCursor(lines)));
+      const refused = await fetch(`${server.url}/api/changes`);
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('5');
+      await Promise.all(open.splice(0).map((lines) => lines.close()));
+      // The server notices the closed connections at its next write (a heartbeat at the latest).
+      for (;;) {
+        const response = await fetch(`${server.url}/api/changes`);
+        if (response.status === 200) {
+          await response.body?.cancel();
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    });
+  });
+});
