@@ -171,8 +171,10 @@ export function changeFeedStream(hub: ChangeFeedHub, after: string | undefined):
               break;
             }
           }
-          controller.enqueue(encoder.encode(out));
+          // The client may have gone while the log was being read.
+          if (!stop.signal.aborted) controller.enqueue(encoder.encode(out));
         } catch (error) {
+          if (stop.signal.aborted) return;
           finish();
           console.error('The change feed failed:', error);
           controller.error(error);

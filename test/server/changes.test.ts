@@ -1,23 +1,19 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
+import pg from 'pg';
 import { pruneChanges } from '../../demo/server/changes';
 import { startServer, type RunningServer } from '../../demo/server/startServer';
 import type { WireReading } from '../../demo/server/readings';
 import { FeedLines } from './feedLines';
+import { testBackends } from './postgres';
+
+const backends = await testBackends('changes');
 
 let server: RunningServer;
 const open: FeedLines[] = [];
 
-beforeAll(async () => {
-  server = await startServer({ seedReadings: 200, changeFeed: { heartbeatMs: 100, maxConnections: 6 } });
-}, 120_000);
-
 afterEach(async () => {
   await Promise.all(open.splice(0).map((feed) => feed.close()));
-});
-
-afterAll(async () => {
-  await server?.close();
 });
 
 async function feed(after?: string): Promise<FeedLines> {
@@ -40,7 +36,19 @@ async function liveCursor(lines: FeedLines): Promise<string> {
   return (first as { $live: { cursor: string } }).$live.cursor;
 }
 
-describe('reference server', () => {
+describe.each(backends)('reference server on $name', (backend) => {
+  beforeAll(async () => {
+    server = await startServer({
+      database: backend.url ? { url: backend.url } : undefined,
+      seedReadings: 200,
+      changeFeed: { heartbeatMs: 100, maxConnections: 6 },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
   describe('GET /api/changes', { timeout: 20_000 }, () => {
     it('should start from now without after, telling the current cursor, then stream each committed change', async () => {
       const lines = await feed();
@@ -90,8 +98,11 @@ describe('reference server', () => {
       const changes = await lines.changes(3);
       await pruneChanges(server.db, { maxChanges: 1, maxAgeMs: 3_600_000 });
       const behind = await feed(start);
-      expect(await behind.nextNotHeartbeat()).toEqual({ $reset: { cursor: changes[2]?.cursor } });
-      expect(await behind.nextNotHeartbeat()).toEqual({ $live: { cursor: changes[2]?.cursor } });
+      const reset = await behind.nextNotHeartbeat();
+      expect(reset).toEqual({ $reset: { cursor: expect.any(String) } });
+      const resetCursor = (reset as { $reset: { cursor: string } }).$reset.cursor;
+      expect(BigInt(resetCursor)).toBeGreaterThanOrEqual(BigInt(changes[2]?.cursor ?? '0'));
+      expect(await behind.nextNotHeartbeat()).toEqual({ $live: { cursor: resetCursor } });
       // Within the retained log: no reset.
       const within = await feed(changes[1]?.cursor);
       expect(await within.nextNotHeartbeat()).toMatchObject({ key: 12 });
@@ -143,3 +154,45 @@ describe('reference server', () => {
     });
   });
 });
+
+const postgres = backends.find((backend) => backend.name === 'postgres');
+if (postgres) {
+  describe('two reference servers on one Postgres', { timeout: 30_000 }, () => {
+    let a: RunningServer;
+    let b: RunningServer;
+
+    beforeAll(async () => {
+      // A database of its own: the suite above keeps its server's data in the other.
+      const url = new URL(postgres.url as string);
+      url.pathname = `${url.pathname}_shared`;
+      const adminUrl = new URL(url);
+      adminUrl.pathname = '/postgres';
+      const admin = new pg.Client({ connectionString: adminUrl.href });
+      await admin.connect();
+      await admin.query(`drop database if exists ${url.pathname.slice(1)} with (force)`);
+      await admin.query(`create database ${url.pathname.slice(1)}`);
+      await admin.end();
+      a = await startServer({ database: { url: url.href }, seedReadings: 100, changeFeed: { heartbeatMs: 120_000 } });
+      b = await startServer({ database: { url: url.href }, seedReadings: 100, changeFeed: { heartbeatMs: 120_000 } });
+    }, 120_000);
+
+    afterAll(async () => {
+      await Promise.all([a?.close(), b?.close()]);
+    });
+
+    it('should deliver a change written through server A to a feed client of server B, woken by NOTIFY', async () => {
+      const lines = await FeedLines.open(b.url);
+      open.push(lines);
+      expect(await lines.nextNotHeartbeat()).toMatchObject({ $live: {} });
+      const response = await fetch(`${a.url}/api/readings/42`, {
+        method: 'PATCH',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ value: 4.2 }),
+      });
+      expect(response.status).toBe(200);
+      // Heartbeats are 2 minutes apart here, beyond the test's timeout: the change can only come through NOTIFY.
+      expect(await lines.next()).toMatchObject({ key: 42, op: 'upsert' });
+      expect(((await (await fetch(`${b.url}/api/readings/42`)).json()) as { value: number }).value).toBe(4.2);
+    });
+  });
+}
