@@ -25,8 +25,8 @@ export type ChangeFeedEvent<K> =
 /** `live`: caught up and following; `catching-up`: connecting or replaying changes since the cursor; `offline`: the backend cannot be reached (or the browser is offline), retrying. */
 export type ChangeFeedStatus = 'live' | 'catching-up' | 'offline';
 
-/** Options of {@link RestChangeFeed}: the transport's (same origin, headers, line limit) and the feed's own. */
-export interface RestChangeFeedOptions<K> extends Omit<RestTransportOptions, 'deadlineMs'> {
+/** Options of {@link RestChangeFeed}: the transport's (same origin, headers, line limit; the body's silence limit is `heartbeatMs × missedHeartbeats` and there is no deadline) and the feed's own. */
+export interface RestChangeFeedOptions<K> extends Omit<RestTransportOptions, 'deadlineMs' | 'timeoutMs'> {
   /** The feed's path below the base URL. Default `'changes'`. */
   path?: string | undefined;
   /** Start after this cursor (one the feed gave before); `null` or absent: from now. */
