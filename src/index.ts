@@ -41,6 +41,8 @@ export type {
 } from './core/types';
 export { RestDbAccess } from './db/RestDbAccess';
 export type { RestDbAccessOptions, RestHeaders, RestRecordsSpec } from './db/RestDbAccess';
+export { RestChangeFeed } from './db/RestChangeFeed';
+export type { ChangeFeedEvent, ChangeFeedStatus, ChangeOp, RestChangeFeedOptions } from './db/RestChangeFeed';
 export { RestProtocolError } from './db/RestProtocolError';
 export type { RestProtocolViolation } from './db/RestProtocolError';
 export type { RestTransportOptions } from './db/restTransport';

@@ -7,7 +7,8 @@ import { END_LINE_HEADER, END_LINE_KEY } from '../../src/db/endLine';
 import type { Database } from './database';
 import { flushingGzip } from './flushingGzip';
 import { hostAllowList, localOrigin, writeGuard } from './guards';
-import { badRequest, idParamSchema, newReadingSchema, readingPatchSchema, readingsQuerySchema } from './params';
+import { changeFeedStream, type ChangeFeedHub } from './changeFeed';
+import { badRequest, changesQuerySchema, idParamSchema, newReadingSchema, readingPatchSchema, readingsQuerySchema } from './params';
 import {
   countReadings,
   cursorAfter,
@@ -39,6 +40,8 @@ export interface AppOptions {
   allowedHosts?: readonly string[] | undefined;
   /** Counters of streamed responses; a fresh set when not given. */
   stats?: StreamStats | undefined;
+  /** The change feed behind `GET /api/changes`; without it that endpoint answers 404. */
+  changeFeed?: ChangeFeedHub | undefined;
 }
 
 const NDJSON = 'application/x-ndjson';
@@ -146,6 +149,26 @@ export function createApp(db: Database, options: AppOptions = {}): Hono {
     }
     return c.body(body, 200);
   });
+
+  const hub = options.changeFeed;
+  if (hub) {
+    app.get('/api/changes', (c) => {
+      const raw = queryObject(c);
+      if (raw instanceof Response) return raw;
+      const query = parse(c, changesQuerySchema, raw, 'query parameters');
+      if (query instanceof Response) return query;
+      if (hub.connections >= hub.maxConnections) {
+        c.header('Retry-After', '5');
+        return c.json({ error: `Too many change feed connections (${hub.maxConnections}); try again later.` }, 503);
+      }
+      c.header('Cache-Control', 'no-store');
+      c.header('Content-Type', `${NDJSON}; charset=utf-8`);
+      // Tells proxies such as nginx not to buffer the lines of this endless response.
+      c.header('X-Accel-Buffering', 'no');
+      if (c.req.method === 'HEAD') return c.body(null, 200);
+      return c.body(changeFeedStream(hub, query.after), 200);
+    });
+  }
 
   app.get('/api/readings/:id', async (c) => {
     const params = parse(c, idParamSchema, c.req.param(), 'path');

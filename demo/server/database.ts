@@ -18,6 +18,12 @@ export interface Database {
   exec(sql: string): Promise<void>;
   /** Closes the connection (or pool); later calls reject. */
   close(): Promise<void>;
+  /**
+   * Calls `onNotify` on every `NOTIFY channel` (from any connection, on
+   * commit); resolves once listening, with a function that stops. Optional:
+   * without it the change feed polls.
+   */
+  listen?(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
 }
 
 /**
@@ -75,6 +81,43 @@ export async function openPglite(dataDir?: string): Promise<Database> {
       await db.exec(sql);
     },
     close: () => db.close(),
+    async listen(channel, onNotify) {
+      const unlisten = await db.listen(channel, () => onNotify());
+      return async () => {
+        if (!db.closed) await unlisten();
+      };
+    },
+  };
+}
+
+/**
+ * `LISTEN channel` on a connection of its own (a pooled one would be handed
+ * to other queries), reconnecting after a failure; `onNotify` is also called
+ * on reconnecting, since notifications sent meanwhile were lost.
+ */
+async function listenPostgres(connectionString: string, channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+  let stopped = false;
+  let client: pg.Client | null = null;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString });
+    next.on('notification', () => onNotify());
+    next.on('error', (error) => {
+      console.error(`LISTEN ${channel} connection lost:`, error.message);
+      next.end().catch(() => {});
+      if (!stopped) retry = setTimeout(() => void connect().catch(() => {}), 1000);
+    });
+    await next.connect();
+    await next.query(`listen ${channel}`);
+    if (stopped) return void (await next.end());
+    client = next;
+    onNotify();
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    await client?.end().catch(() => {});
   };
 }
 
@@ -93,5 +136,6 @@ export async function openPostgres(connectionString: string): Promise<Database> 
       await pool.query(sql);
     },
     close: () => pool.end(),
+    listen: (channel, onNotify) => listenPostgres(connectionString, channel, onNotify),
   };
 }

@@ -169,3 +169,16 @@ export function badRequest(error: string, zodError: z.ZodError): BadRequestBody 
     })),
   };
 }
+
+/** The largest Postgres `bigint`: the change log's cursors are `bigserial`. */
+const MAX_BIGINT = 2n ** 63n - 1n;
+
+/** The query parameters of `GET /api/changes`. */
+export const changesQuerySchema = z.strictObject({
+  after: z
+    .string()
+    .regex(/^\d{1,19}$/, 'expected a cursor from this feed (a non-negative integer), or no after to start from now')
+    .refine((text) => !/^\d{1,19}$/.test(text) || BigInt(text) <= MAX_BIGINT, `a cursor is at most ${MAX_BIGINT}`)
+    .transform((text) => BigInt(text).toString())
+    .optional(),
+});

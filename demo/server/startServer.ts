@@ -1,6 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createApp } from './app';
+import { ChangeFeedHub, type ChangeFeedOptions } from './changeFeed';
+import { createChangeLog } from './changes';
 import { openPglite, openPostgres, type Database } from './database';
 import { countReadings, createReadingsIndex, createReadingsTable, seedReadings } from './readings';
 import type { StreamStats } from './readingsStream';
@@ -27,6 +29,8 @@ export interface StartServerOptions {
   batchSize?: number | undefined;
   /** CORS origins allowed besides the local ones. */
   corsOrigins?: readonly string[] | undefined;
+  /** The change feed's heartbeat, polling, retention and connection limit; see {@link ChangeFeedOptions}. */
+  changeFeed?: ChangeFeedOptions | undefined;
   /** Host names served besides the loopback ones (and `hostname` when it is a name); see `AppOptions.allowedHosts`. */
   allowedHosts?: readonly string[] | undefined;
 }
@@ -58,14 +62,17 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       await seedReadings(db, { count: options.seedReadings ?? 200_000, end: options.seedEnd });
     }
     await createReadingsIndex(db);
+    // After seeding, so that the seed is not logged as 200 000 changes.
+    await createChangeLog(db);
   } catch (error) {
     if (owned) await db.close();
     throw error;
   }
+  const changeFeed = await ChangeFeedHub.start(db, options.changeFeed);
   const stats: StreamStats = { started: 0, completed: 0, cancelled: 0, failed: 0 };
   const hostname = options.hostname ?? '127.0.0.1';
   const allowedHosts = [...(options.allowedHosts ?? []), ...(/^(0\.0\.0\.0|::)$/.test(hostname) ? [] : [hostname])];
-  const app = createApp(db, { batchSize: options.batchSize, corsOrigins: options.corsOrigins, allowedHosts, stats });
+  const app = createApp(db, { batchSize: options.batchSize, corsOrigins: options.corsOrigins, allowedHosts, stats, changeFeed });
   const listen = (port: number) =>
     new Promise<{ server: ReturnType<typeof serve>; address: AddressInfo }>((resolve, reject) => {
       const server = serve({ fetch: app.fetch, port, hostname }, (address) => resolve({ server, address }));
@@ -78,6 +85,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       return listen(0);
     });
   } catch (error) {
+    await changeFeed.close();
     if (owned) await db.close();
     throw error;
   }
@@ -91,6 +99,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     stats,
     close() {
       closing ??= (async () => {
+        await changeFeed.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           if ('closeAllConnections' in server) server.closeAllConnections();

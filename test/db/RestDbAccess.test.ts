@@ -261,7 +261,7 @@ describe('RestDbAccess', () => {
       const yielded: Reading[] = [];
       const error = await rejection(
         (async () => {
-          for await (const record of viaProxy({ timeoutMs: 200 }).getRecords(lastDays(3))) yielded.push(record);
+          for await (const record of viaProxy({ timeoutMs: 200, connectTimeoutMs: 10_000 }).getRecords(lastDays(3))) yielded.push(record);
         })(),
       );
       expect(error).toMatchObject({ name: 'DbAccessError', timedOut: true, status: 200 });

@@ -112,7 +112,7 @@ describe('RestDbAccess against a hostile server', () => {
       const records: unknown[] = [];
       const error = await failure(
         (async () => {
-          for await (const record of access({ timeoutMs: 200 }).getRecords({ path: 'blank' })) records.push(record);
+          for await (const record of access({ timeoutMs: 200, connectTimeoutMs: 10_000 }).getRecords({ path: 'blank' })) records.push(record);
         })(),
       );
       expect(records).toEqual([{ id: 1 }]);

@@ -1,34 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { openPostgres } from '../../demo/server/database';
 import { startServer, type RunningServer } from '../../demo/server/startServer';
 import type { WireReading } from '../../demo/server/readings';
+import { testBackends } from './postgres';
 
 const SEED = 2000;
 const SEED_END = Date.parse('2026-11-01T00:00:00Z');
 const DAY = 86_400_000;
 
-/** Set to a scratch Postgres database to run this suite against Postgres instead of PGlite; its `readings` table is dropped first. */
-const databaseUrl = process.env.TEST_DATABASE_URL;
+const backends = await testBackends('app');
 
 let server: RunningServer;
-
-beforeAll(async () => {
-  if (databaseUrl) {
-    const db = await openPostgres(databaseUrl);
-    await db.exec('drop table if exists readings');
-    await db.close();
-  }
-  server = await startServer({
-    database: databaseUrl ? { url: databaseUrl } : undefined,
-    seedReadings: SEED,
-    seedEnd: new Date(SEED_END),
-    batchSize: 300,
-  });
-}, 120_000);
-
-afterAll(async () => {
-  await server?.close();
-});
 
 function get(path: string, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(`${server.url}${path}`, { headers });
@@ -61,14 +42,27 @@ async function dbIds(where: string, params: unknown[] = []): Promise<number[]> {
 
 const ids = (records: readonly WireReading[]) => records.map((record) => record.id);
 
-describe('reference server', () => {
+describe.each(backends)('reference server on $name', (backend) => {
+  beforeAll(async () => {
+    server = await startServer({
+      database: backend.url ? { url: backend.url } : undefined,
+      seedReadings: SEED,
+      seedEnd: new Date(SEED_END),
+      batchSize: 300,
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
   describe('GET /api/health', () => {
     it('should report ok, the database and the number of readings', async () => {
       const response = await get('/api/health');
       expect(response.status).toBe(200);
       expect(await response.json()).toEqual({
         status: 'ok',
-        database: databaseUrl ? 'postgres' : 'pglite',
+        database: backend.name,
         readings: (await dbIds('true')).length,
       });
     });
