@@ -101,7 +101,8 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     this.recordsPerPage = options.recordsPerPage ?? DEFAULT_RECORDS_PER_PAGE;
     this.writeBatchSize = options.writeBatchSize ?? 4 * this.recordsPerPage;
     this.readBatchSize = options.readBatchSize ?? 1000;
-    this.pacer = new WritePacer({ maxRows: this.writeBatchSize, minRows: this.recordsPerPage, initialRows: this.writeBatchSize });
+    // A page costs a few ms to write: with no read waiting, staged writes go in full batches (about 50 ms each).
+    this.pacer = new WritePacer({ maxRows: this.writeBatchSize, minRows: this.recordsPerPage, initialRows: this.writeBatchSize, targetMs: 50 });
     this.onBackgroundError = options.onBackgroundError ?? ((error) => console.warn(error));
     const cache = new PageCache<R>(options.memoryRecords ?? DEFAULT_MEMORY_RECORDS);
     this.store = new PageStore(connection, scorer, opened.directory, new KeyDirectory(), cache);

@@ -26,8 +26,8 @@ export interface IdbStorageTableOptions {
   /**
    * Most records written per transaction. Default 4 × `recordsPerPage`.
    * Direct writes (the load) use it; staged writes adapt their size to about
-   * 8 ms per transaction, and to one page while reads of IndexedDB run, so a
-   * read never queues behind a long write.
+   * 50 ms per transaction, and to one page while reads of IndexedDB run, so a
+   * read never queues behind more than a page.
    */
   writeBatchSize?: number | undefined;
   /**
