@@ -65,8 +65,12 @@ export const DEFAULT_MEMORY_RECORDS = 100_000;
 /** Records per page by default (`recordsPerPage`). */
 export const DEFAULT_RECORDS_PER_PAGE = 512;
 
-/** @throws {TableCacheError} for an option that is not a count it should be. */
-export function validateOptions(options: IdbStorageTableOptions): void {
+/** @throws {TableCacheError} for no index names or one twice, and for an option that is not a count it should be. */
+export function validateOptions(options: IdbStorageTableOptions, indexNames: readonly string[]): void {
+  if (indexNames.length === 0) throw new TableCacheError('A storage table needs at least one index.');
+  if (new Set(indexNames).size !== indexNames.length) {
+    throw new TableCacheError(`Table '${options.name}' names an index twice: ${indexNames.join(', ')}.`);
+  }
   const { memoryRecords } = options;
   if (memoryRecords !== undefined && !(memoryRecords === Infinity || (Number.isInteger(memoryRecords) && memoryRecords >= 0))) {
     throw new TableCacheError(
