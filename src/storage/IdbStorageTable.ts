@@ -10,19 +10,18 @@ import { abortQuietly, requestResult } from './idb/idbRequests';
 import { recordsByKeys } from './idb/recordsByKeys';
 import { writeInBatches } from './idb/writeInBatches';
 import { DEFAULT_MEMORY_RECORDS, DEFAULT_RECORDS_PER_PAGE, validateOptions, type IdbStorageTableOptions } from './idb/idbOptions';
-import { KeyDirectory, keyId } from './idb/KeyDirectory';
+import { KeyDirectory } from './idb/KeyDirectory';
 import { MemoryFiller } from './idb/MemoryFiller';
 import { PageCache } from './idb/PageCache';
 import { PageDirectory } from './idb/PageDirectory';
 import { PageStore } from './idb/PageStore';
-import { PageWriter, type ScoredRow } from './idb/PageWriter';
+import { PageWriter, scoredRow } from './idb/PageWriter';
 import { readPages } from './idb/readPages';
 import { ReaderGenerations, type ReaderLease } from './idb/ReaderGenerations';
 import { rollBack } from './idb/rollBack';
 import { DIR, GENERATION_KEY, KEYS, META, openIdbDatabase, PAGES, STATE_KEY, type CommittedGeneration } from './idb/schema';
 import { SupersededPageCleaner } from './idb/SupersededPageCleaner';
 import { WritePacer } from './idb/WritePacer';
-import { scoreRecord } from './scoreRecord';
 
 export type { IdbStorageTableOptions } from './idb/idbOptions';
 
@@ -427,15 +426,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
   /** Scores records and writes them in batches of pages, collecting the next batch while the previous transaction runs. */
   private async write(records: RecordSource<R>, operation: Operation, staged: boolean): Promise<void> {
     await writeInBatches(records, {
-      toRow: (record: R): ScoredRow<R> => {
-        const { key, scores } = scoreRecord(
-          this.scorer,
-          record,
-          (message, cause) => this.error(operation, message, cause),
-          (invalid) => this.connection.keyError(invalid),
-        );
-        return { record, key, id: keyId(key), scores };
-      },
+      toRow: (record: R) => scoredRow(this.scorer, record, this.connection, operation),
       batchSize: () => (staged ? this.pacer.nextRows() : this.writeBatchSize),
       write: async (rows) => {
         const started = performance.now();
