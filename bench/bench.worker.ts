@@ -48,7 +48,9 @@ const api = {
     if (!storage.readsFromMemory) throw new Error('the range bench table does not read from memory');
     const direct = await IdbStorageTable.open<BenchRecord>(timeIndexes(), { name: `${name}-idb`, memoryRecords: 0 });
     await direct.putRecords(records);
-    const raw = await idb(indexedDB.open(`tablecache-web:${name}`));
+    // One row per record in a database of its own: IdbStorageTable stores pages, not the rows the baseline reads.
+    const raw = await openRawDatabase(`${name}-raw`);
+    await rawPut(raw, records);
     await deleteDatabase('bench-dexie');
     const dexie = new DexieBench('bench-dexie');
     await dexie.records.bulkPut(records);
@@ -222,7 +224,11 @@ const api = {
     const width = Math.min(72 / 0.9, (quick ? 2000 : 10_000) / perHour) * hour;
     const partialRange = { ge: Math.round(window.ge - width * 0.1), lt: Math.round(window.ge + width * 0.9) };
     const results = { hit: [] as number[], miss: [] as number[], partial: [] as number[], fullMiss: [] as number[], rawHit: [] as number[], hitRecords: 0, partialRecords: 0 };
-    const raw = await idb(indexedDB.open(`tablecache-web:${name}`));
+    // One row per record in a database of its own: IdbStorageTable stores pages, not the rows the baseline reads.
+    const raw = await openRawDatabase(`${name}-raw`);
+    const held: Reading[] = [];
+    for await (const record of table.getRecords({ indexName: 'ts', ...window })) held.push(record);
+    await rawPut(raw, held as unknown as BenchRecord[]);
     for (let run = 0; run < runs; run++) {
       const rawHit = await timed(async () =>
         (await idb(raw.transaction('rows').objectStore('rows').index('score:ts').getAll(IDBKeyRange.bound(hitRange.ge, hitRange.lt, false, true)))).length,

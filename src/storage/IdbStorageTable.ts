@@ -1,4 +1,4 @@
-import { StorageError, TableCacheError } from '../core/errors';
+import { StorageError } from '../core/errors';
 import type { PrimaryKey } from '../core/keys';
 import { Mutex } from '../core/Mutex';
 import { nextTask } from '../core/yieldWhenBusy';
@@ -10,19 +10,18 @@ import { abortQuietly, requestResult } from './idb/idbRequests';
 import { recordsByKeys } from './idb/recordsByKeys';
 import { writeInBatches } from './idb/writeInBatches';
 import { DEFAULT_MEMORY_RECORDS, DEFAULT_RECORDS_PER_PAGE, validateOptions, type IdbStorageTableOptions } from './idb/idbOptions';
-import { KeyDirectory, keyId } from './idb/KeyDirectory';
+import { KeyDirectory } from './idb/KeyDirectory';
 import { MemoryFiller } from './idb/MemoryFiller';
 import { PageCache } from './idb/PageCache';
 import { PageDirectory } from './idb/PageDirectory';
 import { PageStore } from './idb/PageStore';
-import { PageWriter, type ScoredRow } from './idb/PageWriter';
+import { PageWriter, scoredRow } from './idb/PageWriter';
 import { readPages } from './idb/readPages';
 import { ReaderGenerations, type ReaderLease } from './idb/ReaderGenerations';
 import { rollBack } from './idb/rollBack';
 import { DIR, GENERATION_KEY, KEYS, META, openIdbDatabase, PAGES, STATE_KEY, type CommittedGeneration } from './idb/schema';
 import { SupersededPageCleaner } from './idb/SupersededPageCleaner';
 import { WritePacer } from './idb/WritePacer';
-import { scoreRecord } from './scoreRecord';
 
 export type { IdbStorageTableOptions } from './idb/idbOptions';
 
@@ -35,30 +34,24 @@ interface OpenDatabase {
 }
 
 /**
- * A `StorageTable` in IndexedDB, in a database of its own, as *pages*:
- * rows of up to `recordsPerPage` records each (store `pages`), described in
- * the small store `dir` (generations and score bounds per index), with
- * their primary keys in the store `keys`; the store `meta` holds the
- * committed generation and state. The descriptions are loaded on open (one
- * `getAll`), so a read picks its pages in memory and fetches only those.
+ * A `StorageTable` in IndexedDB, in a database of its own, as *pages* of up
+ * to `recordsPerPage` records (store `pages`), described in the store `dir`
+ * (generations, score bounds per index) and keyed in the store `keys`; the
+ * store `meta` holds the committed generation and state. The descriptions
+ * are loaded on open, so a read picks its pages in memory.
  *
- * The scratch space is the next *generation* of pages: staged records go
- * to new pages, and a committed page they change is copied (without the
- * changed records) rather than changed, and marked as ending at the next
- * generation. So `scratchMerge()` is a single small write of the new
- * generation number, and reads take the pages of the generation committed
- * when they started. Pages no reader needs any more are deleted in the
- * background. Opening the table needs no rollback before reads: what a
- * killed page or worker left uncommitted is invisible, and rolled back in
- * the background before the next write.
+ * The scratch space is the next *generation* of pages: staged records go to
+ * new pages, and a committed page they change is copied (without them) and
+ * marked as ending at the next generation, so `scratchMerge()` is one small
+ * write of the generation number, and a read takes the pages of the
+ * generation committed when it started. Superseded pages are deleted in the
+ * background; what a killed page or worker left uncommitted is invisible
+ * to reads and rolled back in the background before the next write.
  *
  * Direct writes (`putRecords`, `deleteRecords`, `clear`) change the committed
- * state in place; they are meant for loading, when no read is in progress
- * and no scratch space is open (they reject while one is).
- *
- * One table per database at a time: `open` takes a Web Lock for it, since
- * the table keeps the directory of pages in memory and rolls back
- * uncommitted pages.
+ * state in place; they are meant for loading, when no read is in progress,
+ * and reject while a scratch space is open. One table per database at a
+ * time (a Web Lock): the directory in memory assumes one writer.
  */
 export class IdbStorageTable<R> implements StorageTable<R> {
   /** Names the table in error messages (`options.name`). */
@@ -101,7 +94,8 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     this.recordsPerPage = options.recordsPerPage ?? DEFAULT_RECORDS_PER_PAGE;
     this.writeBatchSize = options.writeBatchSize ?? 4 * this.recordsPerPage;
     this.readBatchSize = options.readBatchSize ?? 1000;
-    this.pacer = new WritePacer({ maxRows: this.writeBatchSize, minRows: this.recordsPerPage, initialRows: this.writeBatchSize });
+    // A page costs a few ms to write: with no read waiting, staged writes go in full batches (about 50 ms each).
+    this.pacer = new WritePacer({ maxRows: this.writeBatchSize, minRows: this.recordsPerPage, initialRows: this.writeBatchSize, targetMs: 50 });
     this.onBackgroundError = options.onBackgroundError ?? ((error) => console.warn(error));
     const cache = new PageCache<R>(options.memoryRecords ?? DEFAULT_MEMORY_RECORDS);
     this.store = new PageStore(connection, scorer, opened.directory, new KeyDirectory(), cache);
@@ -144,11 +138,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
    */
   static async open<R>(scorer: RecordScorer<R, unknown>, options: IdbStorageTableOptions): Promise<IdbStorageTable<R>> {
     const indexNames = scorer.indexNames;
-    if (indexNames.length === 0) throw new TableCacheError('A storage table needs at least one index.');
-    if (new Set(indexNames).size !== indexNames.length) {
-      throw new TableCacheError(`Table '${options.name}' names an index twice: ${indexNames.join(', ')}.`);
-    }
-    validateOptions(options);
+    validateOptions(options, indexNames);
     const dbName = options.dbName ?? `tablecache-web:${options.name}`;
     const factory = options.indexedDB ?? globalThis.indexedDB;
     const openError = (message: string, cause?: unknown) =>
@@ -436,15 +426,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
   /** Scores records and writes them in batches of pages, collecting the next batch while the previous transaction runs. */
   private async write(records: RecordSource<R>, operation: Operation, staged: boolean): Promise<void> {
     await writeInBatches(records, {
-      toRow: (record: R): ScoredRow<R> => {
-        const { key, scores } = scoreRecord(
-          this.scorer,
-          record,
-          (message, cause) => this.error(operation, message, cause),
-          (invalid) => this.connection.keyError(invalid),
-        );
-        return { record, key, id: keyId(key), scores };
-      },
+      toRow: (record: R) => scoredRow(this.scorer, record, this.connection, operation),
       batchSize: () => (staged ? this.pacer.nextRows() : this.writeBatchSize),
       write: async (rows) => {
         const started = performance.now();

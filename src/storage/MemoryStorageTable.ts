@@ -90,7 +90,9 @@ export class MemoryStorageTable<R, PK extends PrimaryKey = PrimaryKey> implement
     this.state = undefined;
   }
 
+  /** Rejects with `StorageError` while a scratch space is open (the merge would otherwise undo the write). */
   async putRecords(records: RecordSource<R>): Promise<void> {
+    this.assertNoScratch('putRecords');
     await eachRecord(records, (record) => this.insert(this.committed, this.toRow(record, 'putRecords')));
   }
 
@@ -144,7 +146,9 @@ export class MemoryStorageTable<R, PK extends PrimaryKey = PrimaryKey> implement
     return [...found];
   }
 
+  /** Rejects with `StorageError` while a scratch space is open (the merge would otherwise undo the deletion). */
   async deleteRecords(spec: StorageRecordsSpec<R>, onDeleted?: (record: R) => void): Promise<number> {
+    this.assertNoScratch('deleteRecords');
     const rows = [...matchingRows(this.indexTree(this.committed, spec.indexName, 'deleteRecords'), spec)];
     for (const row of rows) {
       this.remove(this.committed, row);
@@ -230,6 +234,14 @@ export class MemoryStorageTable<R, PK extends PrimaryKey = PrimaryKey> implement
     const tree = version.byIndex[this.scorer.indexNames.indexOf(indexName)];
     if (!tree) throw this.unknownIndex(indexName, operation);
     return tree;
+  }
+
+  private assertNoScratch(operation: string): void {
+    if (!this.scratch) return;
+    throw new StorageError(
+      `${operation} on table '${this.name}': a scratch space is open; direct writes change the committed state only when none is (merge or abort it first).`,
+      { table: this.name, operation },
+    );
   }
 
   private unknownIndex(indexName: string, operation: string): StorageError {

@@ -1,3 +1,4 @@
+import { vi } from 'vitest';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { IdbStorageTable } from '../../src/storage/IdbStorageTable';
 import { describeIdbStorageTable } from './fixtures/describeIdbStorageTable';
@@ -11,9 +12,10 @@ for (const memoryRecords of [undefined, 0]) {
   );
 }
 
-// Pages of 3 records: every operation crosses pages.
+// Pages of 3 records: every operation crosses pages (5,000 records are 1,667 pages, slow in fake-indexeddb).
+vi.setConfig({ testTimeout: 30_000 });
 describeStorageTable('IdbStorageTable (fake-indexeddb, recordsPerPage 3)', (scorer) =>
-  IdbStorageTable.open(scorer, { name: 'contract', indexedDB: new IDBFactory(), readBatchSize: 4, writeBatchSize: 5, recordsPerPage: 3 }),
+  IdbStorageTable.open(scorer, { name: 'contract', indexedDB: new IDBFactory(), readBatchSize: 4, writeBatchSize: 30, recordsPerPage: 3 }),
 );
 
 // The default, IndexedDB alone, and a copy the random operations keep dropping and filling again.

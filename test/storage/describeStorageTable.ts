@@ -109,6 +109,21 @@ export function describeStorageTable(name: string, create: CreateStorageTable): 
       });
     });
 
+    describe('putRecords and deleteRecords while a scratch space is open', () => {
+      it('should reject with a StorageError and change neither the committed state nor the scratch space', async () => {
+        const table = await withRecords(readings(5, 10));
+        await table.scratchPutRecords([reading(1, 15, 7)]);
+        await expect(table.putRecords([reading(9, 90)])).rejects.toMatchObject({ operation: 'putRecords', message: /scratch space is open/ });
+        await expect(table.deleteRecords(ts(0, 30))).rejects.toMatchObject({ operation: 'deleteRecords', message: /scratch space is open/ });
+        expect(await read(table)).toEqual(readings(5, 10));
+        await table.scratchMerge();
+        expect(await read(table)).toEqual(readings(5, 10).map((r) => (r.id === 1 ? reading(1, 15, 7) : r)));
+        await table.putRecords([reading(9, 90)]);
+        expect(await table.deleteRecords(ts(0, 5))).toBe(1);
+        expect((await read(table)).map((r) => r.id)).toEqual([1, 2, 3, 4, 9]);
+      });
+    });
+
     describe('getRecords', () => {
       it('should include the lower bound and exclude the upper bound', async () => {
         const table = await withRecords(readings(10, 10));

@@ -1,5 +1,8 @@
 import type { PrimaryKey } from '../../core/keys';
 import type { StorageRecordsSpec } from '../../core/StorageRecordsSpec';
+import type { RecordScorer } from '../../core/types';
+import { scoreRecord } from '../scoreRecord';
+import type { IdbConnection } from './IdbConnection';
 import { keyId, type KeyId } from './KeyDirectory';
 import type { PageContent, PageInfo, StoredPageMeta } from './pages';
 import { PagePlan, type FetchedPage, type PageStore } from './PageStore';
@@ -10,6 +13,20 @@ export interface ScoredRow<R> {
   readonly key: PrimaryKey;
   readonly id: KeyId;
   readonly scores: readonly number[];
+}
+
+/**
+ * A record's row: its key and scores, checked.
+ * @throws {StorageError} when the key is invalid (the `DataError` as `cause`) or a score is not a number or NaN.
+ */
+export function scoredRow<R>(scorer: RecordScorer<R, unknown>, record: R, connection: IdbConnection, operation: string): ScoredRow<R> {
+  const { key, scores } = scoreRecord(
+    scorer,
+    record,
+    (message, cause) => connection.error(operation, message, cause),
+    (invalid) => connection.keyError(invalid),
+  );
+  return { record, key, id: keyId(key), scores };
 }
 
 /**

@@ -26,8 +26,8 @@ export interface IdbStorageTableOptions {
   /**
    * Most records written per transaction. Default 4 × `recordsPerPage`.
    * Direct writes (the load) use it; staged writes adapt their size to about
-   * 8 ms per transaction, and to one page while reads of IndexedDB run, so a
-   * read never queues behind a long write.
+   * 50 ms per transaction, and to one page while reads of IndexedDB run, so a
+   * read never queues behind more than a page.
    */
   writeBatchSize?: number | undefined;
   /**
@@ -65,8 +65,12 @@ export const DEFAULT_MEMORY_RECORDS = 100_000;
 /** Records per page by default (`recordsPerPage`). */
 export const DEFAULT_RECORDS_PER_PAGE = 512;
 
-/** @throws {TableCacheError} for an option that is not a count it should be. */
-export function validateOptions(options: IdbStorageTableOptions): void {
+/** @throws {TableCacheError} for no index names or one twice, and for an option that is not a count it should be. */
+export function validateOptions(options: IdbStorageTableOptions, indexNames: readonly string[]): void {
+  if (indexNames.length === 0) throw new TableCacheError('A storage table needs at least one index.');
+  if (new Set(indexNames).size !== indexNames.length) {
+    throw new TableCacheError(`Table '${options.name}' names an index twice: ${indexNames.join(', ')}.`);
+  }
   const { memoryRecords } = options;
   if (memoryRecords !== undefined && !(memoryRecords === Infinity || (Number.isInteger(memoryRecords) && memoryRecords >= 0))) {
     throw new TableCacheError(
