@@ -3,6 +3,7 @@ export { DEFAULT_BATCH_SIZE } from './worker/batchSize';
 export type {
   CachedTableClient,
   GetRecordsOptions,
+  SubscribeOptions,
   SubscriptionFailure,
   SubscriptionListener,
   SubscriptionRecords,

@@ -8,6 +8,7 @@ import type {
   RefreshOptions,
   ResumeOptions,
   TableChangeListener,
+  TableReadOptions,
 } from './CachedTableOptions';
 import { PROGRESS_EVERY } from './CachedTableOptions';
 import { describeSpec } from './describe';
@@ -22,7 +23,8 @@ import { planRead, readFromDb, readPartial } from './readPlan';
 import { observed, Stager, type StagingObserver } from './Stager';
 import type { StorageRecordsSpec } from './StorageRecordsSpec';
 import { RecordsChange, WholeTableChange, type TableChange } from './TableChange';
-import type { DbAccess, Indexes, IndexSpec, ReadOptions, StorageTable } from './types';
+import type { Interval } from './Interval';
+import type { DbAccess, Indexes, IndexSpec, StorageTable } from './types';
 
 export type {
   AdjustOptions,
@@ -36,6 +38,7 @@ export type {
   RecordsRead,
   ResumeOptions,
   TableChangeListener,
+  TableReadOptions,
 } from './CachedTableOptions';
 
 type LoadState = 'unloaded' | 'loading' | 'loaded';
@@ -67,6 +70,9 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
   private fresh: FreshIntervals | null = null;
   /** The refresh of stale records running now, if any; reads that need one wait for its outcome. */
   private staleRefresh: Promise<'refreshed' | 'unreachable'> | null = null;
+  /** Background refreshes of stale records (stale-while-revalidate), by the ranges they refresh. */
+  private readonly revalidating = new Map<string, Promise<void>>();
+  private readonly staleWhileRevalidate: boolean;
   private readonly changeListeners = new Set<TableChangeListener>();
   private readonly counters: CachedTableStats = {
     reads: { cacheHit: 0, cacheHitWithRefresh: 0, cacheMiss: 0, partialHit: 0, servedStale: 0 },
@@ -86,6 +92,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
     this.db = dbAccess;
     this.storage = storageTable;
     this.name = options.name ?? storageTable.name;
+    this.staleWhileRevalidate = options.staleWhileRevalidate ?? false;
     this.stager = new Stager(indexes, dbAccess, storageTable, checkKeysPerFetch(options.keysPerFetch));
     this.loadedSignal = new Promise((resolve) => (this.signalLoaded = resolve));
   }
@@ -208,12 +215,12 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
    * The iteration rejects with `UnsupportedIndexOperation` when the index
    * does not support `covers`, and with the backend's or storage's error.
    */
-  getRecords(spec: S): AsyncIterable<R> {
-    return this.streamRecords(spec);
+  getRecords(spec: S, options: TableReadOptions = {}): AsyncIterable<R> {
+    return this.streamRecords(spec, options);
   }
 
-  private async *streamRecords(spec: S): AsyncGenerator<R> {
-    yield* (await this.readRecords(spec)).records;
+  private async *streamRecords(spec: S, options: TableReadOptions): AsyncGenerator<R> {
+    yield* (await this.readRecords(spec, options)).records;
   }
 
   /**
@@ -223,34 +230,48 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
    * records (e.g. you only post them to another thread, as the worker
    * boundary does), which spares storage from copying them.
    *
-   * Rejects as `getRecords`' iteration does.
+   * Options: `staleWhileRevalidate` (serve stale records at once and
+   * refresh them in the background; default: the table's option), `signal`
+   * (cancel the read), `shared`.
+   *
+   * Rejects as `getRecords`' iteration does, and with `signal.reason` when aborted.
    */
-  async readRecords(spec: S, options: ReadOptions = {}): Promise<RecordsRead<R>> {
-    await this.loaded();
+  async readRecords(spec: S, options: TableReadOptions = {}): Promise<RecordsRead<R>> {
+    const { signal } = options;
+    signal?.throwIfAborted();
+    await abortable(this.loaded(), signal);
+    const revalidate = options.staleWhileRevalidate ?? this.staleWhileRevalidate;
     let refreshed = false;
     let stale = false;
     let staleTried = false;
     for (;;) {
       // Planning and opening the storage reads happen in one synchronous step after the gate, so a read never sees new storage with old coverage or the reverse.
-      while (this.stager.commitGate) await this.stager.commitGate;
+      while (this.stager.commitGate) await abortable(this.stager.commitGate, signal);
       const plan = planRead(this.indexes, spec);
       if (plan.kind === 'miss') {
         this.counters.reads.cacheMiss++;
-        return { from: 'db', refreshed, stale: false, records: readFromDb(this.indexes, this.db, spec) };
+        return { from: 'db', refreshed, stale: false, records: readFromDb(this.indexes, this.db, spec, signal) };
       }
       if (!refreshed && this.invalidations.needsRefresh(plan.storageSpecs)) {
-        await this.refreshInvalid();
+        await abortable(this.refreshInvalid(), signal);
         refreshed = true;
         continue;
       }
       if (!staleTried && this.isStale(plan.storageSpecs)) {
         // Once per read: a spec with a recheck stays stale after its refresh (only part of its intervals was refreshed).
         staleTried = true;
-        if ((await this.refreshStale(plan.covered)) === 'unreachable') stale = true;
-        else refreshed = true;
-        continue;
+        if (revalidate) {
+          // Served now, from the plan just made: nothing was awaited since the gate.
+          this.revalidate(plan.covered, plan.storageSpecs);
+          stale = true;
+        } else {
+          if ((await abortable(this.refreshStale(plan.covered), signal)) === 'unreachable') stale = true;
+          else refreshed = true;
+          continue;
+        }
       }
-      const storageReads = plan.storageSpecs.map((storageSpec) => this.storage.getRecords(storageSpec, options));
+      const readOptions = options.shared === undefined ? {} : { shared: options.shared };
+      const storageReads = plan.storageSpecs.map((storageSpec) => this.storage.getRecords(storageSpec, readOptions));
       if (stale) this.counters.reads.servedStale++;
       if (plan.kind === 'hit') {
         if (!stale) this.counters.reads[refreshed ? 'cacheHitWithRefresh' : 'cacheHit']++;
@@ -259,7 +280,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       }
       this.counters.reads.partialHit++;
       const counts = { storage: 0, db: 0 };
-      const dbReads = plan.missing.map((missing) => readFromDb(this.indexes, this.db, missing));
+      const dbReads = plan.missing.map((missing) => readFromDb(this.indexes, this.db, missing, signal));
       const records = readPartial(this.indexes, storageReads, dbReads, counts);
       return { from: 'mixed', refreshed, stale, counts, records };
     }
@@ -459,6 +480,22 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
   }
 
   /**
+   * Starts a background refresh of the stale records of covered `specs`,
+   * unless one of the same ranges is under way. Its failure leaves them
+   * stale (the next read tries again); nothing is left unhandled.
+   */
+  private revalidate(specs: readonly S[], storageSpecs: readonly StorageRecordsSpec<R>[]): void {
+    const key = storageSpecs.map(String).join(' | ');
+    if (this.revalidating.has(key)) return;
+    const attempt = this.refreshStale(specs).then(
+      () => undefined,
+      () => undefined,
+    );
+    this.revalidating.set(key, attempt);
+    void attempt.then(() => this.revalidating.delete(key));
+  }
+
+  /**
    * Refreshes the stale records of covered `specs` (after `resume()`):
    * deletes and reloads each spec's records, then marks its intervals fresh
    * (unless the spec has a `recheck`: then only some of the intervals'
@@ -503,7 +540,11 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       throw error;
     }
     this.counters.refreshes++;
-    if (changed) this.emit(new RecordsChange('refresh', changed.scores));
+    if (changed) {
+      const intervals = new Map<string, Interval[]>();
+      for (const { storageSpec } of stale) intervals.set(storageSpec.indexName, [...(intervals.get(storageSpec.indexName) ?? []), ...storageSpec.intervals]);
+      this.emit(new RecordsChange('refresh', changed.scores, intervals));
+    }
     return 'refreshed';
   }
 
@@ -566,4 +607,24 @@ function checkKeysPerFetch(keysPerFetch = 1000): number {
     throw new TableCacheError(`keysPerFetch must be a whole number of at least 1, not ${String(keysPerFetch)}.`);
   }
   return keysPerFetch;
+}
+
+/** `promise`, or a rejection with `signal.reason` as soon as the signal aborts (the promise itself goes on). */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error as Error);
+      },
+    );
+  });
 }

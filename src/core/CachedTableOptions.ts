@@ -1,5 +1,6 @@
 // The options, results and counters of `CachedTable`'s methods.
 import type { TableChange } from './TableChange';
+import type { ReadOptions } from './types';
 
 /** Options of `CachedTable`. */
 export interface CachedTableOptions {
@@ -11,6 +12,33 @@ export interface CachedTableOptions {
    * backend's limit of `ids` per request.
    */
   keysPerFetch?: number;
+  /**
+   * Default of the read option `staleWhileRevalidate`: serve stale records
+   * (after `resume()` or a handover between tabs) at once, refreshing them
+   * in the background. Default false.
+   */
+  staleWhileRevalidate?: boolean;
+}
+
+/** Options of `CachedTable.readRecords` (and `getRecords`). */
+export interface TableReadOptions extends ReadOptions {
+  /**
+   * When the records a covered read needs are stale (restored by `resume()`
+   * and not refreshed since), serve them at once (`stale: true`) and refresh
+   * them in the background — one refresh per range, however many reads ask;
+   * `onChange` listeners (and so subscriptions) then see the refresh once it
+   * is committed. A failed background refresh leaves them stale and is tried
+   * again by the next read. Records marked invalid are still refreshed first.
+   * Default: the table's `staleWhileRevalidate` option (false).
+   */
+  staleWhileRevalidate?: boolean | undefined;
+  /**
+   * Cancels the read: while it waits (for the first load, a commit, or a
+   * refresh it needs — which goes on for others) or fetches from the
+   * backend. The read then rejects with `signal.reason`; nothing in the
+   * table changes because of the abort.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /** Counters since the table was created. */
@@ -113,7 +141,11 @@ export interface RecordsRead<R> {
   readonly from: ReadSource;
   /** True when invalid or stale records were refreshed before this read. */
   readonly refreshed: boolean;
-  /** True when storage served records restored by `resume()` that could not be refreshed (backend unreachable). */
+  /**
+   * True when storage served records restored by `resume()` without
+   * refreshing them: the backend could not be reached, or the read asked for
+   * `staleWhileRevalidate` (a background refresh is then under way).
+   */
   readonly stale: boolean;
   /** For a `'mixed'` read: how many records have come from each source so far (complete once `records` is done). */
   readonly counts?: { readonly storage: number; readonly db: number };

@@ -5,7 +5,16 @@ import { InvalidSpecError, TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
 import { checkBatchSize } from './batchSize';
 import { deserializeError } from './errorTransfer';
-import type { OpenedRead, ProgressCallback, ReadCounts, ReadInfo, RecordBatch, TableSessionApi, UpdateMessage } from './protocol';
+import type {
+  OpenedRead,
+  ProgressCallback,
+  ReadCounts,
+  ReadInfo,
+  ReadRequestOptions,
+  RecordBatch,
+  TableSessionApi,
+  UpdateMessage,
+} from './protocol';
 
 /**
  * A subscription's new result: every record of the spec, and how they were
@@ -34,10 +43,28 @@ export type SubscriptionListener<R> = (update: SubscriptionUpdate<R>) => void;
 /** Batches a client read keeps requested ahead of the one it hands out. */
 const BATCHES_AHEAD = 2;
 
-/** Options of {@link CachedTableClient.getRecords}. */
+/** Options of {@link CachedTableClient.subscribe}: how each of its reads is made. */
+export interface SubscribeOptions {
+  /**
+   * Serve stale records (after `resume()` or a handover) at once, marked
+   * `stale: true`, and refresh them in the background; the subscription
+   * then receives the fresh records (`stale: false`). Default: the table's
+   * `staleWhileRevalidate` option.
+   */
+  staleWhileRevalidate?: boolean | undefined;
+}
+
+/** Options of {@link CachedTableClient.getRecords} and {@link CachedTableClient.readRecords}. */
 export interface GetRecordsOptions {
   /** Records per message from the worker. Default: the client's `batchSize`. */
   batchSize?: number;
+  /** See `CachedTable.readRecords`: serve stale records at once and refresh them in the background. Default: the table's option. */
+  staleWhileRevalidate?: boolean | undefined;
+}
+
+/** The read options the worker takes, without `undefined` fields (they would cross as present). */
+function readRequest(options: SubscribeOptions): ReadRequestOptions | undefined {
+  return options.staleWhileRevalidate === undefined ? undefined : { staleWhileRevalidate: options.staleWhileRevalidate };
 }
 
 function asError(value: unknown): Error {
@@ -146,7 +173,7 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
    */
   getRecords(spec: S, options: GetRecordsOptions = {}): AsyncIterable<R> {
     const batchSize = checkBatchSize(options.batchSize ?? this.batchSize);
-    const read = () => this.readRecords(spec, { batchSize });
+    const read = () => this.readRecords(spec, { ...options, batchSize });
     return (async function* () {
       yield* (await read()).records;
     })();
@@ -165,7 +192,7 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
    */
   async readRecords(spec: S, options: GetRecordsOptions = {}): Promise<RecordsRead<R>> {
     const batchSize = checkBatchSize(options.batchSize ?? this.batchSize);
-    const opened = await this.call((session) => session.openRead(spec, batchSize), 'readRecords');
+    const opened = await this.call((session) => session.openRead(spec, batchSize, readRequest(options)), 'readRecords');
     const counts = opened.counts ? { ...opened.counts } : undefined;
     const { from, refreshed, stale } = opened;
     return { from, refreshed, stale, ...(counts ? { counts } : {}), records: this.batches(opened, counts) };
@@ -273,14 +300,15 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
    * is delivered once complete. Results are delivered in order; a result
    * overtaken by a newer change is not delivered.
    *
+   * @param options `staleWhileRevalidate` for each of its reads.
    * @returns a function that ends the subscription (idempotent).
    * @throws {TableCacheError} when the client is closed.
    */
-  subscribe(spec: S, listener: SubscriptionListener<R>): () => void {
+  subscribe(spec: S, listener: SubscriptionListener<R>, options: SubscribeOptions = {}): () => void {
     if (this.closed) throw this.closedError();
     const subscriptionId = this.nextSubscriptionId++;
     this.listeners.set(subscriptionId, listener);
-    this.call((session) => session.subscribe(subscriptionId, spec, this.batchSize), 'subscribe').catch((error: unknown) =>
+    this.call((session) => session.subscribe(subscriptionId, spec, this.batchSize, readRequest(options)), 'subscribe').catch((error: unknown) =>
       this.deliver(subscriptionId, { error: asError(error) }),
     );
     return () => {

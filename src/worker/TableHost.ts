@@ -152,7 +152,7 @@ export class TableHost<R, PK, S extends IndexSpec, D> {
       return undefined;
     }
     const { api } = this.session(key, request.from, request.connection, table);
-    const [first, second, third] = request.args;
+    const [first, second, third, fourth] = request.args;
     const onProgress: ProgressCallback | undefined = request.progress
       ? (progress: AdjustProgress) =>
           this.options.send(request.from, { protocol, kind: 'progress', from: this.options.self, requestId: request.requestId, progress })
@@ -167,7 +167,7 @@ export class TableHost<R, PK, S extends IndexSpec, D> {
       case 'adjust':
         return api.adjust(first, onProgress);
       case 'openRead':
-        return api.openRead(first, second as number);
+        return api.openRead(first, second as number, third as Parameters<TableSessionApi<R>['openRead']>[2]);
       case 'nextBatch':
         return api.nextBatch(first as number);
       case 'closeRead':
@@ -183,7 +183,7 @@ export class TableHost<R, PK, S extends IndexSpec, D> {
       case 'stats':
         return api.stats();
       case 'subscribe':
-        return api.subscribe(first as number, second, third as number);
+        return api.subscribe(first as number, second, third as number, fourth as Parameters<TableSessionApi<R>['subscribe']>[3]);
       case 'unsubscribe':
         return api.unsubscribe(first as number);
     }

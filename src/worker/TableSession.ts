@@ -1,5 +1,5 @@
 import { finalizer } from 'comlink';
-import type { AdjustOptions, CachedTable, InvalidateOptions, ResumeOptions } from '../core/CachedTable';
+import type { AdjustOptions, CachedTable, InvalidateOptions, ResumeOptions, TableReadOptions } from '../core/CachedTable';
 import { InvalidSpecError, TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
 import { checkBatchSize } from './batchSize';
@@ -79,7 +79,8 @@ export class TableSession<R, PK, S extends IndexSpec, D> {
       loaded: () => this.table.loaded(),
       adjust: (spec, onProgress) =>
         this.run('adjust', (context) => withProgress(onProgress, (options) => this.table.adjust(this.parse(spec, context), options))),
-      openRead: (spec, batchSize) => this.run('getRecords', (context) => this.openRead(this.parse(spec, context), batchSize)),
+      openRead: (spec, batchSize, options) =>
+        this.run('getRecords', (context) => this.openRead(this.parse(spec, context), batchSize, parseReadOptions(options, context))),
       nextBatch: (readId) => this.run('getRecords', () => this.nextBatch(readId)),
       closeRead: (readId) => this.closeRead(readId),
       getFirstRecord: (spec) => this.run('getFirstRecord', (context) => this.table.getFirstRecord(this.parse(spec, context))),
@@ -96,7 +97,7 @@ export class TableSession<R, PK, S extends IndexSpec, D> {
         this.run('invalidateKeys', (context) => this.table.invalidateKeys(keys as readonly PK[], parseInvalidateOptions(options, context))),
       refreshInvalid: () => this.run('refreshInvalid', () => this.table.refreshInvalid()),
       stats: () => this.run('stats', async () => this.table.stats()),
-      subscribe: (subscriptionId, spec, batchSize) => this.subscribe(subscriptionId, spec, batchSize),
+      subscribe: (subscriptionId, spec, batchSize, options) => this.subscribe(subscriptionId, spec, batchSize, options),
       unsubscribe: (subscriptionId) => this.subscriptions.remove(subscriptionId),
       close: () => this.close(),
       [finalizer]: () => {
@@ -139,10 +140,10 @@ export class TableSession<R, PK, S extends IndexSpec, D> {
     return parseIndexSpec(this.table.indexes, spec, context);
   }
 
-  private async openRead(spec: S, batchSize: number): Promise<OpenedRead<R>> {
+  private async openRead(spec: S, batchSize: number, options: TableReadOptions): Promise<OpenedRead<R>> {
     checkBatchSize(batchSize);
     // Records are only posted to the client, which copies them: storage need not copy them first.
-    const read = await this.table.readRecords(spec, { shared: true });
+    const read = await this.table.readRecords(spec, { ...options, shared: true });
     const open: OpenRead<R> = {
       iterator: read.records[Symbol.asyncIterator](),
       counts: read.counts,
@@ -220,11 +221,12 @@ export class TableSession<R, PK, S extends IndexSpec, D> {
     return result;
   }
 
-  private subscribe(subscriptionId: number, spec: unknown, batchSize: number): void {
+  private subscribe(subscriptionId: number, spec: unknown, batchSize: number, options: unknown): void {
     if (this.closing) return;
     try {
       checkBatchSize(batchSize);
-      this.subscriptions.add(subscriptionId, this.parse(spec, `subscribe on table '${this.table.name}'`), batchSize);
+      const context = `subscribe on table '${this.table.name}'`;
+      this.subscriptions.add(subscriptionId, this.parse(spec, context), batchSize, parseReadOptions(options, context));
     } catch (error) {
       this.updatesPort.postMessage({ type: 'error', subscriptionId, error: serializeError(error) } satisfies SubscriptionMessage);
     }
@@ -240,6 +242,25 @@ function parseInvalidateOptions(options: unknown, context: string): InvalidateOp
     });
   }
   return force === undefined ? {} : { forceRefreshOnNextRead: force };
+}
+
+/** The read options a client sent: only known fields, each of its type. */
+function parseReadOptions(options: unknown, context: string): TableReadOptions {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidSpecError(`${context}: read options must be an object when given.`, { path: ['options'] });
+  }
+  const parsed: { staleWhileRevalidate?: boolean } = {};
+  const { staleWhileRevalidate } = options as { staleWhileRevalidate?: unknown };
+  if (staleWhileRevalidate !== undefined) {
+    if (typeof staleWhileRevalidate !== 'boolean') {
+      throw new InvalidSpecError(`${context}: options.staleWhileRevalidate must be a boolean when given.`, {
+        path: ['options', 'staleWhileRevalidate'],
+      });
+    }
+    parsed.staleWhileRevalidate = staleWhileRevalidate;
+  }
+  return parsed;
 }
 
 function countsOf(open: OpenRead<unknown>): { counts?: ReadCounts } {

@@ -30,7 +30,7 @@ export interface ReadInfo {
   readonly from: ReadSource;
   /** True when invalid or stale records were refreshed before this read. */
   readonly refreshed: boolean;
-  /** True when storage served records restored by `resume()` that could not be refreshed (backend unreachable). */
+  /** True when storage served records restored by `resume()` without refreshing them (backend unreachable, or `staleWhileRevalidate`). */
   readonly stale: boolean;
   /** For a `'mixed'` read: records from each source (so far, in a batch; in total, in a subscription's result). */
   readonly counts?: ReadCounts;
@@ -53,6 +53,12 @@ export interface RecordBatch<R> {
   readonly counts?: ReadCounts;
 }
 
+/** Options of a read or a subscription, as sent to the worker (checked there). */
+export interface ReadRequestOptions {
+  /** `CachedTable.readRecords`' `staleWhileRevalidate`; absent: the table's default. */
+  readonly staleWhileRevalidate?: boolean;
+}
+
 /** A progress callback passed by reference (a Comlink proxy); the worker releases it when the call ends. */
 export type ProgressCallback = (progress: AdjustProgress) => unknown;
 
@@ -67,7 +73,7 @@ export interface TableSessionApi<R> {
   loaded(): Promise<void>;
   adjust(spec: unknown, onProgress?: ProgressCallback): Promise<void>;
   /** Opens a read and returns its first batch of at most `batchSize` records. */
-  openRead(spec: unknown, batchSize: number): Promise<OpenedRead<R>>;
+  openRead(spec: unknown, batchSize: number, options?: ReadRequestOptions): Promise<OpenedRead<R>>;
   /** The next batch of an open read; the read is released when it is `done` or fails. */
   nextBatch(readId: number): Promise<RecordBatch<R>>;
   /** Releases an open read early (closes the worker-side iteration); resolves once closed. */
@@ -82,7 +88,7 @@ export interface TableSessionApi<R> {
    * Starts a subscription whose results arrive on the updates port, named by
    * the client's `subscriptionId`, in chunks of at most `batchSize` records.
    */
-  subscribe(subscriptionId: number, spec: unknown, batchSize: number): void;
+  subscribe(subscriptionId: number, spec: unknown, batchSize: number, options?: ReadRequestOptions): void;
   unsubscribe(subscriptionId: number): void;
   /** Ends the connection: closes its reads and subscriptions. */
   close(): Promise<void>;
