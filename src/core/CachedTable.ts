@@ -11,6 +11,7 @@ import type {
   TableReadOptions,
 } from './CachedTableOptions';
 import { PROGRESS_EVERY } from './CachedTableOptions';
+import { abortable, abortableRecords, abortReasonOr } from './abortable';
 import { describeSpec } from './describe';
 import { DbAccessError, RecordNotFoundError, TableCacheError, UnsupportedOperationError } from './errors';
 import { FreshIntervals } from './FreshIntervals';
@@ -113,6 +114,8 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
    * @param options `onProgress` reports the records loaded so far.
    */
   async load(spec: S, options: AdjustOptions = {}): Promise<void> {
+    const { signal } = options;
+    signal?.throwIfAborted();
     this.startLoading('load');
     try {
       const adjustment = this.indexes.prepareAdjustment(spec);
@@ -120,14 +123,16 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       let loaded = 0;
       const report = options.onProgress;
       if (adjustment.loadSpec !== null) {
+        const records = abortableRecords(this.db.getRecords(adjustment.loadSpec, signal ? { signal } : undefined), signal);
         await this.storage.putRecords(
-          observed(this.db.getRecords(adjustment.loadSpec), (record) => {
+          observed(records, (record) => {
             adjustment.observeLoaded(record);
             if (++loaded % PROGRESS_EVERY === 0) report?.({ loaded, expired: 0 });
           }),
         );
       }
       if (loaded % PROGRESS_EVERY !== 0 || loaded === 0) report?.({ loaded, expired: 0 });
+      signal?.throwIfAborted();
       // Nothing is staged: the merge only persists the Indexes' new state.
       await this.stager.commitAndMerge(adjustment);
       this.counters.adjustments++;
@@ -135,7 +140,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       this.finishLoading();
     } catch (error) {
       this.loadState = 'unloaded';
-      throw error;
+      throw abortReasonOr(error, signal);
     }
   }
 
@@ -309,8 +314,15 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
    * @param options `onProgress` reports the records loaded and expired so far.
    */
   async adjust(spec: S, options: AdjustOptions = {}): Promise<void> {
-    await this.loaded();
-    await this.writer.run(async () => {
+    const { signal } = options;
+    signal?.throwIfAborted();
+    await abortable(this.loaded(), signal);
+    await abortable(this.writer.run(() => this.adjustNow(spec, options, signal)), signal);
+  }
+
+  private async adjustNow(spec: S, options: AdjustOptions, signal: AbortSignal | undefined): Promise<void> {
+    signal?.throwIfAborted();
+    {
       const adjustment = this.indexes.prepareAdjustment(spec);
       const invalidations = this.invalidations.snapshot();
       const staged = invalidations.length > 0 ? new Map<string, R>() : null;
@@ -336,7 +348,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
             adjustment.observeLoaded(record);
           },
         };
-        await this.stager.stageRefresh(invalidations, staged, observer);
+        await this.stager.stageRefresh(invalidations, staged, observer, signal);
         if (adjustment.expireSpec) {
           if (staged) expired += this.stager.dropStaged(staged, adjustment.expireSpec, observer);
           await this.storage.scratchDiscardRecords(adjustment.expireSpec, (record) => {
@@ -346,21 +358,29 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
           });
         }
         if (adjustment.loadSpec !== null) {
-          await this.stager.stagePut(adjustment.loadSpec, null, (record) => {
-            observer.loaded(record);
-            loaded++;
-            progress();
-          });
+          await this.stager.stagePut(
+            adjustment.loadSpec,
+            null,
+            (record) => {
+              observer.loaded(record);
+              loaded++;
+              progress();
+            },
+            signal,
+          );
         }
+        signal?.throwIfAborted();
         report?.({ loaded, expired });
         await this.stager.commitAndMerge(adjustment, () => this.invalidations.forget(invalidations));
+      }).catch((error: unknown) => {
+        throw abortReasonOr(error, signal);
       });
       if (invalidations.length > 0) this.counters.refreshes++;
       this.counters.adjustments++;
       this.counters.expired += expired;
       this.counters.loaded += loaded;
       if (changed) this.emit(new RecordsChange('adjust', changed.scores));
-    });
+    }
   }
 
   /**
@@ -464,7 +484,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
     const { signal } = options;
     signal?.throwIfAborted();
     if (this.invalidations.size === 0) return;
-    await this.writer.run(async () => {
+    const run = this.writer.run(async () => {
       signal?.throwIfAborted();
       const invalidations = this.invalidations.snapshot();
       if (invalidations.length === 0) return;
@@ -473,10 +493,13 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
         await this.stager.stageRefresh(invalidations, null, changed ? { expired: changed, loaded: changed } : null, signal);
         signal?.throwIfAborted();
         await this.stager.commitAndMerge(null, () => this.invalidations.forget(invalidations));
+      }).catch((error: unknown) => {
+        throw abortReasonOr(error, signal);
       });
       this.counters.refreshes++;
       if (changed) this.emit(new RecordsChange('refresh', changed.scores));
     });
+    await abortable(run, signal);
   }
 
   /**
@@ -607,24 +630,4 @@ function checkKeysPerFetch(keysPerFetch = 1000): number {
     throw new TableCacheError(`keysPerFetch must be a whole number of at least 1, not ${String(keysPerFetch)}.`);
   }
   return keysPerFetch;
-}
-
-/** `promise`, or a rejection with `signal.reason` as soon as the signal aborts (the promise itself goes on). */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error as Error);
-      },
-    );
-  });
 }

@@ -121,6 +121,15 @@ export interface AdjustOptions {
    * at the end before the change becomes visible). Must not throw.
    */
   onProgress?: ((progress: AdjustProgress) => void) | undefined;
+  /**
+   * Cancels the load or adjust, also while it waits behind earlier writes
+   * or for a backend that never finishes. The call rejects with
+   * `signal.reason` (what `controller.abort(reason)` was given; a
+   * `DOMException` named `AbortError` by default). A cancelled adjust
+   * leaves the table exactly as before (records, coverage, invalid marks);
+   * a cancelled load leaves it unloaded (storage cleared), to be loaded again.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /** Records between two progress reports. */

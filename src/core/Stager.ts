@@ -1,3 +1,4 @@
+import { abortableRecords } from './abortable';
 import type { Adjustment } from './Adjustment';
 import { Interval } from './Interval';
 import { isValidKey, keyToString, type PrimaryKey } from './keys';
@@ -120,7 +121,7 @@ export class Stager<R, PK, S extends IndexSpec, D> {
       if (oldStorageSpec.matches(this.indexes.score(oldStorageSpec.indexName, record), record)) stored.set(key, record);
     }
     const seen = new Set<string>();
-    const changed = filtered(this.db.getRecords(step.newDbSpec, signal ? { signal } : undefined), (record) => {
+    const changed = filtered(this.fetch(step.newDbSpec, signal), (record) => {
       const key = this.keyOf(record);
       seen.add(key);
       const previous = stored.get(key);
@@ -157,7 +158,7 @@ export class Stager<R, PK, S extends IndexSpec, D> {
     for (let start = 0; start < keys.length; start += this.keysPerFetch) {
       const chunk = keys.slice(start, start + this.keysPerFetch) as unknown as readonly PK[];
       const spec = indexes.dbRecordsSpecForKeys?.(chunk) as D;
-      for await (const record of this.db.getRecords(spec, signal ? { signal } : undefined)) {
+      for await (const record of this.fetch(spec, signal)) {
         const key = this.keyOf(record);
         // A backend that answers with more than was asked for is not trusted with the other records.
         if (wanted.has(key)) fetched.set(key, record);
@@ -187,6 +188,11 @@ export class Stager<R, PK, S extends IndexSpec, D> {
     if (puts.length > 0) await storage.scratchPutRecords(puts);
   }
 
+  /** A backend fetch that rejects as soon as `signal` aborts (see `abortableRecords`). */
+  private fetch(dbSpec: D, signal: AbortSignal | undefined): AsyncIterable<R> {
+    return abortableRecords(this.db.getRecords(dbSpec, signal ? { signal } : undefined), signal);
+  }
+
   /** Discards exactly these records (committed or staged), found by their scores in the first index and rechecked by key. */
   private async discardExactly(records: readonly R[], session: StagingSession<R>, observer: StagingObserver<R> | null): Promise<void> {
     if (records.length === 0) return;
@@ -209,7 +215,7 @@ export class Stager<R, PK, S extends IndexSpec, D> {
   /** Stages the records of a backend fetch. */
   async stagePut(dbSpec: D, staged: Map<string, R> | null, onLoaded?: (record: R) => void, signal?: AbortSignal): Promise<void> {
     await this.storage.scratchPutRecords(
-      observed(this.db.getRecords(dbSpec, signal ? { signal } : undefined), (record) => {
+      observed(this.fetch(dbSpec, signal), (record) => {
         staged?.set(this.keyOf(record), record);
         onLoaded?.(record);
       }),
