@@ -1,11 +1,21 @@
 import { proxy, releaseProxy, type Remote } from 'comlink';
-import type { AdjustOptions, CachedTableStats, InvalidateKeysOptions, InvalidateOptions, RecordsRead, ResumeOptions } from '../core/CachedTable';
+import { abortable } from '../core/abortable';
+import type {
+  AdjustOptions,
+  CachedTableStats,
+  InvalidateKeysOptions,
+  InvalidateOptions,
+  RecordsRead,
+  RefreshOptions,
+  ResumeOptions,
+} from '../core/CachedTable';
 import type { PrimaryKey } from '../core/keys';
 import { InvalidSpecError, TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
 import { checkBatchSize } from './batchSize';
 import { deserializeError } from './errorTransfer';
 import type {
+  CallOptions,
   OpenedRead,
   ProgressCallback,
   ReadCounts,
@@ -60,11 +70,18 @@ export interface GetRecordsOptions {
   batchSize?: number;
   /** See `CachedTable.readRecords`: serve stale records at once and refresh them in the background. Default: the table's option. */
   staleWhileRevalidate?: boolean | undefined;
+  /**
+   * Cancels the read: before its source is decided, the worker-side read is
+   * cancelled (a refresh it waited for goes on); afterwards, the worker-side
+   * read is closed. The call or the iteration rejects with `signal.reason`.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /** The read options the worker takes, without `undefined` fields (they would cross as present). */
-function readRequest(options: SubscribeOptions): ReadRequestOptions | undefined {
-  return options.staleWhileRevalidate === undefined ? undefined : { staleWhileRevalidate: options.staleWhileRevalidate };
+function readRequest(options: SubscribeOptions, call?: CallOptions): ReadRequestOptions | undefined {
+  const request = { ...(options.staleWhileRevalidate === undefined ? {} : { staleWhileRevalidate: options.staleWhileRevalidate }), ...call };
+  return Object.keys(request).length > 0 ? request : undefined;
 }
 
 function asError(value: unknown): Error {
@@ -104,6 +121,8 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
   /** Chunks of results still arriving, per subscription. */
   private readonly partialResults = new Map<number, R[][]>();
   private nextSubscriptionId = 1;
+  /** Names the next cancellable call. */
+  private nextOperationId = 1;
   private closed = false;
   /** Why the worker closed the connection, when it said. */
   private closedReason: Error | null = null;
@@ -135,7 +154,7 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
    * @throws {TableCacheError} when the table is loaded or loading already.
    */
   load(spec: S, options: AdjustOptions = {}): Promise<void> {
-    return this.call((session) => session.load(spec, progressProxy(options)), 'load');
+    return this.cancellable(options.signal, (session, call) => session.load(spec, progressProxy(options), call), 'load');
   }
 
   /**
@@ -157,7 +176,7 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
    * @param options `onProgress` is called in this thread as records load and expire.
    */
   adjust(spec: S, options: AdjustOptions = {}): Promise<void> {
-    return this.call((session) => session.adjust(spec, progressProxy(options)), 'adjust');
+    return this.cancellable(options.signal, (session, call) => session.adjust(spec, progressProxy(options), call), 'adjust');
   }
 
   /**
@@ -192,14 +211,22 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
    */
   async readRecords(spec: S, options: GetRecordsOptions = {}): Promise<RecordsRead<R>> {
     const batchSize = checkBatchSize(options.batchSize ?? this.batchSize);
-    const opened = await this.call((session) => session.openRead(spec, batchSize, readRequest(options)), 'readRecords');
+    const opened = await this.cancellable(
+      options.signal,
+      (session, call) => session.openRead(spec, batchSize, readRequest(options, call)),
+      'readRecords',
+    );
     const counts = opened.counts ? { ...opened.counts } : undefined;
     const { from, refreshed, stale } = opened;
-    return { from, refreshed, stale, ...(counts ? { counts } : {}), records: this.batches(opened, counts) };
+    return { from, refreshed, stale, ...(counts ? { counts } : {}), records: this.batches(opened, counts, options.signal) };
   }
 
   /** The records of an opened read: its first batch, then the next ones, `BATCHES_AHEAD` requests ahead. */
-  private async *batches(opened: OpenedRead<R>, counts: { storage: number; db: number } | undefined): AsyncGenerator<R, void, undefined> {
+  private async *batches(
+    opened: OpenedRead<R>,
+    counts: { storage: number; db: number } | undefined,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<R, void, undefined> {
     const readId = opened.readId;
     if (readId === undefined) {
       yield* opened.records;
@@ -224,10 +251,10 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
         for (const record of records) yield record;
         let batch: RecordBatch<R>;
         try {
-          batch = await (ahead.shift() as Promise<RecordBatch<R>>);
+          batch = await abortable(ahead.shift() as Promise<RecordBatch<R>>, signal);
         } catch (error) {
-          // The worker releases a read that failed.
-          open = false;
+          // The worker releases a read that failed; an aborted one is closed below.
+          if (!signal?.aborted) open = false;
           throw error;
         }
         updateCounts(batch.counts);
@@ -271,15 +298,19 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
    */
   invalidateKeys(keys: readonly PrimaryKey[], options: InvalidateKeysOptions = {}): Promise<void> {
     const { forceRefreshOnNextRead } = options;
-    return this.call(
-      (session) => session.invalidateKeys(keys, forceRefreshOnNextRead === undefined ? undefined : { forceRefreshOnNextRead }),
+    return this.cancellable(
+      options.signal,
+      (session, call) => session.invalidateKeys(keys, forceRefreshOnNextRead === undefined ? undefined : { forceRefreshOnNextRead }, call),
       'invalidateKeys',
     );
   }
 
-  /** Refreshes every invalidated record; see `CachedTable.refreshInvalid`. Resolves when done. */
-  refreshInvalid(): Promise<void> {
-    return this.call((session) => session.refreshInvalid());
+  /**
+   * Refreshes every invalidated record; see `CachedTable.refreshInvalid`. Resolves when done.
+   * @param options `signal` cancels the worker-side refresh (storage and marks stay as they were) and rejects with its reason.
+   */
+  refreshInvalid(options: RefreshOptions = {}): Promise<void> {
+    return this.cancellable(options.signal, (session, call) => session.refreshInvalid(call));
   }
 
   /** The table's counters. */
@@ -365,6 +396,32 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
 
   private closedError(): Error {
     return this.closedReason ?? new TableCacheError('This CachedTableClient is closed.');
+  }
+
+  /**
+   * `call`, cancellable by `signal`: the call is named, and an abort asks the
+   * worker to cancel it, while the returned promise rejects at once with
+   * `signal.reason` (whatever the worker answers later is ignored).
+   */
+  private cancellable<T>(
+    signal: AbortSignal | undefined,
+    invoke: (session: Remote<TableSessionApi<R>>, call: CallOptions | undefined) => Promise<T>,
+    specMethod?: string,
+  ): Promise<T> {
+    if (!signal) return this.call((session) => invoke(session, undefined), specMethod);
+    if (signal.aborted) return Promise.reject(signal.reason as Error);
+    const operationId = this.nextOperationId++;
+    const pending = this.call((session) => invoke(session, { operationId }), specMethod);
+    const onAbort = () => {
+      if (!this.closed) this.session.cancel(operationId).catch(() => {
+        // Only a closed connection rejects, and closing ends the call anyway.
+      });
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    return abortable(
+      pending.finally(() => signal.removeEventListener('abort', onAbort)),
+      signal,
+    );
   }
 
   /** Calls the worker, unless closed; pending calls reject when the client closes. */

@@ -79,19 +79,23 @@ export class RelaySession<R> {
   /** The session protocol to expose to the client, plus Comlink's finalizer. */
   api(): TableSessionApi<R> & { [finalizer]: () => void } {
     return {
-      load: (spec, onProgress) => this.withProgress('load', [spec], onProgress, () => this.lostWrite('load')),
+      load: (spec, onProgress, call) => this.withProgress('load', [spec, call], onProgress, () => this.lostWrite('load')),
       resume: (options) => this.value('resume', [options], 'retry') as Promise<void>,
       loaded: () => this.value('loaded', [], 'retry') as Promise<void>,
-      adjust: (spec, onProgress) => this.withProgress('adjust', [spec], onProgress, () => this.lostWrite('adjust')),
+      adjust: (spec, onProgress, call) => this.withProgress('adjust', [spec, call], onProgress, () => this.lostWrite('adjust')),
       openRead: (spec, batchSize, options) => this.openRead(spec, batchSize, options),
       nextBatch: (readId) => this.nextBatch(readId),
       closeRead: (readId) => this.closeRead(readId),
       getFirstRecord: (spec) => this.value('getFirstRecord', [spec], 'retry') as Promise<R>,
       invalidateRecords: (oldSpecs, newSpecs, options) =>
         this.value('invalidateRecords', [oldSpecs, newSpecs, options], () => this.lostWrite('invalidateRecords')) as Promise<void>,
-      invalidateKeys: (keys, options) =>
-        this.value('invalidateKeys', [keys, options], () => this.lostWrite('invalidateKeys')) as Promise<void>,
-      refreshInvalid: () => this.value('refreshInvalid', [], () => this.lostWrite('refreshInvalid')) as Promise<void>,
+      invalidateKeys: (keys, options, call) =>
+        this.value('invalidateKeys', [keys, options, call], () => this.lostWrite('invalidateKeys')) as Promise<void>,
+      refreshInvalid: (call) => this.value('refreshInvalid', [call], () => this.lostWrite('refreshInvalid')) as Promise<void>,
+      cancel: (operationId) => {
+        // Sent to whichever node owns the table now: the call runs there, or is not sent yet (then it is dropped with the relay's queue, or aborted on arrival).
+        if (!this.closedError) this.node.post(this, 'cancel', [operationId]);
+      },
       stats: () => this.value('stats', [], 'retry') as ReturnType<TableSessionApi<R>['stats']>,
       subscribe: (subscriptionId, spec, batchSize, options) => this.subscribe(subscriptionId, spec, batchSize, options),
       unsubscribe: (subscriptionId) => this.unsubscribe(subscriptionId),

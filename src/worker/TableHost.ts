@@ -3,7 +3,7 @@ import { TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
 import { BROADCAST_PROTOCOL_VERSION, type InboxMessage, type NodeId, type ReplyMessage, type RequestMessage } from './broadcastProtocol';
 import { serializeError } from './errorTransfer';
-import type { ProgressCallback, TableSessionApi } from './protocol';
+import type { CallOptions, ProgressCallback, TableSessionApi } from './protocol';
 import { TableSession, type UpdateSink } from './TableSession';
 import { watchDatabaseVersion } from './watchDatabaseVersion';
 
@@ -159,13 +159,13 @@ export class TableHost<R, PK, S extends IndexSpec, D> {
       : undefined;
     switch (request.method) {
       case 'load':
-        return this.load(api.load(first, onProgress));
+        return this.load(api.load(first, onProgress, second as CallOptions | undefined));
       case 'resume':
         return this.resume(table, api, first as ResumeOptions | undefined);
       case 'loaded':
         return api.loaded();
       case 'adjust':
-        return api.adjust(first, onProgress);
+        return api.adjust(first, onProgress, second as CallOptions | undefined);
       case 'openRead':
         return api.openRead(first, second as number, third as Parameters<TableSessionApi<R>['openRead']>[2]);
       case 'nextBatch':
@@ -177,9 +177,11 @@ export class TableHost<R, PK, S extends IndexSpec, D> {
       case 'invalidateRecords':
         return api.invalidateRecords(first, second, third as Parameters<TableSessionApi<R>['invalidateRecords']>[2]);
       case 'invalidateKeys':
-        return api.invalidateKeys(first, second as Parameters<TableSessionApi<R>['invalidateKeys']>[1]);
+        return api.invalidateKeys(first, second as Parameters<TableSessionApi<R>['invalidateKeys']>[1], third as CallOptions | undefined);
       case 'refreshInvalid':
-        return api.refreshInvalid();
+        return api.refreshInvalid(first as CallOptions | undefined);
+      case 'cancel':
+        return api.cancel(first as number);
       case 'stats':
         return api.stats();
       case 'subscribe':

@@ -53,6 +53,10 @@ export class TableSession<R, PK, S extends IndexSpec, D> {
   private nextReadId = 1;
   private closing: Promise<void> | null = null;
   private readonly subscriptions: Subscriptions<R, PK, S, D>;
+  /** The cancellable calls running, by the client's `operationId`. */
+  private readonly operations = new Map<number, AbortController>();
+  /** Cancels that arrived before their call. */
+  private readonly cancelledEarly = new Set<number>();
 
   /**
    * @param updatesPort where subscription results are posted (a `MessagePort` or another {@link UpdateSink}); closed with the session.
@@ -73,14 +77,26 @@ export class TableSession<R, PK, S extends IndexSpec, D> {
    */
   api(): TableSessionApi<R> & { [finalizer]: () => void } {
     return {
-      load: (spec, onProgress) =>
-        this.run('load', (context) => withProgress(onProgress, (options) => this.table.load(this.parse(spec, context), options))),
+      load: (spec, onProgress, call) =>
+        this.run('load', (context) =>
+          this.cancellable(call, context, (signal) =>
+            withProgress(onProgress, (options) => this.table.load(this.parse(spec, context), { ...options, signal })),
+          ),
+        ),
       resume: (options) => this.run('resume', async (context) => this.table.resume(parseResumeOptions(options, context))),
       loaded: () => this.table.loaded(),
-      adjust: (spec, onProgress) =>
-        this.run('adjust', (context) => withProgress(onProgress, (options) => this.table.adjust(this.parse(spec, context), options))),
+      adjust: (spec, onProgress, call) =>
+        this.run('adjust', (context) =>
+          this.cancellable(call, context, (signal) =>
+            withProgress(onProgress, (options) => this.table.adjust(this.parse(spec, context), { ...options, signal })),
+          ),
+        ),
       openRead: (spec, batchSize, options) =>
-        this.run('getRecords', (context) => this.openRead(this.parse(spec, context), batchSize, parseReadOptions(options, context))),
+        this.run('getRecords', (context) =>
+          this.cancellable(options, context, (signal) =>
+            this.openRead(this.parse(spec, context), batchSize, { ...parseReadOptions(options, context), signal }),
+          ),
+        ),
       nextBatch: (readId) => this.run('getRecords', () => this.nextBatch(readId)),
       closeRead: (readId) => this.closeRead(readId),
       getFirstRecord: (spec) => this.run('getFirstRecord', (context) => this.table.getFirstRecord(this.parse(spec, context))),
@@ -93,9 +109,15 @@ export class TableSession<R, PK, S extends IndexSpec, D> {
             parseInvalidateOptions(options, context),
           );
         }),
-      invalidateKeys: (keys, options) =>
-        this.run('invalidateKeys', (context) => this.table.invalidateKeys(keys as readonly PK[], parseInvalidateOptions(options, context))),
-      refreshInvalid: () => this.run('refreshInvalid', () => this.table.refreshInvalid()),
+      invalidateKeys: (keys, options, call) =>
+        this.run('invalidateKeys', (context) =>
+          this.cancellable(call, context, (signal) =>
+            this.table.invalidateKeys(keys as readonly PK[], { ...parseInvalidateOptions(options, context), signal }),
+          ),
+        ),
+      refreshInvalid: (call) =>
+        this.run('refreshInvalid', (context) => this.cancellable(call, context, (signal) => this.table.refreshInvalid({ signal }))),
+      cancel: (operationId) => this.cancel(operationId),
       stats: () => this.run('stats', async () => this.table.stats()),
       subscribe: (subscriptionId, spec, batchSize, options) => this.subscribe(subscriptionId, spec, batchSize, options),
       unsubscribe: (subscriptionId) => this.subscriptions.remove(subscriptionId),
@@ -134,6 +156,36 @@ export class TableSession<R, PK, S extends IndexSpec, D> {
   private async run<T>(method: string, call: (context: string) => Promise<T>): Promise<T> {
     if (this.closing) throw new TableCacheError(`The connection to table '${this.table.name}' is closed.`);
     return call(`${method} on table '${this.table.name}'`);
+  }
+
+  /**
+   * Runs a call the client may cancel: with a signal its `cancel` aborts,
+   * when the client named the call (`operationId`). A cancel that overtook
+   * its call (relayed ones may) aborts it as soon as it starts.
+   */
+  private async cancellable<T>(call: unknown, context: string, run: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+    const operationId = parseOperationId(call, context);
+    if (operationId === undefined) return run(undefined);
+    const controller = new AbortController();
+    if (this.cancelledEarly.delete(operationId)) controller.abort(cancelledReason(this.table.name));
+    this.operations.set(operationId, controller);
+    try {
+      return await run(controller.signal);
+    } finally {
+      if (this.operations.get(operationId) === controller) this.operations.delete(operationId);
+    }
+  }
+
+  private cancel(operationId: unknown): void {
+    if (typeof operationId !== 'number') return;
+    const controller = this.operations.get(operationId);
+    if (controller) {
+      controller.abort(cancelledReason(this.table.name));
+      return;
+    }
+    // Remembered briefly, in case the call itself is still on its way; the oldest are forgotten first.
+    this.cancelledEarly.add(operationId);
+    if (this.cancelledEarly.size > MAX_EARLY_CANCELS) this.cancelledEarly.delete(this.cancelledEarly.values().next().value as number);
   }
 
   private parse(spec: unknown, context: string): S {
@@ -242,6 +294,25 @@ function parseInvalidateOptions(options: unknown, context: string): InvalidateOp
     });
   }
   return force === undefined ? {} : { forceRefreshOnNextRead: force };
+}
+
+/** Cancels remembered for calls not arrived yet. */
+const MAX_EARLY_CANCELS = 64;
+
+/** Why the worker aborted a call its client cancelled (the client rejects with its own signal's reason). */
+function cancelledReason(tableName: string): DOMException {
+  return new DOMException(`The client cancelled this call on table '${tableName}'.`, 'AbortError');
+}
+
+/** The `operationId` of a call's options: absent, or a number. */
+function parseOperationId(call: unknown, context: string): number | undefined {
+  if (call === undefined || call === null) return undefined;
+  const operationId = (call as { operationId?: unknown }).operationId;
+  if (operationId === undefined) return undefined;
+  if (typeof operationId !== 'number' || !Number.isInteger(operationId)) {
+    throw new InvalidSpecError(`${context}: operationId must be a whole number when given.`, { path: ['options', 'operationId'] });
+  }
+  return operationId;
 }
 
 /** The read options a client sent: only known fields, each of its type. */

@@ -53,8 +53,13 @@ export interface RecordBatch<R> {
   readonly counts?: ReadCounts;
 }
 
+/** Names a cancellable call, for `cancel`; chosen by the client, unique within its connection. */
+export interface CallOptions {
+  readonly operationId?: number;
+}
+
 /** Options of a read or a subscription, as sent to the worker (checked there). */
-export interface ReadRequestOptions {
+export interface ReadRequestOptions extends CallOptions {
   /** `CachedTable.readRecords`' `staleWhileRevalidate`; absent: the table's default. */
   readonly staleWhileRevalidate?: boolean;
 }
@@ -68,10 +73,10 @@ export type ProgressCallback = (progress: AdjustProgress) => unknown;
  * table's error, carried as its own class (see `errorTransfer`).
  */
 export interface TableSessionApi<R> {
-  load(spec: unknown, onProgress?: ProgressCallback): Promise<void>;
+  load(spec: unknown, onProgress?: ProgressCallback, call?: CallOptions): Promise<void>;
   resume(options?: ResumeOptions): Promise<void>;
   loaded(): Promise<void>;
-  adjust(spec: unknown, onProgress?: ProgressCallback): Promise<void>;
+  adjust(spec: unknown, onProgress?: ProgressCallback, call?: CallOptions): Promise<void>;
   /** Opens a read and returns its first batch of at most `batchSize` records. */
   openRead(spec: unknown, batchSize: number, options?: ReadRequestOptions): Promise<OpenedRead<R>>;
   /** The next batch of an open read; the read is released when it is `done` or fails. */
@@ -81,8 +86,14 @@ export interface TableSessionApi<R> {
   getFirstRecord(spec: unknown): Promise<R>;
   invalidateRecords(oldSpecs: unknown, newSpecs: unknown, options?: InvalidateOptions): Promise<void>;
   /** `CachedTable.invalidateKeys`; the keys are checked in the worker. */
-  invalidateKeys(keys: unknown, options?: InvalidateOptions): Promise<void>;
-  refreshInvalid(): Promise<void>;
+  invalidateKeys(keys: unknown, options?: InvalidateOptions, call?: CallOptions): Promise<void>;
+  refreshInvalid(call?: CallOptions): Promise<void>;
+  /**
+   * Cancels the call named `operationId` (its `AbortSignal` aborted in the
+   * client): the table operation is aborted, and leaves the table as it was.
+   * Unknown or finished ids are ignored.
+   */
+  cancel(operationId: number): void;
   stats(): Promise<CachedTableStats>;
   /**
    * Starts a subscription whose results arrive on the updates port, named by
