@@ -90,8 +90,21 @@ export class MemoryStorageTable<R, PK extends PrimaryKey = PrimaryKey> implement
     this.state = undefined;
   }
 
+  /**
+   * Inserts or replaces the records, visible at once. While a scratch space
+   * is open, the write is carried into it too (replacing a staged record of
+   * the same key), so the merge keeps it, as `IdbStorageTable` does.
+   */
   async putRecords(records: RecordSource<R>): Promise<void> {
-    await eachRecord(records, (record) => this.insert(this.committed, this.toRow(record, 'putRecords')));
+    await eachRecord(records, (record) => {
+      const row = this.toRow(record, 'putRecords');
+      this.insert(this.committed, row);
+      const scratch = this.scratch;
+      if (scratch) {
+        this.insert(scratch.version, row);
+        scratch.staged.delete(row.key);
+      }
+    });
   }
 
   /**
@@ -144,10 +157,17 @@ export class MemoryStorageTable<R, PK extends PrimaryKey = PrimaryKey> implement
     return [...found];
   }
 
+  /**
+   * Deletes the committed records matching `spec`. While a scratch space is
+   * open, they are deleted from it too unless it stages a replacement of
+   * them, so the merge does not bring them back, as with `IdbStorageTable`.
+   */
   async deleteRecords(spec: StorageRecordsSpec<R>, onDeleted?: (record: R) => void): Promise<number> {
     const rows = [...matchingRows(this.indexTree(this.committed, spec.indexName, 'deleteRecords'), spec)];
+    const scratch = this.scratch;
     for (const row of rows) {
       this.remove(this.committed, row);
+      if (scratch && scratch.version.byKey.get(row.key) === row) this.remove(scratch.version, row);
       onDeleted?.(row.record);
     }
     return rows.length;

@@ -335,6 +335,33 @@ export function describeStorageTable(name: string, create: CreateStorageTable): 
       });
     });
 
+    describe('direct writes while a scratch space is open', () => {
+      it('should keep a record put directly when the scratch space is merged', async () => {
+        const table = await withRecords([reading(1, 10)]);
+        await table.scratchPutRecords([reading(2, 20)]);
+        await table.putRecords([reading(3, 30)]);
+        expect(await read(table)).toEqual([reading(1, 10), reading(3, 30)]);
+        await table.scratchMerge();
+        expect(await read(table)).toEqual([reading(1, 10), reading(2, 20), reading(3, 30)]);
+      });
+
+      it('should not bring back a record deleted directly when the scratch space is merged', async () => {
+        const table = await withRecords([reading(1, 10), reading(4, 40)]);
+        await table.scratchPutRecords([reading(2, 20)]);
+        await table.deleteRecords(ts(10, 11));
+        await table.scratchMerge();
+        expect(await read(table)).toEqual([reading(2, 20), reading(4, 40)]);
+      });
+
+      it('should keep a direct write after an abort of the scratch space', async () => {
+        const table = await withRecords([reading(1, 10)]);
+        await table.scratchPutRecords([reading(2, 20)]);
+        await table.putRecords([reading(3, 30)]);
+        await table.scratchAbort();
+        expect(await read(table)).toEqual([reading(1, 10), reading(3, 30)]);
+      });
+    });
+
     describe('scratchAbort', () => {
       it('should drop staged puts and discards', async () => {
         const table = await withRecords(readings(3, 10));
