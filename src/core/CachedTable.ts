@@ -76,7 +76,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
   private readonly staleWhileRevalidate: boolean;
   private readonly changeListeners = new Set<TableChangeListener>();
   private readonly counters: CachedTableStats = {
-    reads: { cacheHit: 0, cacheHitWithRefresh: 0, cacheMiss: 0, partialHit: 0, servedStale: 0 },
+    reads: { cacheHit: 0, cacheHitWithRefresh: 0, cacheMiss: 0, partialHit: 0, servedStale: 0, servedIncomplete: 0 },
     refreshes: 0,
     adjustments: 0,
     expired: 0,
@@ -255,7 +255,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       const plan = planRead(this.indexes, spec);
       if (plan.kind === 'miss') {
         this.counters.reads.cacheMiss++;
-        return { from: 'db', refreshed, stale: false, records: readFromDb(this.indexes, this.db, spec, signal) };
+        return { from: 'db', refreshed, stale: false, incomplete: false, records: readFromDb(this.indexes, this.db, spec, signal) };
       }
       if (!refreshed && this.invalidations.needsRefresh(plan.storageSpecs)) {
         await abortable(this.refreshInvalid(), signal);
@@ -281,13 +281,29 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       if (plan.kind === 'hit') {
         if (!stale) this.counters.reads[refreshed ? 'cacheHitWithRefresh' : 'cacheHit']++;
         const records = storageReads.length === 1 ? (storageReads[0] as AsyncIterable<R>) : mergeAsync(storageReads);
-        return { from: 'storage', refreshed, stale, records };
+        return { from: 'storage', refreshed, stale, incomplete: false, records };
+      }
+      let dbReads: AsyncIterable<R>[] = plan.missing.map((missing) => readFromDb(this.indexes, this.db, missing, signal));
+      if (options.partialWhenOffline) {
+        // The backend's first answer decides: the missing part, or (unreachable) only the covered part, said to be incomplete.
+        const probed = await Promise.allSettled(dbReads.map((read) => withFirstRecord(read)));
+        const failed = probed.find((result) => result.status === 'rejected');
+        dbReads = probed.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+        if (failed) {
+          await Promise.allSettled(dbReads.map((read) => read[Symbol.asyncIterator]().return?.()));
+          if (!isUnreachable(failed.reason)) {
+            await Promise.allSettled(storageReads.map((read) => read[Symbol.asyncIterator]().return?.()));
+            throw failed.reason;
+          }
+          this.counters.reads.servedIncomplete++;
+          const records = storageReads.length === 1 ? (storageReads[0] as AsyncIterable<R>) : mergeAsync(storageReads);
+          return { from: 'storage', refreshed, stale, incomplete: true, records };
+        }
       }
       this.counters.reads.partialHit++;
       const counts = { storage: 0, db: 0 };
-      const dbReads = plan.missing.map((missing) => readFromDb(this.indexes, this.db, missing, signal));
       const records = readPartial(this.indexes, storageReads, dbReads, counts);
-      return { from: 'mixed', refreshed, stale, counts, records };
+      return { from: 'mixed', refreshed, stale, incomplete: false, counts, records };
     }
   }
 
@@ -615,6 +631,20 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
     const fresh = this.fresh;
     return fresh !== null && specs.some((spec) => !fresh.covers(spec.indexName, spec.intervals));
   }
+}
+
+/**
+ * `records` once its first record (or its end) has arrived: rejects with
+ * the source's error when that fails, closing it.
+ */
+async function withFirstRecord<R>(records: AsyncIterable<R>): Promise<AsyncIterable<R>> {
+  const iterator = records[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  return (async function* () {
+    if (first.done) return;
+    yield first.value;
+    yield* { [Symbol.asyncIterator]: () => iterator };
+  })();
 }
 
 /** Whether a backend failure means it could not be reached (so stale records may be served instead). */

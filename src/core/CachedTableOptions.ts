@@ -39,6 +39,15 @@ export interface TableReadOptions extends ReadOptions {
    * table changes because of the abort.
    */
   signal?: AbortSignal | undefined;
+  /**
+   * A partly covered read (a partial hit) whose missing part cannot be
+   * fetched because the backend is unreachable (offline, timed out, 5xx)
+   * serves its covered part from storage instead of rejecting, with
+   * `incomplete: true` (`from: 'storage'`). Decided by the backend's first
+   * answer; a failure after that rejects the iteration as usual. A read
+   * with nothing covered still rejects. Default false.
+   */
+  partialWhenOffline?: boolean | undefined;
 }
 
 /** Counters since the table was created. */
@@ -53,8 +62,10 @@ export interface CachedTableStats {
     cacheMiss: number;
     /** Served partly from storage, with only the missing part from the backend. */
     partialHit: number;
-    /** Served from storage with stale records because the backend could not be reached to refresh them. */
+    /** Served from storage with stale records because the backend could not be reached to refresh them (or `staleWhileRevalidate`). */
     servedStale: number;
+    /** Partly covered reads served with only their covered part (`partialWhenOffline`, backend unreachable). */
+    servedIncomplete: number;
   };
   /** Refreshes of invalid or stale records (on their own, before a read, or as part of an adjust). */
   refreshes: number;
@@ -156,6 +167,11 @@ export interface RecordsRead<R> {
    * `staleWhileRevalidate` (a background refresh is then under way).
    */
   readonly stale: boolean;
+  /**
+   * True when the read asked for `partialWhenOffline` and serves only the
+   * covered part of the spec: the rest could not be fetched.
+   */
+  readonly incomplete: boolean;
   /** For a `'mixed'` read: how many records have come from each source so far (complete once `records` is done). */
   readonly counts?: { readonly storage: number; readonly db: number };
   /** The records; iterate it at once (a storage read holds its snapshot until iterated to the end or closed). */

@@ -62,6 +62,12 @@ export interface SubscribeOptions {
    * `staleWhileRevalidate` option.
    */
   staleWhileRevalidate?: boolean | undefined;
+  /**
+   * A partly covered spec whose missing part cannot be fetched (backend
+   * unreachable) serves its covered part, with `incomplete: true`, instead
+   * of failing; see `CachedTable.readRecords`. Default false.
+   */
+  partialWhenOffline?: boolean | undefined;
 }
 
 /** Options of {@link CachedTableClient.getRecords} and {@link CachedTableClient.readRecords}. */
@@ -70,6 +76,8 @@ export interface GetRecordsOptions {
   batchSize?: number;
   /** See `CachedTable.readRecords`: serve stale records at once and refresh them in the background. Default: the table's option. */
   staleWhileRevalidate?: boolean | undefined;
+  /** See {@link SubscribeOptions.partialWhenOffline}. Default false. */
+  partialWhenOffline?: boolean | undefined;
   /**
    * Cancels the read: before its source is decided, the worker-side read is
    * cancelled (a refresh it waited for goes on); afterwards, the worker-side
@@ -80,7 +88,11 @@ export interface GetRecordsOptions {
 
 /** The read options the worker takes, without `undefined` fields (they would cross as present). */
 function readRequest(options: SubscribeOptions, call?: CallOptions): ReadRequestOptions | undefined {
-  const request = { ...(options.staleWhileRevalidate === undefined ? {} : { staleWhileRevalidate: options.staleWhileRevalidate }), ...call };
+  const request = {
+    ...(options.staleWhileRevalidate === undefined ? {} : { staleWhileRevalidate: options.staleWhileRevalidate }),
+    ...(options.partialWhenOffline === undefined ? {} : { partialWhenOffline: options.partialWhenOffline }),
+    ...call,
+  };
   return Object.keys(request).length > 0 ? request : undefined;
 }
 
@@ -217,8 +229,8 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
       'readRecords',
     );
     const counts = opened.counts ? { ...opened.counts } : undefined;
-    const { from, refreshed, stale } = opened;
-    return { from, refreshed, stale, ...(counts ? { counts } : {}), records: this.batches(opened, counts, options.signal) };
+    const { from, refreshed, stale, incomplete } = opened;
+    return { from, refreshed, stale, incomplete, ...(counts ? { counts } : {}), records: this.batches(opened, counts, options.signal) };
   }
 
   /** The records of an opened read: its first batch, then the next ones, `BATCHES_AHEAD` requests ahead. */

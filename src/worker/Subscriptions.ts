@@ -153,8 +153,8 @@ export class Subscriptions<R, PK, S extends IndexSpec, D> {
         if (!entry.active) break;
         records.push(record);
       }
-      const { from, refreshed, stale, counts } = read;
-      return { records, info: { from, refreshed, stale, ...(counts ? { counts: { ...counts } } : {}) } };
+      const { from, refreshed, stale, incomplete, counts } = read;
+      return { records, info: { from, refreshed, stale, incomplete, ...(counts ? { counts: { ...counts } } : {}) } };
     } catch (error) {
       entry.covered = this.coverage(entry.spec);
       return { error };

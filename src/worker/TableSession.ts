@@ -212,8 +212,8 @@ export class TableSession<R, PK, S extends IndexSpec, D> {
     const readId = this.nextReadId++;
     this.reads.set(readId, open);
     const batch = await this.nextBatch(readId);
-    const { from, refreshed, stale } = read;
-    return { from, refreshed, stale, readId: batch.done ? undefined : readId, ...batch };
+    const { from, refreshed, stale, incomplete } = read;
+    return { from, refreshed, stale, incomplete, readId: batch.done ? undefined : readId, ...batch };
   }
 
   private nextBatch(readId: number): Promise<RecordBatch<R>> {
@@ -321,15 +321,14 @@ function parseReadOptions(options: unknown, context: string): TableReadOptions {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidSpecError(`${context}: read options must be an object when given.`, { path: ['options'] });
   }
-  const parsed: { staleWhileRevalidate?: boolean } = {};
-  const { staleWhileRevalidate } = options as { staleWhileRevalidate?: unknown };
-  if (staleWhileRevalidate !== undefined) {
-    if (typeof staleWhileRevalidate !== 'boolean') {
-      throw new InvalidSpecError(`${context}: options.staleWhileRevalidate must be a boolean when given.`, {
-        path: ['options', 'staleWhileRevalidate'],
-      });
+  const parsed: { staleWhileRevalidate?: boolean; partialWhenOffline?: boolean } = {};
+  for (const name of ['staleWhileRevalidate', 'partialWhenOffline'] as const) {
+    const value = (options as Record<string, unknown>)[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'boolean') {
+      throw new InvalidSpecError(`${context}: options.${name} must be a boolean when given.`, { path: ['options', name] });
     }
-    parsed.staleWhileRevalidate = staleWhileRevalidate;
+    parsed[name] = value;
   }
   return parsed;
 }

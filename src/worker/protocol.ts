@@ -32,6 +32,8 @@ export interface ReadInfo {
   readonly refreshed: boolean;
   /** True when storage served records restored by `resume()` without refreshing them (backend unreachable, or `staleWhileRevalidate`). */
   readonly stale: boolean;
+  /** True when only the covered part of a partly covered spec was served (`partialWhenOffline`, backend unreachable). */
+  readonly incomplete: boolean;
   /** For a `'mixed'` read: records from each source (so far, in a batch; in total, in a subscription's result). */
   readonly counts?: ReadCounts;
 }
@@ -62,6 +64,8 @@ export interface CallOptions {
 export interface ReadRequestOptions extends CallOptions {
   /** `CachedTable.readRecords`' `staleWhileRevalidate`; absent: the table's default. */
   readonly staleWhileRevalidate?: boolean;
+  /** `CachedTable.readRecords`' `partialWhenOffline`. */
+  readonly partialWhenOffline?: boolean;
 }
 
 /** A progress callback passed by reference (a Comlink proxy); the worker releases it when the call ends. */

@@ -404,6 +404,19 @@ export function describeTableClient(transport: string, open: () => Promise<Clien
       });
     });
 
+    describe('partialWhenOffline', () => {
+      it('should serve the covered part of a partly covered spec, marked incomplete, when the backend is offline', async () => {
+        await client.load(ts(0, 100));
+        await control.failNext('OfflineDbAccessError');
+        const result = await client.readRecords(ts(90, 110), { partialWhenOffline: true });
+        expect(result).toMatchObject({ from: 'storage', incomplete: true });
+        expect(ids(await collect(result.records))).toEqual(range(90, 100));
+        const complete = await client.readRecords(ts(90, 110), { partialWhenOffline: true });
+        expect(complete).toMatchObject({ from: 'mixed', incomplete: false });
+        expect(ids(await collect(complete.records))).toEqual(range(90, 110));
+      });
+    });
+
     describe('cancelling with an AbortSignal', () => {
       class Cancelled extends Error {}
       /** The client rejects at once; its cancel message reaches the worker (through a relay, maybe) a little later. */
