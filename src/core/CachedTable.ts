@@ -13,18 +13,18 @@ import type {
 import { PROGRESS_EVERY } from './CachedTableOptions';
 import { abortable, abortableRecords, abortReasonOr } from './abortable';
 import { describeSpec } from './describe';
-import { DbAccessError, RecordNotFoundError, TableCacheError, UnsupportedOperationError } from './errors';
-import { FreshIntervals } from './FreshIntervals';
-import { Invalidations, keysInvalidation, specInvalidation } from './Invalidations';
+import { RecordNotFoundError, TableCacheError } from './errors';
+import { assertKeysSupported, Invalidations, keysInvalidation, specInvalidation } from './Invalidations';
 import type { PrimaryKey } from './keys';
 import { mergeAsync } from './mergeAsync';
 import { Mutex } from './Mutex';
 import { isPersistedState } from './persistedState';
+import { checkKeysPerFetch, probeDbReads } from './readHelpers';
 import { planRead, readFromDb, readPartial } from './readPlan';
+import { StaleRecords } from './StaleRecords';
 import { observed, Stager, type StagingObserver } from './Stager';
-import type { StorageRecordsSpec } from './StorageRecordsSpec';
+import { ChangeListeners, type ScoreCollector } from './ChangeListeners';
 import { RecordsChange, WholeTableChange, type TableChange } from './TableChange';
-import type { Interval } from './Interval';
 import type { DbAccess, Indexes, IndexSpec, StorageTable } from './types';
 
 export type {
@@ -67,14 +67,9 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
   private readonly writer = new Mutex();
   private readonly stager: Stager<R, PK, S, D>;
   private readonly invalidations = new Invalidations<R, D>();
-  /** After `resume()`: what has been refreshed since; everything else is stale. `null` when nothing is stale. */
-  private fresh: FreshIntervals | null = null;
-  /** The refresh of stale records running now, if any; reads that need one wait for its outcome. */
-  private staleRefresh: Promise<'refreshed' | 'unreachable'> | null = null;
-  /** Background refreshes of stale records (stale-while-revalidate), by the ranges they refresh. */
-  private readonly revalidating = new Map<string, Promise<void>>();
+  private readonly stale: StaleRecords<R, PK, S, D>;
   private readonly staleWhileRevalidate: boolean;
-  private readonly changeListeners = new Set<TableChangeListener>();
+  private readonly changeListeners = new ChangeListeners();
   private readonly counters: CachedTableStats = {
     reads: { cacheHit: 0, cacheHitWithRefresh: 0, cacheMiss: 0, partialHit: 0, servedStale: 0, servedIncomplete: 0 },
     refreshes: 0,
@@ -95,6 +90,16 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
     this.name = options.name ?? storageTable.name;
     this.staleWhileRevalidate = options.staleWhileRevalidate ?? false;
     this.stager = new Stager(indexes, dbAccess, storageTable, checkKeysPerFetch(options.keysPerFetch));
+    this.stale = new StaleRecords({
+      indexes,
+      stager: this.stager,
+      writer: this.writer,
+      changeCollector: () => this.changeCollector(),
+      committed: (change) => {
+        this.counters.refreshes++;
+        if (change) this.emit(change);
+      },
+    });
     this.loadedSignal = new Promise((resolve) => (this.signalLoaded = resolve));
   }
 
@@ -180,7 +185,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       }
       restoreState.call(this.indexes, stored.indexes);
       this.stager.committedAt = stored.committedAt;
-      this.fresh = new FreshIntervals();
+      this.stale.resumed();
       this.finishLoading();
     } catch (error) {
       this.loadState = 'unloaded';
@@ -262,15 +267,15 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
         refreshed = true;
         continue;
       }
-      if (!staleTried && this.isStale(plan.storageSpecs)) {
+      if (!staleTried && this.stale.isStale(plan.storageSpecs)) {
         // Once per read: a spec with a recheck stays stale after its refresh (only part of its intervals was refreshed).
         staleTried = true;
         if (revalidate) {
           // Served now, from the plan just made: nothing was awaited since the gate.
-          this.revalidate(plan.covered, plan.storageSpecs);
+          this.stale.revalidate(plan.covered, plan.storageSpecs);
           stale = true;
         } else {
-          if ((await abortable(this.refreshStale(plan.covered), signal)) === 'unreachable') stale = true;
+          if ((await abortable(this.stale.refresh(plan.covered), signal)) === 'unreachable') stale = true;
           else refreshed = true;
           continue;
         }
@@ -286,15 +291,9 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       let dbReads: AsyncIterable<R>[] = plan.missing.map((missing) => readFromDb(this.indexes, this.db, missing, signal));
       if (options.partialWhenOffline) {
         // The backend's first answer decides: the missing part, or (unreachable) only the covered part, said to be incomplete.
-        const probed = await Promise.allSettled(dbReads.map((read) => withFirstRecord(read)));
-        const failed = probed.find((result) => result.status === 'rejected');
-        dbReads = probed.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-        if (failed) {
-          await Promise.allSettled(dbReads.map((read) => read[Symbol.asyncIterator]().return?.()));
-          if (!isUnreachable(failed.reason)) {
-            await Promise.allSettled(storageReads.map((read) => read[Symbol.asyncIterator]().return?.()));
-            throw failed.reason;
-          }
+        const probed = await probeDbReads(dbReads, storageReads);
+        if (probed !== 'unreachable') dbReads = probed;
+        else {
           this.counters.reads.servedIncomplete++;
           const records = storageReads.length === 1 ? (storageReads[0] as AsyncIterable<R>) : mergeAsync(storageReads);
           return { from: 'storage', refreshed, stale, incomplete: true, records };
@@ -460,19 +459,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
     if (this.loadState !== 'loaded') {
       throw new TableCacheError(`Table '${this.name}' cannot invalidate keys before its first load has completed.`);
     }
-    const missing = !this.storage.getRecordsByKeys
-      ? 'StorageTable.getRecordsByKeys'
-      : !this.indexes.dbRecordsSpecForKeys
-        ? 'Indexes.dbRecordsSpecForKeys'
-        : !this.indexes.coversRecord
-          ? 'Indexes.coversRecord'
-          : null;
-    if (missing) {
-      throw new UnsupportedOperationError(
-        `invalidateKeys on table '${this.name}' needs ${missing}, which the ${missing.startsWith('Storage') ? 'storage table' : 'Indexes'} in use do${missing.startsWith('Storage') ? 'es' : ''} not implement.`,
-        { operation: 'invalidateKeys', missing },
-      );
-    }
+    assertKeysSupported(this.storage, this.indexes, this.name);
     const invalidation = keysInvalidation(this.indexes.indexNames, this.name, keys);
     const { signal } = options;
     signal?.throwIfAborted();
@@ -519,75 +506,6 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
   }
 
   /**
-   * Starts a background refresh of the stale records of covered `specs`,
-   * unless one of the same ranges is under way. Its failure leaves them
-   * stale (the next read tries again); nothing is left unhandled.
-   */
-  private revalidate(specs: readonly S[], storageSpecs: readonly StorageRecordsSpec<R>[]): void {
-    const key = storageSpecs.map(String).join(' | ');
-    if (this.revalidating.has(key)) return;
-    const attempt = this.refreshStale(specs).then(
-      () => undefined,
-      () => undefined,
-    );
-    this.revalidating.set(key, attempt);
-    void attempt.then(() => this.revalidating.delete(key));
-  }
-
-  /**
-   * Refreshes the stale records of covered `specs` (after `resume()`):
-   * deletes and reloads each spec's records, then marks its intervals fresh
-   * (unless the spec has a `recheck`: then only some of the intervals'
-   * records were refreshed). Resolves with `'unreachable'` when the backend
-   * could not be reached. Reads that come while an attempt runs wait for it,
-   * and when it could not reach the backend, serve stale records at once
-   * rather than queueing up one failing attempt each.
-   */
-  private async refreshStale(specs: readonly S[]): Promise<'refreshed' | 'unreachable'> {
-    const running = this.staleRefresh;
-    if (running && (await running) === 'unreachable') return 'unreachable';
-    const attempt = this.writer.run(() => this.refreshStaleNow(specs));
-    this.staleRefresh = attempt;
-    try {
-      return await attempt;
-    } finally {
-      if (this.staleRefresh === attempt) this.staleRefresh = null;
-    }
-  }
-
-  private async refreshStaleNow(specs: readonly S[]): Promise<'refreshed' | 'unreachable'> {
-    const fresh = this.fresh;
-    const stale = specs
-      .filter((spec) => this.indexes.covers(spec))
-      .map((spec) => ({ spec, storageSpec: this.indexes.storageRecordsSpec(spec) }))
-      .filter(({ storageSpec }) => fresh && !fresh.covers(storageSpec.indexName, storageSpec.intervals));
-    if (!fresh || stale.length === 0) return 'refreshed';
-    const changed = this.changeCollector();
-    try {
-      await this.stager.staging(async () => {
-        // Each stale part is refreshed as an invalidation of it would be: delete what is stored, load it anew.
-        const refreshes = stale.map(({ spec, storageSpec }) => ({ oldStorageSpec: storageSpec, newDbSpec: this.indexes.dbRecordsSpec(spec) }));
-        await this.stager.stageRefresh(refreshes, null, changed ? { expired: changed, loaded: changed } : null);
-        await this.stager.commitAndMerge(null, () => {
-          for (const { storageSpec } of stale) {
-            if (!storageSpec.recheck) fresh.add(storageSpec.indexName, storageSpec.intervals);
-          }
-        });
-      });
-    } catch (error) {
-      if (isUnreachable(error)) return 'unreachable';
-      throw error;
-    }
-    this.counters.refreshes++;
-    if (changed) {
-      const intervals = new Map<string, Interval[]>();
-      for (const { storageSpec } of stale) intervals.set(storageSpec.indexName, [...(intervals.get(storageSpec.indexName) ?? []), ...storageSpec.intervals]);
-      this.emit(new RecordsChange('refresh', changed.scores, intervals));
-    }
-    return 'refreshed';
-  }
-
-  /**
    * Calls `listener` after every change that can alter what a read returns:
    * a load or resume, an adjust, a refresh (with the scores of every record
    * they stored or removed), and an invalidation with
@@ -605,59 +523,14 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
   }
 
   /** When anyone listens for changes: a function collecting each touched record's scores, per index. */
-  private changeCollector(): (((record: R) => void) & { scores: Map<string, number[]> }) | null {
-    if (this.changeListeners.size === 0) return null;
-    const scores = new Map(this.indexes.indexNames.map((indexName) => [indexName, [] as number[]]));
-    const collect = (record: R) => {
-      for (const [indexName, list] of scores) list.push(this.indexes.score(indexName, record));
-    };
-    return Object.assign(collect, { scores });
+  private changeCollector(): ScoreCollector<R> | null {
+    return this.changeListeners.collector(this.indexes);
   }
 
   private emit(change: TableChange): void {
-    for (const listener of [...this.changeListeners]) {
-      try {
-        listener(change);
-      } catch (error) {
-        // A listener's bug must not undo a committed change; surface it on its own.
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
-    }
+    this.changeListeners.emit(change);
   }
 
-  private isStale(specs: readonly StorageRecordsSpec<R>[]): boolean {
-    const fresh = this.fresh;
-    return fresh !== null && specs.some((spec) => !fresh.covers(spec.indexName, spec.intervals));
-  }
-}
 
-/**
- * `records` once its first record (or its end) has arrived: rejects with
- * the source's error when that fails, closing it.
- */
-async function withFirstRecord<R>(records: AsyncIterable<R>): Promise<AsyncIterable<R>> {
-  const iterator = records[Symbol.asyncIterator]();
-  const first = await iterator.next();
-  return (async function* () {
-    if (first.done) return;
-    yield first.value;
-    yield* { [Symbol.asyncIterator]: () => iterator };
-  })();
-}
 
-/** Whether a backend failure means it could not be reached (so stale records may be served instead). */
-function isUnreachable(error: unknown): boolean {
-  return (
-    error instanceof DbAccessError && (error.offline || error.timedOut || (error.status !== undefined && error.status >= 500))
-  );
-}
-
-/** @throws {TableCacheError} unless `keysPerFetch` is a whole number of at least 1. */
-function checkKeysPerFetch(keysPerFetch = 1000): number {
-  if (!Number.isInteger(keysPerFetch) || keysPerFetch < 1) {
-    throw new TableCacheError(`keysPerFetch must be a whole number of at least 1, not ${String(keysPerFetch)}.`);
-  }
-  return keysPerFetch;
 }
