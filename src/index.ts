@@ -12,6 +12,7 @@ export type {
   RefreshOptions,
   ResumeOptions,
   TableChangeListener,
+  TableReadOptions,
 } from './core/CachedTable';
 export {
   DbAccessError,

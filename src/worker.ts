@@ -4,6 +4,7 @@ export { DEFAULT_CONNECT_TIMEOUT_MS } from './worker/connectionWatch';
 export type {
   CachedTableClient,
   GetRecordsOptions,
+  SubscribeOptions,
   SubscriptionFailure,
   SubscriptionListener,
   SubscriptionRecords,

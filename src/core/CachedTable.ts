@@ -8,21 +8,24 @@ import type {
   RefreshOptions,
   ResumeOptions,
   TableChangeListener,
+  TableReadOptions,
 } from './CachedTableOptions';
 import { PROGRESS_EVERY } from './CachedTableOptions';
+import { abortable, abortableRecords, abortReasonOr } from './abortable';
 import { describeSpec } from './describe';
-import { DbAccessError, RecordNotFoundError, TableCacheError, UnsupportedOperationError } from './errors';
-import { FreshIntervals } from './FreshIntervals';
-import { Invalidations, keysInvalidation, specInvalidation } from './Invalidations';
+import { RecordNotFoundError, TableCacheError } from './errors';
+import { assertKeysSupported, Invalidations, keysInvalidation, specInvalidation } from './Invalidations';
 import type { PrimaryKey } from './keys';
 import { mergeAsync } from './mergeAsync';
 import { Mutex } from './Mutex';
 import { isPersistedState } from './persistedState';
+import { checkKeysPerFetch, probeDbReads } from './readHelpers';
 import { planRead, readFromDb, readPartial } from './readPlan';
+import { StaleRecords } from './StaleRecords';
 import { observed, Stager, type StagingObserver } from './Stager';
-import type { StorageRecordsSpec } from './StorageRecordsSpec';
+import { ChangeListeners, type ScoreCollector } from './ChangeListeners';
 import { RecordsChange, WholeTableChange, type TableChange } from './TableChange';
-import type { DbAccess, Indexes, IndexSpec, ReadOptions, StorageTable } from './types';
+import type { DbAccess, Indexes, IndexSpec, StorageTable } from './types';
 
 export type {
   AdjustOptions,
@@ -36,6 +39,7 @@ export type {
   RecordsRead,
   ResumeOptions,
   TableChangeListener,
+  TableReadOptions,
 } from './CachedTableOptions';
 
 type LoadState = 'unloaded' | 'loading' | 'loaded';
@@ -63,13 +67,11 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
   private readonly writer = new Mutex();
   private readonly stager: Stager<R, PK, S, D>;
   private readonly invalidations = new Invalidations<R, D>();
-  /** After `resume()`: what has been refreshed since; everything else is stale. `null` when nothing is stale. */
-  private fresh: FreshIntervals | null = null;
-  /** The refresh of stale records running now, if any; reads that need one wait for its outcome. */
-  private staleRefresh: Promise<'refreshed' | 'unreachable'> | null = null;
-  private readonly changeListeners = new Set<TableChangeListener>();
+  private readonly stale: StaleRecords<R, PK, S, D>;
+  private readonly staleWhileRevalidate: boolean;
+  private readonly changeListeners = new ChangeListeners();
   private readonly counters: CachedTableStats = {
-    reads: { cacheHit: 0, cacheHitWithRefresh: 0, cacheMiss: 0, partialHit: 0, servedStale: 0 },
+    reads: { cacheHit: 0, cacheHitWithRefresh: 0, cacheMiss: 0, partialHit: 0, servedStale: 0, servedIncomplete: 0 },
     refreshes: 0,
     adjustments: 0,
     expired: 0,
@@ -86,7 +88,18 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
     this.db = dbAccess;
     this.storage = storageTable;
     this.name = options.name ?? storageTable.name;
+    this.staleWhileRevalidate = options.staleWhileRevalidate ?? false;
     this.stager = new Stager(indexes, dbAccess, storageTable, checkKeysPerFetch(options.keysPerFetch));
+    this.stale = new StaleRecords({
+      indexes,
+      stager: this.stager,
+      writer: this.writer,
+      changeCollector: () => this.changeCollector(),
+      committed: (change) => {
+        this.counters.refreshes++;
+        if (change) this.emit(change);
+      },
+    });
     this.loadedSignal = new Promise((resolve) => (this.signalLoaded = resolve));
   }
 
@@ -106,6 +119,8 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
    * @param options `onProgress` reports the records loaded so far.
    */
   async load(spec: S, options: AdjustOptions = {}): Promise<void> {
+    const { signal } = options;
+    signal?.throwIfAborted();
     this.startLoading('load');
     try {
       const adjustment = this.indexes.prepareAdjustment(spec);
@@ -113,14 +128,16 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       let loaded = 0;
       const report = options.onProgress;
       if (adjustment.loadSpec !== null) {
+        const records = abortableRecords(this.db.getRecords(adjustment.loadSpec, signal ? { signal } : undefined), signal);
         await this.storage.putRecords(
-          observed(this.db.getRecords(adjustment.loadSpec), (record) => {
+          observed(records, (record) => {
             adjustment.observeLoaded(record);
             if (++loaded % PROGRESS_EVERY === 0) report?.({ loaded, expired: 0 });
           }),
         );
       }
       if (loaded % PROGRESS_EVERY !== 0 || loaded === 0) report?.({ loaded, expired: 0 });
+      signal?.throwIfAborted();
       // Nothing is staged: the merge only persists the Indexes' new state.
       await this.stager.commitAndMerge(adjustment);
       this.counters.adjustments++;
@@ -128,7 +145,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       this.finishLoading();
     } catch (error) {
       this.loadState = 'unloaded';
-      throw error;
+      throw abortReasonOr(error, signal);
     }
   }
 
@@ -168,7 +185,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       }
       restoreState.call(this.indexes, stored.indexes);
       this.stager.committedAt = stored.committedAt;
-      this.fresh = new FreshIntervals();
+      this.stale.resumed();
       this.finishLoading();
     } catch (error) {
       this.loadState = 'unloaded';
@@ -208,12 +225,12 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
    * The iteration rejects with `UnsupportedIndexOperation` when the index
    * does not support `covers`, and with the backend's or storage's error.
    */
-  getRecords(spec: S): AsyncIterable<R> {
-    return this.streamRecords(spec);
+  getRecords(spec: S, options: TableReadOptions = {}): AsyncIterable<R> {
+    return this.streamRecords(spec, options);
   }
 
-  private async *streamRecords(spec: S): AsyncGenerator<R> {
-    yield* (await this.readRecords(spec)).records;
+  private async *streamRecords(spec: S, options: TableReadOptions): AsyncGenerator<R> {
+    yield* (await this.readRecords(spec, options)).records;
   }
 
   /**
@@ -223,45 +240,69 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
    * records (e.g. you only post them to another thread, as the worker
    * boundary does), which spares storage from copying them.
    *
-   * Rejects as `getRecords`' iteration does.
+   * Options: `staleWhileRevalidate` (serve stale records at once and
+   * refresh them in the background; default: the table's option), `signal`
+   * (cancel the read), `shared`.
+   *
+   * Rejects as `getRecords`' iteration does, and with `signal.reason` when aborted.
    */
-  async readRecords(spec: S, options: ReadOptions = {}): Promise<RecordsRead<R>> {
-    await this.loaded();
+  async readRecords(spec: S, options: TableReadOptions = {}): Promise<RecordsRead<R>> {
+    const { signal } = options;
+    signal?.throwIfAborted();
+    await abortable(this.loaded(), signal);
+    const revalidate = options.staleWhileRevalidate ?? this.staleWhileRevalidate;
     let refreshed = false;
     let stale = false;
     let staleTried = false;
     for (;;) {
       // Planning and opening the storage reads happen in one synchronous step after the gate, so a read never sees new storage with old coverage or the reverse.
-      while (this.stager.commitGate) await this.stager.commitGate;
+      while (this.stager.commitGate) await abortable(this.stager.commitGate, signal);
       const plan = planRead(this.indexes, spec);
       if (plan.kind === 'miss') {
         this.counters.reads.cacheMiss++;
-        return { from: 'db', refreshed, stale: false, records: readFromDb(this.indexes, this.db, spec) };
+        return { from: 'db', refreshed, stale: false, incomplete: false, records: readFromDb(this.indexes, this.db, spec, signal) };
       }
       if (!refreshed && this.invalidations.needsRefresh(plan.storageSpecs)) {
-        await this.refreshInvalid();
+        await abortable(this.refreshInvalid(), signal);
         refreshed = true;
         continue;
       }
-      if (!staleTried && this.isStale(plan.storageSpecs)) {
+      if (!staleTried && this.stale.isStale(plan.storageSpecs)) {
         // Once per read: a spec with a recheck stays stale after its refresh (only part of its intervals was refreshed).
         staleTried = true;
-        if ((await this.refreshStale(plan.covered)) === 'unreachable') stale = true;
-        else refreshed = true;
-        continue;
+        if (revalidate) {
+          // Served now, from the plan just made: nothing was awaited since the gate.
+          this.stale.revalidate(plan.covered, plan.storageSpecs);
+          stale = true;
+        } else {
+          if ((await abortable(this.stale.refresh(plan.covered), signal)) === 'unreachable') stale = true;
+          else refreshed = true;
+          continue;
+        }
       }
-      const storageReads = plan.storageSpecs.map((storageSpec) => this.storage.getRecords(storageSpec, options));
+      const readOptions = options.shared === undefined ? {} : { shared: options.shared };
+      const storageReads = plan.storageSpecs.map((storageSpec) => this.storage.getRecords(storageSpec, readOptions));
       if (stale) this.counters.reads.servedStale++;
       if (plan.kind === 'hit') {
         if (!stale) this.counters.reads[refreshed ? 'cacheHitWithRefresh' : 'cacheHit']++;
         const records = storageReads.length === 1 ? (storageReads[0] as AsyncIterable<R>) : mergeAsync(storageReads);
-        return { from: 'storage', refreshed, stale, records };
+        return { from: 'storage', refreshed, stale, incomplete: false, records };
+      }
+      let dbReads: AsyncIterable<R>[] = plan.missing.map((missing) => readFromDb(this.indexes, this.db, missing, signal));
+      if (options.partialWhenOffline) {
+        // The backend's first answer decides: the missing part, or (unreachable) only the covered part, said to be incomplete.
+        const probed = await probeDbReads(dbReads, storageReads);
+        if (probed !== 'unreachable') dbReads = probed;
+        else {
+          this.counters.reads.servedIncomplete++;
+          const records = storageReads.length === 1 ? (storageReads[0] as AsyncIterable<R>) : mergeAsync(storageReads);
+          return { from: 'storage', refreshed, stale, incomplete: true, records };
+        }
       }
       this.counters.reads.partialHit++;
       const counts = { storage: 0, db: 0 };
-      const dbReads = plan.missing.map((missing) => readFromDb(this.indexes, this.db, missing));
       const records = readPartial(this.indexes, storageReads, dbReads, counts);
-      return { from: 'mixed', refreshed, stale, counts, records };
+      return { from: 'mixed', refreshed, stale, incomplete: false, counts, records };
     }
   }
 
@@ -288,8 +329,15 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
    * @param options `onProgress` reports the records loaded and expired so far.
    */
   async adjust(spec: S, options: AdjustOptions = {}): Promise<void> {
-    await this.loaded();
-    await this.writer.run(async () => {
+    const { signal } = options;
+    signal?.throwIfAborted();
+    await abortable(this.loaded(), signal);
+    await abortable(this.writer.run(() => this.adjustNow(spec, options, signal)), signal);
+  }
+
+  private async adjustNow(spec: S, options: AdjustOptions, signal: AbortSignal | undefined): Promise<void> {
+    signal?.throwIfAborted();
+    {
       const adjustment = this.indexes.prepareAdjustment(spec);
       const invalidations = this.invalidations.snapshot();
       const staged = invalidations.length > 0 ? new Map<string, R>() : null;
@@ -315,7 +363,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
             adjustment.observeLoaded(record);
           },
         };
-        await this.stager.stageRefresh(invalidations, staged, observer);
+        await this.stager.stageRefresh(invalidations, staged, observer, signal);
         if (adjustment.expireSpec) {
           if (staged) expired += this.stager.dropStaged(staged, adjustment.expireSpec, observer);
           await this.storage.scratchDiscardRecords(adjustment.expireSpec, (record) => {
@@ -325,21 +373,29 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
           });
         }
         if (adjustment.loadSpec !== null) {
-          await this.stager.stagePut(adjustment.loadSpec, null, (record) => {
-            observer.loaded(record);
-            loaded++;
-            progress();
-          });
+          await this.stager.stagePut(
+            adjustment.loadSpec,
+            null,
+            (record) => {
+              observer.loaded(record);
+              loaded++;
+              progress();
+            },
+            signal,
+          );
         }
+        signal?.throwIfAborted();
         report?.({ loaded, expired });
         await this.stager.commitAndMerge(adjustment, () => this.invalidations.forget(invalidations));
+      }).catch((error: unknown) => {
+        throw abortReasonOr(error, signal);
       });
       if (invalidations.length > 0) this.counters.refreshes++;
       this.counters.adjustments++;
       this.counters.expired += expired;
       this.counters.loaded += loaded;
       if (changed) this.emit(new RecordsChange('adjust', changed.scores));
-    });
+    }
   }
 
   /**
@@ -403,19 +459,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
     if (this.loadState !== 'loaded') {
       throw new TableCacheError(`Table '${this.name}' cannot invalidate keys before its first load has completed.`);
     }
-    const missing = !this.storage.getRecordsByKeys
-      ? 'StorageTable.getRecordsByKeys'
-      : !this.indexes.dbRecordsSpecForKeys
-        ? 'Indexes.dbRecordsSpecForKeys'
-        : !this.indexes.coversRecord
-          ? 'Indexes.coversRecord'
-          : null;
-    if (missing) {
-      throw new UnsupportedOperationError(
-        `invalidateKeys on table '${this.name}' needs ${missing}, which the ${missing.startsWith('Storage') ? 'storage table' : 'Indexes'} in use do${missing.startsWith('Storage') ? 'es' : ''} not implement.`,
-        { operation: 'invalidateKeys', missing },
-      );
-    }
+    assertKeysSupported(this.storage, this.indexes, this.name);
     const invalidation = keysInvalidation(this.indexes.indexNames, this.name, keys);
     const { signal } = options;
     signal?.throwIfAborted();
@@ -443,7 +487,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
     const { signal } = options;
     signal?.throwIfAborted();
     if (this.invalidations.size === 0) return;
-    await this.writer.run(async () => {
+    const run = this.writer.run(async () => {
       signal?.throwIfAborted();
       const invalidations = this.invalidations.snapshot();
       if (invalidations.length === 0) return;
@@ -452,59 +496,13 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
         await this.stager.stageRefresh(invalidations, null, changed ? { expired: changed, loaded: changed } : null, signal);
         signal?.throwIfAborted();
         await this.stager.commitAndMerge(null, () => this.invalidations.forget(invalidations));
+      }).catch((error: unknown) => {
+        throw abortReasonOr(error, signal);
       });
       this.counters.refreshes++;
       if (changed) this.emit(new RecordsChange('refresh', changed.scores));
     });
-  }
-
-  /**
-   * Refreshes the stale records of covered `specs` (after `resume()`):
-   * deletes and reloads each spec's records, then marks its intervals fresh
-   * (unless the spec has a `recheck`: then only some of the intervals'
-   * records were refreshed). Resolves with `'unreachable'` when the backend
-   * could not be reached. Reads that come while an attempt runs wait for it,
-   * and when it could not reach the backend, serve stale records at once
-   * rather than queueing up one failing attempt each.
-   */
-  private async refreshStale(specs: readonly S[]): Promise<'refreshed' | 'unreachable'> {
-    const running = this.staleRefresh;
-    if (running && (await running) === 'unreachable') return 'unreachable';
-    const attempt = this.writer.run(() => this.refreshStaleNow(specs));
-    this.staleRefresh = attempt;
-    try {
-      return await attempt;
-    } finally {
-      if (this.staleRefresh === attempt) this.staleRefresh = null;
-    }
-  }
-
-  private async refreshStaleNow(specs: readonly S[]): Promise<'refreshed' | 'unreachable'> {
-    const fresh = this.fresh;
-    const stale = specs
-      .filter((spec) => this.indexes.covers(spec))
-      .map((spec) => ({ spec, storageSpec: this.indexes.storageRecordsSpec(spec) }))
-      .filter(({ storageSpec }) => fresh && !fresh.covers(storageSpec.indexName, storageSpec.intervals));
-    if (!fresh || stale.length === 0) return 'refreshed';
-    const changed = this.changeCollector();
-    try {
-      await this.stager.staging(async () => {
-        // Each stale part is refreshed as an invalidation of it would be: delete what is stored, load it anew.
-        const refreshes = stale.map(({ spec, storageSpec }) => ({ oldStorageSpec: storageSpec, newDbSpec: this.indexes.dbRecordsSpec(spec) }));
-        await this.stager.stageRefresh(refreshes, null, changed ? { expired: changed, loaded: changed } : null);
-        await this.stager.commitAndMerge(null, () => {
-          for (const { storageSpec } of stale) {
-            if (!storageSpec.recheck) fresh.add(storageSpec.indexName, storageSpec.intervals);
-          }
-        });
-      });
-    } catch (error) {
-      if (isUnreachable(error)) return 'unreachable';
-      throw error;
-    }
-    this.counters.refreshes++;
-    if (changed) this.emit(new RecordsChange('refresh', changed.scores));
-    return 'refreshed';
+    await abortable(run, signal);
   }
 
   /**
@@ -525,45 +523,14 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
   }
 
   /** When anyone listens for changes: a function collecting each touched record's scores, per index. */
-  private changeCollector(): (((record: R) => void) & { scores: Map<string, number[]> }) | null {
-    if (this.changeListeners.size === 0) return null;
-    const scores = new Map(this.indexes.indexNames.map((indexName) => [indexName, [] as number[]]));
-    const collect = (record: R) => {
-      for (const [indexName, list] of scores) list.push(this.indexes.score(indexName, record));
-    };
-    return Object.assign(collect, { scores });
+  private changeCollector(): ScoreCollector<R> | null {
+    return this.changeListeners.collector(this.indexes);
   }
 
   private emit(change: TableChange): void {
-    for (const listener of [...this.changeListeners]) {
-      try {
-        listener(change);
-      } catch (error) {
-        // A listener's bug must not undo a committed change; surface it on its own.
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
-    }
+    this.changeListeners.emit(change);
   }
 
-  private isStale(specs: readonly StorageRecordsSpec<R>[]): boolean {
-    const fresh = this.fresh;
-    return fresh !== null && specs.some((spec) => !fresh.covers(spec.indexName, spec.intervals));
-  }
-}
 
-/** Whether a backend failure means it could not be reached (so stale records may be served instead). */
-function isUnreachable(error: unknown): boolean {
-  return (
-    error instanceof DbAccessError && (error.offline || error.timedOut || (error.status !== undefined && error.status >= 500))
-  );
-}
 
-/** @throws {TableCacheError} unless `keysPerFetch` is a whole number of at least 1. */
-function checkKeysPerFetch(keysPerFetch = 1000): number {
-  if (!Number.isInteger(keysPerFetch) || keysPerFetch < 1) {
-    throw new TableCacheError(`keysPerFetch must be a whole number of at least 1, not ${String(keysPerFetch)}.`);
-  }
-  return keysPerFetch;
 }

@@ -1,5 +1,6 @@
 // The options, results and counters of `CachedTable`'s methods.
 import type { TableChange } from './TableChange';
+import type { ReadOptions } from './types';
 
 /** Options of `CachedTable`. */
 export interface CachedTableOptions {
@@ -11,6 +12,42 @@ export interface CachedTableOptions {
    * backend's limit of `ids` per request.
    */
   keysPerFetch?: number;
+  /**
+   * Default of the read option `staleWhileRevalidate`: serve stale records
+   * (after `resume()` or a handover between tabs) at once, refreshing them
+   * in the background. Default false.
+   */
+  staleWhileRevalidate?: boolean;
+}
+
+/** Options of `CachedTable.readRecords` (and `getRecords`). */
+export interface TableReadOptions extends ReadOptions {
+  /**
+   * When the records a covered read needs are stale (restored by `resume()`
+   * and not refreshed since), serve them at once (`stale: true`) and refresh
+   * them in the background — one refresh per range, however many reads ask;
+   * `onChange` listeners (and so subscriptions) then see the refresh once it
+   * is committed. A failed background refresh leaves them stale and is tried
+   * again by the next read. Records marked invalid are still refreshed first.
+   * Default: the table's `staleWhileRevalidate` option (false).
+   */
+  staleWhileRevalidate?: boolean | undefined;
+  /**
+   * Cancels the read: while it waits (for the first load, a commit, or a
+   * refresh it needs — which goes on for others) or fetches from the
+   * backend. The read then rejects with `signal.reason`; nothing in the
+   * table changes because of the abort.
+   */
+  signal?: AbortSignal | undefined;
+  /**
+   * A partly covered read (a partial hit) whose missing part cannot be
+   * fetched because the backend is unreachable (offline, timed out, 5xx)
+   * serves its covered part from storage instead of rejecting, with
+   * `incomplete: true` (`from: 'storage'`). Decided by the backend's first
+   * answer; a failure after that rejects the iteration as usual. A read
+   * with nothing covered still rejects. Default false.
+   */
+  partialWhenOffline?: boolean | undefined;
 }
 
 /** Counters since the table was created. */
@@ -25,8 +62,10 @@ export interface CachedTableStats {
     cacheMiss: number;
     /** Served partly from storage, with only the missing part from the backend. */
     partialHit: number;
-    /** Served from storage with stale records because the backend could not be reached to refresh them. */
+    /** Served from storage with stale records because the backend could not be reached to refresh them (or `staleWhileRevalidate`). */
     servedStale: number;
+    /** Partly covered reads served with only their covered part (`partialWhenOffline`, backend unreachable). */
+    servedIncomplete: number;
   };
   /** Refreshes of invalid or stale records (on their own, before a read, or as part of an adjust). */
   refreshes: number;
@@ -93,6 +132,15 @@ export interface AdjustOptions {
    * at the end before the change becomes visible). Must not throw.
    */
   onProgress?: ((progress: AdjustProgress) => void) | undefined;
+  /**
+   * Cancels the load or adjust, also while it waits behind earlier writes
+   * or for a backend that never finishes. The call rejects with
+   * `signal.reason` (what `controller.abort(reason)` was given; a
+   * `DOMException` named `AbortError` by default). A cancelled adjust
+   * leaves the table exactly as before (records, coverage, invalid marks);
+   * a cancelled load leaves it unloaded (storage cleared), to be loaded again.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /** Records between two progress reports. */
@@ -113,8 +161,17 @@ export interface RecordsRead<R> {
   readonly from: ReadSource;
   /** True when invalid or stale records were refreshed before this read. */
   readonly refreshed: boolean;
-  /** True when storage served records restored by `resume()` that could not be refreshed (backend unreachable). */
+  /**
+   * True when storage served records restored by `resume()` without
+   * refreshing them: the backend could not be reached, or the read asked for
+   * `staleWhileRevalidate` (a background refresh is then under way).
+   */
   readonly stale: boolean;
+  /**
+   * True when the read asked for `partialWhenOffline` and serves only the
+   * covered part of the spec: the rest could not be fetched.
+   */
+  readonly incomplete: boolean;
   /** For a `'mixed'` read: how many records have come from each source so far (complete once `records` is done). */
   readonly counts?: { readonly storage: number; readonly db: number };
   /** The records; iterate it at once (a storage read holds its snapshot until iterated to the end or closed). */

@@ -1,10 +1,10 @@
 import { describeSpec } from './describe';
-import { InvalidSpecError } from './errors';
+import { InvalidSpecError, UnsupportedOperationError } from './errors';
 import type { Interval } from './Interval';
 import { isValidKey, keyToString, type PrimaryKey } from './keys';
 import type { StorageRecordsSpec } from './StorageRecordsSpec';
 import { InvalidationChange } from './TableChange';
-import type { Indexes, IndexSpec } from './types';
+import type { Indexes, IndexSpec, StorageTable } from './types';
 
 /** One `invalidateRecords` call, kept until a refresh has applied it. */
 export interface SpecInvalidation<R, D> {
@@ -120,4 +120,28 @@ export function keysInvalidation(indexNames: readonly string[], tableName: strin
   });
   if (unique.size === 0) return null;
   return { keys: [...unique.values()], forceRefresh: true, marks: new InvalidationChange(new Map(), new Set(indexNames)) };
+}
+
+/**
+ * @throws {UnsupportedOperationError} unless the storage and the Indexes
+ * implement what `invalidateKeys` needs.
+ */
+export function assertKeysSupported(
+  storage: Pick<StorageTable<unknown>, 'getRecordsByKeys'>,
+  indexes: { readonly dbRecordsSpecForKeys?: unknown; readonly coversRecord?: unknown },
+  tableName: string,
+): void {
+  const missing = !storage.getRecordsByKeys
+    ? 'StorageTable.getRecordsByKeys'
+    : !indexes.dbRecordsSpecForKeys
+      ? 'Indexes.dbRecordsSpecForKeys'
+      : !indexes.coversRecord
+        ? 'Indexes.coversRecord'
+        : null;
+  if (!missing) return;
+  const owner = missing.startsWith('Storage') ? 'the storage table in use does' : 'the Indexes in use do';
+  throw new UnsupportedOperationError(`invalidateKeys on table '${tableName}' needs ${missing}, which ${owner} not implement.`, {
+    operation: 'invalidateKeys',
+    missing,
+  });
 }

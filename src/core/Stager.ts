@@ -1,3 +1,4 @@
+import { abortableRecords } from './abortable';
 import type { Adjustment } from './Adjustment';
 import { Interval } from './Interval';
 import { isValidKey, keyToString, type PrimaryKey } from './keys';
@@ -94,18 +95,47 @@ export class Stager<R, PK, S extends IndexSpec, D> {
     for (const step of steps) {
       signal?.throwIfAborted();
       if ('keys' in step) await this.stageKeys(step.keys, session, observer, signal);
-      else {
-        this.dropStaged(session.staged, step.oldStorageSpec, observer);
-        await this.storage.scratchDiscardRecords(step.oldStorageSpec, (record) => {
-          session.touched.add(this.keyOf(record));
-          observer?.expired(record);
-        });
-        await this.stagePut(step.newDbSpec, session.staged, (record) => {
-          session.touched.add(this.keyOf(record));
-          observer?.loaded(record);
-        }, signal);
-      }
+      else await this.stageSpecs(step, session, observer, signal);
     }
+  }
+
+  /**
+   * Replaces the records of `step.oldStorageSpec` by those of
+   * `step.newDbSpec`, writing only the difference: each fetched record is
+   * compared with the stored one of the same key, and only changed or new
+   * ones are staged; only stored records the fetch no longer returns are
+   * discarded. An unchanged record costs its comparison, not a rewrite.
+   */
+  private async stageSpecs(
+    step: StagedRefresh<R, D>,
+    session: StagingSession<R>,
+    observer: StagingObserver<R> | null,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const { staged, touched } = session;
+    const { oldStorageSpec } = step;
+    const stored = new Map<string, R>();
+    for await (const record of this.storage.getRecords(oldStorageSpec, { shared: true })) stored.set(this.keyOf(record), record);
+    // What earlier steps staged in the old spec is what the scratch space holds there now.
+    for (const [key, record] of staged) {
+      if (oldStorageSpec.matches(this.indexes.score(oldStorageSpec.indexName, record), record)) stored.set(key, record);
+    }
+    const seen = new Set<string>();
+    const changed = filtered(this.fetch(step.newDbSpec, signal), (record) => {
+      const key = this.keyOf(record);
+      seen.add(key);
+      const previous = stored.get(key);
+      if (previous !== undefined && !touched.has(key) && sameRecord(previous, record)) return false;
+      if (previous !== undefined) observer?.expired(previous);
+      staged.set(key, record);
+      touched.add(key);
+      observer?.loaded(record);
+      return true;
+    });
+    await this.storage.scratchPutRecords(changed);
+    signal?.throwIfAborted();
+    const vanished = [...stored].filter(([key]) => !seen.has(key)).map(([, record]) => record);
+    await this.discardExactly(vanished, session, observer);
   }
 
   /**
@@ -128,7 +158,7 @@ export class Stager<R, PK, S extends IndexSpec, D> {
     for (let start = 0; start < keys.length; start += this.keysPerFetch) {
       const chunk = keys.slice(start, start + this.keysPerFetch) as unknown as readonly PK[];
       const spec = indexes.dbRecordsSpecForKeys?.(chunk) as D;
-      for await (const record of this.db.getRecords(spec, signal ? { signal } : undefined)) {
+      for await (const record of this.fetch(spec, signal)) {
         const key = this.keyOf(record);
         // A backend that answers with more than was asked for is not trusted with the other records.
         if (wanted.has(key)) fetched.set(key, record);
@@ -154,18 +184,26 @@ export class Stager<R, PK, S extends IndexSpec, D> {
         if (staged !== undefined) drops.push(staged);
       }
     }
-    if (drops.length > 0) {
-      const dropped = new Set(drops.map((record) => this.keyOf(record)));
-      const indexName = indexes.indexNames[0] as string;
-      const scores = [...new Set(drops.map((record) => indexes.score(indexName, record)))].sort((a, b) => a - b);
-      const spec = new StorageRecordsSpec<R>(indexName, scores.map((score) => Interval.onlyContaining(score)), (record) =>
-        dropped.has(this.keyOf(record)),
-      );
-      this.dropStaged(session.staged, spec, observer);
-      await storage.scratchDiscardRecords(spec, observer?.expired);
-      for (const key of dropped) session.touched.add(key);
-    }
+    await this.discardExactly(drops, session, observer);
     if (puts.length > 0) await storage.scratchPutRecords(puts);
+  }
+
+  /** A backend fetch that rejects as soon as `signal` aborts (see `abortableRecords`). */
+  private fetch(dbSpec: D, signal: AbortSignal | undefined): AsyncIterable<R> {
+    return abortableRecords(this.db.getRecords(dbSpec, signal ? { signal } : undefined), signal);
+  }
+
+  /** Discards exactly these records (committed or staged), found by their scores in the first index and rechecked by key. */
+  private async discardExactly(records: readonly R[], session: StagingSession<R>, observer: StagingObserver<R> | null): Promise<void> {
+    if (records.length === 0) return;
+    const { indexes } = this;
+    const keys = new Set(records.map((record) => this.keyOf(record)));
+    const indexName = indexes.indexNames[0] as string;
+    const scores = [...new Set(records.map((record) => indexes.score(indexName, record)))].sort((a, b) => a - b);
+    const spec = new StorageRecordsSpec<R>(indexName, scores.map((score) => Interval.onlyContaining(score)), (record) => keys.has(this.keyOf(record)));
+    this.dropStaged(session.staged, spec, observer);
+    await this.storage.scratchDiscardRecords(spec, observer?.expired);
+    for (const key of keys) session.touched.add(key);
   }
 
   /** The record's key as a string; `''` for an invalid key, which storage rejects with its own error when staging it. */
@@ -177,7 +215,7 @@ export class Stager<R, PK, S extends IndexSpec, D> {
   /** Stages the records of a backend fetch. */
   async stagePut(dbSpec: D, staged: Map<string, R> | null, onLoaded?: (record: R) => void, signal?: AbortSignal): Promise<void> {
     await this.storage.scratchPutRecords(
-      observed(this.db.getRecords(dbSpec, signal ? { signal } : undefined), (record) => {
+      observed(this.fetch(dbSpec, signal), (record) => {
         staged?.set(this.keyOf(record), record);
         onLoaded?.(record);
       }),
@@ -229,6 +267,11 @@ export class Stager<R, PK, S extends IndexSpec, D> {
       open();
     }
   }
+}
+
+/** The records of `records` that `keep` accepts. */
+async function* filtered<R>(records: AsyncIterable<R>, keep: (record: R) => boolean): AsyncGenerator<R> {
+  for await (const record of records) if (keep(record)) yield record;
 }
 
 /** `records`, calling `observe` with each as it passes. */

@@ -26,18 +26,25 @@ export class WholeTableChange implements TableChange {
   }
 }
 
-/** A change of the records with known scores (an adjust or a refresh). */
+/**
+ * A change of the records with known scores (an adjust or a refresh), and
+ * of the `refreshed` intervals whose records became fresh (after `resume()`,
+ * reads of them are no longer stale even where no record changed).
+ */
 export class RecordsChange implements TableChange {
   private readonly sortedScores: ReadonlyMap<string, Float64Array>;
 
   constructor(
     readonly kind: TableChangeKind,
     scores: ReadonlyMap<string, readonly number[]>,
+    private readonly refreshed: ReadonlyMap<string, readonly Interval[]> = new Map(),
   ) {
     this.sortedScores = new Map([...scores].map(([indexName, list]) => [indexName, Float64Array.from(list).sort()]));
   }
 
   affects(indexName: string, intervals: readonly Interval[]): boolean {
+    const fresh = this.refreshed.get(indexName);
+    if (fresh?.some((known) => intervals.some((interval) => interval.intersects(known)))) return true;
     const scores = this.sortedScores.get(indexName);
     if (!scores || scores.length === 0) return false;
     return intervals.some((interval) => {

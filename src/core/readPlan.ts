@@ -1,3 +1,4 @@
+import { abortableRecords } from './abortable';
 import { keyToString, type PrimaryKey } from './keys';
 import { mergeAsync } from './mergeAsync';
 import type { StorageRecordsSpec } from './StorageRecordsSpec';
@@ -37,7 +38,7 @@ export async function* readFromDb<R, PK, S extends IndexSpec, D>(
   signal?.addEventListener('abort', abort, { once: true });
   try {
     signal?.throwIfAborted();
-    yield* db.getRecords(indexes.dbRecordsSpec(spec), { signal: controller.signal });
+    yield* abortableRecords(db.getRecords(indexes.dbRecordsSpec(spec), { signal: controller.signal }), signal);
   } finally {
     signal?.removeEventListener('abort', abort);
     controller.abort();

@@ -62,10 +62,17 @@ export class PrimaryKeyIndexes<R, PK extends PrimaryKey = PrimaryKey, D = unknow
   implements Indexes<R, PK, PrimaryKeySpec<PK>, D>
 {
   readonly indexNames = ['primaryKey'] as const;
-  readonly specSchema: z.ZodType<PrimaryKeySpec<PK>> = z.union([
-    z.object({ indexName: z.literal('primaryKey'), primaryKeys: z.array(primaryKeySchema) }),
-    z.object({ indexName: z.literal('primaryKey'), all: z.literal(true) }),
-  ]) as z.ZodType<PrimaryKeySpec<PK>>;
+  /** Parses `{ indexName: 'primaryKey', primaryKeys: [...] }` or `{ indexName: 'primaryKey', all: true }`. */
+  readonly specSchema: z.ZodType<PrimaryKeySpec<PK>> = z.union(
+    [
+      z.object({ indexName: z.literal('primaryKey'), primaryKeys: z.array(primaryKeySchema) }),
+      z.object({ indexName: z.literal('primaryKey'), all: z.literal(true) }),
+    ],
+    {
+      error: () =>
+        "expected { indexName: 'primaryKey', primaryKeys: [keys…] } (each key a number, string, Date, binary or array of those) or { indexName: 'primaryKey', all: true }",
+    },
+  ) as z.ZodType<PrimaryKeySpec<PK>>;
   private readonly options: PrimaryKeyIndexesOptions<R, PK, D>;
   private held: 'all' | ReadonlyMap<string, PK> = new Map();
 

@@ -4,11 +4,27 @@ import { isValidKey, type PrimaryKey } from '../core/keys';
 import { firstIssue } from '../core/zodIssue';
 
 /** A score bound: a number (±Infinity allowed, not NaN), a Date, or an ISO 8601 date-time string (both as epoch ms). */
-export const scoreBound = z.union([
-  z.custom<number>((value) => typeof value === 'number' && !Number.isNaN(value), { message: 'expected a number, not NaN' }),
-  z.date().transform((date) => date.getTime()),
-  z.iso.datetime({ offset: true }).transform((text) => Date.parse(text)),
-]);
+export const scoreBound = z.union(
+  [
+    z.custom<number>((value) => typeof value === 'number' && !Number.isNaN(value), { message: 'expected a number, not NaN' }),
+    z.date().transform((date) => date.getTime()),
+    z.iso.datetime({ offset: true }).transform((text) => Date.parse(text)),
+  ],
+  {
+    error: (issue) =>
+      `expected a number (not NaN; ±Infinity allowed), a valid Date, or an ISO 8601 date-time string with a time zone (e.g. '2026-11-01T00:00:00Z'), got ${describeValue(issue.input)}`,
+  },
+);
+
+/** A short rendering of an offending value for messages: its type, and the value when short. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing (the field is missing)';
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string') return value.length > 40 ? `a ${value.length}-character string` : JSON.stringify(value);
+  if (value === null) return 'null';
+  if (value instanceof Date) return 'an invalid Date';
+  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+}
 
 /** A valid IndexedDB key. */
 export const primaryKeySchema = z.custom<PrimaryKey>((value) => isValidKey(value), {

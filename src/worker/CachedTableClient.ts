@@ -1,12 +1,31 @@
 import { proxy, releaseProxy, type Remote } from 'comlink';
-import type { AdjustOptions, CachedTableStats, InvalidateKeysOptions, InvalidateOptions, RecordsRead, ResumeOptions } from '../core/CachedTable';
+import { abortable } from '../core/abortable';
+import type {
+  AdjustOptions,
+  CachedTableStats,
+  InvalidateKeysOptions,
+  InvalidateOptions,
+  RecordsRead,
+  RefreshOptions,
+  ResumeOptions,
+} from '../core/CachedTable';
 import type { PrimaryKey } from '../core/keys';
 import { InvalidSpecError, TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
 import { checkBatchSize } from './batchSize';
 import type { ConnectionWatch, StartConnectionWatch } from './connectionWatch';
 import { deserializeError } from './errorTransfer';
-import type { OpenedRead, ProgressCallback, ReadCounts, ReadInfo, RecordBatch, TableSessionApi, UpdateMessage } from './protocol';
+import type {
+  CallOptions,
+  OpenedRead,
+  ProgressCallback,
+  ReadCounts,
+  ReadInfo,
+  ReadRequestOptions,
+  RecordBatch,
+  TableSessionApi,
+  UpdateMessage,
+} from './protocol';
 
 /**
  * A subscription's new result: every record of the spec, and how they were
@@ -35,10 +54,47 @@ export type SubscriptionListener<R> = (update: SubscriptionUpdate<R>) => void;
 /** Batches a client read keeps requested ahead of the one it hands out. */
 const BATCHES_AHEAD = 2;
 
-/** Options of {@link CachedTableClient.getRecords}. */
+/** Options of {@link CachedTableClient.subscribe}: how each of its reads is made. */
+export interface SubscribeOptions {
+  /**
+   * Serve stale records (after `resume()` or a handover) at once, marked
+   * `stale: true`, and refresh them in the background; the subscription
+   * then receives the fresh records (`stale: false`). Default: the table's
+   * `staleWhileRevalidate` option.
+   */
+  staleWhileRevalidate?: boolean | undefined;
+  /**
+   * A partly covered spec whose missing part cannot be fetched (backend
+   * unreachable) serves its covered part, with `incomplete: true`, instead
+   * of failing; see `CachedTable.readRecords`. Default false.
+   */
+  partialWhenOffline?: boolean | undefined;
+}
+
+/** Options of {@link CachedTableClient.getRecords} and {@link CachedTableClient.readRecords}. */
 export interface GetRecordsOptions {
   /** Records per message from the worker. Default: the client's `batchSize`. */
   batchSize?: number;
+  /** See `CachedTable.readRecords`: serve stale records at once and refresh them in the background. Default: the table's option. */
+  staleWhileRevalidate?: boolean | undefined;
+  /** See {@link SubscribeOptions.partialWhenOffline}. Default false. */
+  partialWhenOffline?: boolean | undefined;
+  /**
+   * Cancels the read: before its source is decided, the worker-side read is
+   * cancelled (a refresh it waited for goes on); afterwards, the worker-side
+   * read is closed. The call or the iteration rejects with `signal.reason`.
+   */
+  signal?: AbortSignal | undefined;
+}
+
+/** The read options the worker takes, without `undefined` fields (they would cross as present). */
+function readRequest(options: SubscribeOptions, call?: CallOptions): ReadRequestOptions | undefined {
+  const request = {
+    ...(options.staleWhileRevalidate === undefined ? {} : { staleWhileRevalidate: options.staleWhileRevalidate }),
+    ...(options.partialWhenOffline === undefined ? {} : { partialWhenOffline: options.partialWhenOffline }),
+    ...call,
+  };
+  return Object.keys(request).length > 0 ? request : undefined;
 }
 
 function asError(value: unknown): Error {
@@ -80,6 +136,8 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
   /** Chunks of results still arriving, per subscription. */
   private readonly partialResults = new Map<number, R[][]>();
   private nextSubscriptionId = 1;
+  /** Names the next cancellable call. */
+  private nextOperationId = 1;
   private closed = false;
   /** Why the worker closed the connection, when it said. */
   private closedReason: Error | null = null;
@@ -124,7 +182,7 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
    * @throws {TableCacheError} when the table is loaded or loading already.
    */
   load(spec: S, options: AdjustOptions = {}): Promise<void> {
-    return this.call((session) => session.load(spec, progressProxy(options)), 'load');
+    return this.cancellable(options.signal, (session, call) => session.load(spec, progressProxy(options), call), 'load');
   }
 
   /**
@@ -146,7 +204,7 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
    * @param options `onProgress` is called in this thread as records load and expire.
    */
   adjust(spec: S, options: AdjustOptions = {}): Promise<void> {
-    return this.call((session) => session.adjust(spec, progressProxy(options)), 'adjust');
+    return this.cancellable(options.signal, (session, call) => session.adjust(spec, progressProxy(options), call), 'adjust');
   }
 
   /**
@@ -162,7 +220,7 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
    */
   getRecords(spec: S, options: GetRecordsOptions = {}): AsyncIterable<R> {
     const batchSize = checkBatchSize(options.batchSize ?? this.batchSize);
-    const read = () => this.readRecords(spec, { batchSize });
+    const read = () => this.readRecords(spec, { ...options, batchSize });
     return (async function* () {
       yield* (await read()).records;
     })();
@@ -181,14 +239,22 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
    */
   async readRecords(spec: S, options: GetRecordsOptions = {}): Promise<RecordsRead<R>> {
     const batchSize = checkBatchSize(options.batchSize ?? this.batchSize);
-    const opened = await this.call((session) => session.openRead(spec, batchSize), 'readRecords');
+    const opened = await this.cancellable(
+      options.signal,
+      (session, call) => session.openRead(spec, batchSize, readRequest(options, call)),
+      'readRecords',
+    );
     const counts = opened.counts ? { ...opened.counts } : undefined;
-    const { from, refreshed, stale } = opened;
-    return { from, refreshed, stale, ...(counts ? { counts } : {}), records: this.batches(opened, counts) };
+    const { from, refreshed, stale, incomplete } = opened;
+    return { from, refreshed, stale, incomplete, ...(counts ? { counts } : {}), records: this.batches(opened, counts, options.signal) };
   }
 
   /** The records of an opened read: its first batch, then the next ones, `BATCHES_AHEAD` requests ahead. */
-  private async *batches(opened: OpenedRead<R>, counts: { storage: number; db: number } | undefined): AsyncGenerator<R, void, undefined> {
+  private async *batches(
+    opened: OpenedRead<R>,
+    counts: { storage: number; db: number } | undefined,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<R, void, undefined> {
     const readId = opened.readId;
     if (readId === undefined) {
       yield* opened.records;
@@ -213,10 +279,10 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
         for (const record of records) yield record;
         let batch: RecordBatch<R>;
         try {
-          batch = await (ahead.shift() as Promise<RecordBatch<R>>);
+          batch = await abortable(ahead.shift() as Promise<RecordBatch<R>>, signal);
         } catch (error) {
-          // The worker releases a read that failed.
-          open = false;
+          // The worker releases a read that failed; an aborted one is closed below.
+          if (!signal?.aborted) open = false;
           throw error;
         }
         updateCounts(batch.counts);
@@ -260,15 +326,19 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
    */
   invalidateKeys(keys: readonly PrimaryKey[], options: InvalidateKeysOptions = {}): Promise<void> {
     const { forceRefreshOnNextRead } = options;
-    return this.call(
-      (session) => session.invalidateKeys(keys, forceRefreshOnNextRead === undefined ? undefined : { forceRefreshOnNextRead }),
+    return this.cancellable(
+      options.signal,
+      (session, call) => session.invalidateKeys(keys, forceRefreshOnNextRead === undefined ? undefined : { forceRefreshOnNextRead }, call),
       'invalidateKeys',
     );
   }
 
-  /** Refreshes every invalidated record; see `CachedTable.refreshInvalid`. Resolves when done. */
-  refreshInvalid(): Promise<void> {
-    return this.call((session) => session.refreshInvalid());
+  /**
+   * Refreshes every invalidated record; see `CachedTable.refreshInvalid`. Resolves when done.
+   * @param options `signal` cancels the worker-side refresh (storage and marks stay as they were) and rejects with its reason.
+   */
+  refreshInvalid(options: RefreshOptions = {}): Promise<void> {
+    return this.cancellable(options.signal, (session, call) => session.refreshInvalid(call));
   }
 
   /** The table's counters. */
@@ -289,14 +359,15 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
    * is delivered once complete. Results are delivered in order; a result
    * overtaken by a newer change is not delivered.
    *
+   * @param options `staleWhileRevalidate` for each of its reads.
    * @returns a function that ends the subscription (idempotent).
    * @throws {TableCacheError} when the client is closed.
    */
-  subscribe(spec: S, listener: SubscriptionListener<R>): () => void {
+  subscribe(spec: S, listener: SubscriptionListener<R>, options: SubscribeOptions = {}): () => void {
     if (this.closed) throw this.closedError();
     const subscriptionId = this.nextSubscriptionId++;
     this.listeners.set(subscriptionId, listener);
-    this.call((session) => session.subscribe(subscriptionId, spec, this.batchSize), 'subscribe').catch((error: unknown) =>
+    this.call((session) => session.subscribe(subscriptionId, spec, this.batchSize, readRequest(options)), 'subscribe').catch((error: unknown) =>
       this.deliver(subscriptionId, { error: asError(error) }),
     );
     return () => {
@@ -355,6 +426,32 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
 
   private closedError(): Error {
     return this.closedReason ?? new TableCacheError('This CachedTableClient is closed.');
+  }
+
+  /**
+   * `call`, cancellable by `signal`: the call is named, and an abort asks the
+   * worker to cancel it, while the returned promise rejects at once with
+   * `signal.reason` (whatever the worker answers later is ignored).
+   */
+  private cancellable<T>(
+    signal: AbortSignal | undefined,
+    invoke: (session: Remote<TableSessionApi<R>>, call: CallOptions | undefined) => Promise<T>,
+    specMethod?: string,
+  ): Promise<T> {
+    if (!signal) return this.call((session) => invoke(session, undefined), specMethod);
+    if (signal.aborted) return Promise.reject(signal.reason as Error);
+    const operationId = this.nextOperationId++;
+    const pending = this.call((session) => invoke(session, { operationId }), specMethod);
+    const onAbort = () => {
+      if (!this.closed) this.session.cancel(operationId).catch(() => {
+        // Only a closed connection rejects, and closing ends the call anyway.
+      });
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    return abortable(
+      pending.finally(() => signal.removeEventListener('abort', onAbort)),
+      signal,
+    );
   }
 
   /** Calls the worker, unless closed; pending calls reject when the client closes. */

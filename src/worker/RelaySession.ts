@@ -4,7 +4,7 @@ import { TableCacheError } from '../core/errors';
 import type { NodeId, RelayedMethod } from './broadcastProtocol';
 import { serializeError } from './errorTransfer';
 import { forwardProgress } from './forwardProgress';
-import type { OpenedRead, ProgressCallback, RecordBatch, SubscriptionMessage, TableSessionApi, UpdateMessage } from './protocol';
+import type { OpenedRead, ProgressCallback, ReadRequestOptions, RecordBatch, SubscriptionMessage, TableSessionApi, UpdateMessage } from './protocol';
 import { TableOwnerLostError } from './TableOwnerLostError';
 
 /** What to do with a call whose owner went away before answering it. */
@@ -43,6 +43,7 @@ interface RelayedRead {
 interface RelayedSubscription {
   readonly spec: unknown;
   readonly batchSize: number;
+  readonly options: ReadRequestOptions | undefined;
 }
 
 /**
@@ -78,21 +79,25 @@ export class RelaySession<R> {
   /** The session protocol to expose to the client, plus Comlink's finalizer. */
   api(): TableSessionApi<R> & { [finalizer]: () => void } {
     return {
-      load: (spec, onProgress) => this.withProgress('load', [spec], onProgress, () => this.lostWrite('load')),
+      load: (spec, onProgress, call) => this.withProgress('load', [spec, call], onProgress, () => this.lostWrite('load')),
       resume: (options) => this.value('resume', [options], 'retry') as Promise<void>,
       loaded: () => this.value('loaded', [], 'retry') as Promise<void>,
-      adjust: (spec, onProgress) => this.withProgress('adjust', [spec], onProgress, () => this.lostWrite('adjust')),
-      openRead: (spec, batchSize) => this.openRead(spec, batchSize),
+      adjust: (spec, onProgress, call) => this.withProgress('adjust', [spec, call], onProgress, () => this.lostWrite('adjust')),
+      openRead: (spec, batchSize, options) => this.openRead(spec, batchSize, options),
       nextBatch: (readId) => this.nextBatch(readId),
       closeRead: (readId) => this.closeRead(readId),
       getFirstRecord: (spec) => this.value('getFirstRecord', [spec], 'retry') as Promise<R>,
       invalidateRecords: (oldSpecs, newSpecs, options) =>
         this.value('invalidateRecords', [oldSpecs, newSpecs, options], () => this.lostWrite('invalidateRecords')) as Promise<void>,
-      invalidateKeys: (keys, options) =>
-        this.value('invalidateKeys', [keys, options], () => this.lostWrite('invalidateKeys')) as Promise<void>,
-      refreshInvalid: () => this.value('refreshInvalid', [], () => this.lostWrite('refreshInvalid')) as Promise<void>,
+      invalidateKeys: (keys, options, call) =>
+        this.value('invalidateKeys', [keys, options, call], () => this.lostWrite('invalidateKeys')) as Promise<void>,
+      refreshInvalid: (call) => this.value('refreshInvalid', [call], () => this.lostWrite('refreshInvalid')) as Promise<void>,
+      cancel: (operationId) => {
+        // Sent to whichever node owns the table now: the call runs there, or is not sent yet (then it is dropped with the relay's queue, or aborted on arrival).
+        if (!this.closedError) this.node.post(this, 'cancel', [operationId]);
+      },
       stats: () => this.value('stats', [], 'retry') as ReturnType<TableSessionApi<R>['stats']>,
-      subscribe: (subscriptionId, spec, batchSize) => this.subscribe(subscriptionId, spec, batchSize),
+      subscribe: (subscriptionId, spec, batchSize, options) => this.subscribe(subscriptionId, spec, batchSize, options),
       unsubscribe: (subscriptionId) => this.unsubscribe(subscriptionId),
       close: () => this.close(),
       [finalizer]: () => {
@@ -104,8 +109,8 @@ export class RelaySession<R> {
 
   /** A new owner is known: re-attach every subscription to it (each then delivers a fresh result). */
   attach(): void {
-    for (const [subscriptionId, { spec, batchSize }] of this.subscriptions) {
-      this.node.post(this, 'subscribe', [subscriptionId, spec, batchSize]);
+    for (const [subscriptionId, { spec, batchSize, options }] of this.subscriptions) {
+      this.node.post(this, 'subscribe', [subscriptionId, spec, batchSize, options]);
     }
   }
 
@@ -189,9 +194,9 @@ export class RelaySession<R> {
     );
   }
 
-  private async openRead(spec: unknown, batchSize: number): Promise<OpenedRead<R>> {
+  private async openRead(spec: unknown, batchSize: number, options: ReadRequestOptions | undefined): Promise<OpenedRead<R>> {
     if (this.closedError) throw this.closedError;
-    const { value, from } = await this.node.call(this, 'openRead', [spec, batchSize], { onOwnerLost: 'retry' });
+    const { value, from } = await this.node.call(this, 'openRead', [spec, batchSize, options], { onOwnerLost: 'retry' });
     const opened = value as OpenedRead<R>;
     if (opened.readId === undefined) return opened;
     if (this.closedError) {
@@ -234,11 +239,11 @@ export class RelaySession<R> {
     await this.node.call(this, 'closeRead', [read.remoteId], { onOwnerLost: 'resolve', pinned: read.owner });
   }
 
-  private subscribe(subscriptionId: number, spec: unknown, batchSize: number): void {
+  private subscribe(subscriptionId: number, spec: unknown, batchSize: number, options: ReadRequestOptions | undefined): void {
     if (this.closedError) return;
-    this.subscriptions.set(subscriptionId, { spec, batchSize });
+    this.subscriptions.set(subscriptionId, { spec, batchSize, options });
     this.chunks.delete(subscriptionId);
-    this.node.post(this, 'subscribe', [subscriptionId, spec, batchSize]);
+    this.node.post(this, 'subscribe', [subscriptionId, spec, batchSize, options]);
   }
 
   private unsubscribe(subscriptionId: number): void {

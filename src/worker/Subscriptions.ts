@@ -1,4 +1,4 @@
-import type { CachedTable, ReadSource } from '../core/CachedTable';
+import type { CachedTable, ReadSource, TableReadOptions } from '../core/CachedTable';
 import type { Interval } from '../core/Interval';
 import type { TableChange } from '../core/TableChange';
 import type { IndexSpec } from '../core/types';
@@ -9,6 +9,8 @@ interface Subscription<S> {
   readonly id: number;
   readonly spec: S;
   readonly batchSize: number;
+  /** Each read's options (e.g. `staleWhileRevalidate`). */
+  readonly options: TableReadOptions;
   /** The spec's intervals in its index; `undefined` when the index cannot say (it does not support `covers`). */
   readonly intervals: readonly Interval[] | undefined;
   /** Whether storage covered the spec when it was last read; `undefined` before that, or when the index cannot say. */
@@ -54,13 +56,14 @@ export class Subscriptions<R, PK, S extends IndexSpec, D> {
     return this.entries.size;
   }
 
-  /** Starts subscription `id` to `spec` (already parsed); its first result follows once the table is loaded. */
-  add(id: number, spec: S, batchSize: number): void {
+  /** Starts subscription `id` to `spec` (already parsed), read with `options`; its first result follows once the table is loaded. */
+  add(id: number, spec: S, batchSize: number, options: TableReadOptions = {}): void {
     this.remove(id);
     const entry: Subscription<S> = {
       id,
       spec,
       batchSize,
+      options,
       intervals: this.intervalsOf(spec),
       covered: undefined,
       from: undefined,
@@ -141,7 +144,7 @@ export class Subscriptions<R, PK, S extends IndexSpec, D> {
   private async read(entry: Subscription<S>): Promise<ReadResult<R>> {
     try {
       // Records are only posted to the client, which copies them: storage need not copy them first.
-      const read = await this.table.readRecords(entry.spec, { shared: true });
+      const read = await this.table.readRecords(entry.spec, { ...entry.options, shared: true });
       entry.covered = this.coverage(entry.spec);
       entry.from = read.from;
       const records: R[] = [];
@@ -150,8 +153,8 @@ export class Subscriptions<R, PK, S extends IndexSpec, D> {
         if (!entry.active) break;
         records.push(record);
       }
-      const { from, refreshed, stale, counts } = read;
-      return { records, info: { from, refreshed, stale, ...(counts ? { counts: { ...counts } } : {}) } };
+      const { from, refreshed, stale, incomplete, counts } = read;
+      return { records, info: { from, refreshed, stale, incomplete, ...(counts ? { counts: { ...counts } } : {}) } };
     } catch (error) {
       entry.covered = this.coverage(entry.spec);
       return { error };

@@ -3,7 +3,7 @@ import { TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
 import { BROADCAST_PROTOCOL_VERSION, type InboxMessage, type NodeId, type ReplyMessage, type RequestMessage } from './broadcastProtocol';
 import { serializeError } from './errorTransfer';
-import type { ProgressCallback, TableSessionApi } from './protocol';
+import type { CallOptions, ProgressCallback, TableSessionApi } from './protocol';
 import { TableSession, type UpdateSink } from './TableSession';
 import { watchDatabaseVersion } from './watchDatabaseVersion';
 
@@ -152,22 +152,22 @@ export class TableHost<R, PK, S extends IndexSpec, D> {
       return undefined;
     }
     const { api } = this.session(key, request.from, request.connection, table);
-    const [first, second, third] = request.args;
+    const [first, second, third, fourth] = request.args;
     const onProgress: ProgressCallback | undefined = request.progress
       ? (progress: AdjustProgress) =>
           this.options.send(request.from, { protocol, kind: 'progress', from: this.options.self, requestId: request.requestId, progress })
       : undefined;
     switch (request.method) {
       case 'load':
-        return this.load(api.load(first, onProgress));
+        return this.load(api.load(first, onProgress, second as CallOptions | undefined));
       case 'resume':
         return this.resume(table, api, first as ResumeOptions | undefined);
       case 'loaded':
         return api.loaded();
       case 'adjust':
-        return api.adjust(first, onProgress);
+        return api.adjust(first, onProgress, second as CallOptions | undefined);
       case 'openRead':
-        return api.openRead(first, second as number);
+        return api.openRead(first, second as number, third as Parameters<TableSessionApi<R>['openRead']>[2]);
       case 'nextBatch':
         return api.nextBatch(first as number);
       case 'closeRead':
@@ -177,13 +177,15 @@ export class TableHost<R, PK, S extends IndexSpec, D> {
       case 'invalidateRecords':
         return api.invalidateRecords(first, second, third as Parameters<TableSessionApi<R>['invalidateRecords']>[2]);
       case 'invalidateKeys':
-        return api.invalidateKeys(first, second as Parameters<TableSessionApi<R>['invalidateKeys']>[1]);
+        return api.invalidateKeys(first, second as Parameters<TableSessionApi<R>['invalidateKeys']>[1], third as CallOptions | undefined);
       case 'refreshInvalid':
-        return api.refreshInvalid();
+        return api.refreshInvalid(first as CallOptions | undefined);
+      case 'cancel':
+        return api.cancel(first as number);
       case 'stats':
         return api.stats();
       case 'subscribe':
-        return api.subscribe(first as number, second, third as number);
+        return api.subscribe(first as number, second, third as number, fourth as Parameters<TableSessionApi<R>['subscribe']>[3]);
       case 'unsubscribe':
         return api.unsubscribe(first as number);
     }

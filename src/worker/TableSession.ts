@@ -1,5 +1,5 @@
 import { finalizer } from 'comlink';
-import type { AdjustOptions, CachedTable, InvalidateOptions, ResumeOptions } from '../core/CachedTable';
+import type { AdjustOptions, CachedTable, InvalidateOptions, ResumeOptions, TableReadOptions } from '../core/CachedTable';
 import { InvalidSpecError, TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
 import { checkBatchSize } from './batchSize';
@@ -53,6 +53,10 @@ export class TableSession<R, PK, S extends IndexSpec, D> {
   private nextReadId = 1;
   private closing: Promise<void> | null = null;
   private readonly subscriptions: Subscriptions<R, PK, S, D>;
+  /** The cancellable calls running, by the client's `operationId`. */
+  private readonly operations = new Map<number, AbortController>();
+  /** Cancels that arrived before their call. */
+  private readonly cancelledEarly = new Set<number>();
 
   /**
    * @param updatesPort where subscription results are posted (a `MessagePort` or another {@link UpdateSink}); closed with the session.
@@ -73,13 +77,26 @@ export class TableSession<R, PK, S extends IndexSpec, D> {
    */
   api(): TableSessionApi<R> & { [finalizer]: () => void } {
     return {
-      load: (spec, onProgress) =>
-        this.run('load', (context) => withProgress(onProgress, (options) => this.table.load(this.parse(spec, context), options))),
+      load: (spec, onProgress, call) =>
+        this.run('load', (context) =>
+          this.cancellable(call, context, (signal) =>
+            withProgress(onProgress, (options) => this.table.load(this.parse(spec, context), { ...options, signal })),
+          ),
+        ),
       resume: (options) => this.run('resume', async (context) => this.table.resume(parseResumeOptions(options, context))),
       loaded: () => this.table.loaded(),
-      adjust: (spec, onProgress) =>
-        this.run('adjust', (context) => withProgress(onProgress, (options) => this.table.adjust(this.parse(spec, context), options))),
-      openRead: (spec, batchSize) => this.run('getRecords', (context) => this.openRead(this.parse(spec, context), batchSize)),
+      adjust: (spec, onProgress, call) =>
+        this.run('adjust', (context) =>
+          this.cancellable(call, context, (signal) =>
+            withProgress(onProgress, (options) => this.table.adjust(this.parse(spec, context), { ...options, signal })),
+          ),
+        ),
+      openRead: (spec, batchSize, options) =>
+        this.run('getRecords', (context) =>
+          this.cancellable(options, context, (signal) =>
+            this.openRead(this.parse(spec, context), batchSize, { ...parseReadOptions(options, context), signal }),
+          ),
+        ),
       nextBatch: (readId) => this.run('getRecords', () => this.nextBatch(readId)),
       closeRead: (readId) => this.closeRead(readId),
       getFirstRecord: (spec) => this.run('getFirstRecord', (context) => this.table.getFirstRecord(this.parse(spec, context))),
@@ -92,11 +109,17 @@ export class TableSession<R, PK, S extends IndexSpec, D> {
             parseInvalidateOptions(options, context),
           );
         }),
-      invalidateKeys: (keys, options) =>
-        this.run('invalidateKeys', (context) => this.table.invalidateKeys(keys as readonly PK[], parseInvalidateOptions(options, context))),
-      refreshInvalid: () => this.run('refreshInvalid', () => this.table.refreshInvalid()),
+      invalidateKeys: (keys, options, call) =>
+        this.run('invalidateKeys', (context) =>
+          this.cancellable(call, context, (signal) =>
+            this.table.invalidateKeys(keys as readonly PK[], { ...parseInvalidateOptions(options, context), signal }),
+          ),
+        ),
+      refreshInvalid: (call) =>
+        this.run('refreshInvalid', (context) => this.cancellable(call, context, (signal) => this.table.refreshInvalid({ signal }))),
+      cancel: (operationId) => this.cancel(operationId),
       stats: () => this.run('stats', async () => this.table.stats()),
-      subscribe: (subscriptionId, spec, batchSize) => this.subscribe(subscriptionId, spec, batchSize),
+      subscribe: (subscriptionId, spec, batchSize, options) => this.subscribe(subscriptionId, spec, batchSize, options),
       unsubscribe: (subscriptionId) => this.subscriptions.remove(subscriptionId),
       close: () => this.close(),
       [finalizer]: () => {
@@ -135,14 +158,44 @@ export class TableSession<R, PK, S extends IndexSpec, D> {
     return call(`${method} on table '${this.table.name}'`);
   }
 
+  /**
+   * Runs a call the client may cancel: with a signal its `cancel` aborts,
+   * when the client named the call (`operationId`). A cancel that overtook
+   * its call (relayed ones may) aborts it as soon as it starts.
+   */
+  private async cancellable<T>(call: unknown, context: string, run: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+    const operationId = parseOperationId(call, context);
+    if (operationId === undefined) return run(undefined);
+    const controller = new AbortController();
+    if (this.cancelledEarly.delete(operationId)) controller.abort(cancelledReason(this.table.name));
+    this.operations.set(operationId, controller);
+    try {
+      return await run(controller.signal);
+    } finally {
+      if (this.operations.get(operationId) === controller) this.operations.delete(operationId);
+    }
+  }
+
+  private cancel(operationId: unknown): void {
+    if (typeof operationId !== 'number') return;
+    const controller = this.operations.get(operationId);
+    if (controller) {
+      controller.abort(cancelledReason(this.table.name));
+      return;
+    }
+    // Remembered briefly, in case the call itself is still on its way; the oldest are forgotten first.
+    this.cancelledEarly.add(operationId);
+    if (this.cancelledEarly.size > MAX_EARLY_CANCELS) this.cancelledEarly.delete(this.cancelledEarly.values().next().value as number);
+  }
+
   private parse(spec: unknown, context: string): S {
     return parseIndexSpec(this.table.indexes, spec, context);
   }
 
-  private async openRead(spec: S, batchSize: number): Promise<OpenedRead<R>> {
+  private async openRead(spec: S, batchSize: number, options: TableReadOptions): Promise<OpenedRead<R>> {
     checkBatchSize(batchSize);
     // Records are only posted to the client, which copies them: storage need not copy them first.
-    const read = await this.table.readRecords(spec, { shared: true });
+    const read = await this.table.readRecords(spec, { ...options, shared: true });
     const open: OpenRead<R> = {
       iterator: read.records[Symbol.asyncIterator](),
       counts: read.counts,
@@ -159,8 +212,8 @@ export class TableSession<R, PK, S extends IndexSpec, D> {
     const readId = this.nextReadId++;
     this.reads.set(readId, open);
     const batch = await this.nextBatch(readId);
-    const { from, refreshed, stale } = read;
-    return { from, refreshed, stale, readId: batch.done ? undefined : readId, ...batch };
+    const { from, refreshed, stale, incomplete } = read;
+    return { from, refreshed, stale, incomplete, readId: batch.done ? undefined : readId, ...batch };
   }
 
   private nextBatch(readId: number): Promise<RecordBatch<R>> {
@@ -220,11 +273,12 @@ export class TableSession<R, PK, S extends IndexSpec, D> {
     return result;
   }
 
-  private subscribe(subscriptionId: number, spec: unknown, batchSize: number): void {
+  private subscribe(subscriptionId: number, spec: unknown, batchSize: number, options: unknown): void {
     if (this.closing) return;
     try {
       checkBatchSize(batchSize);
-      this.subscriptions.add(subscriptionId, this.parse(spec, `subscribe on table '${this.table.name}'`), batchSize);
+      const context = `subscribe on table '${this.table.name}'`;
+      this.subscriptions.add(subscriptionId, this.parse(spec, context), batchSize, parseReadOptions(options, context));
     } catch (error) {
       this.updatesPort.postMessage({ type: 'error', subscriptionId, error: serializeError(error) } satisfies SubscriptionMessage);
     }
@@ -240,6 +294,43 @@ function parseInvalidateOptions(options: unknown, context: string): InvalidateOp
     });
   }
   return force === undefined ? {} : { forceRefreshOnNextRead: force };
+}
+
+/** Cancels remembered for calls not arrived yet. */
+const MAX_EARLY_CANCELS = 64;
+
+/** Why the worker aborted a call its client cancelled (the client rejects with its own signal's reason). */
+function cancelledReason(tableName: string): DOMException {
+  return new DOMException(`The client cancelled this call on table '${tableName}'.`, 'AbortError');
+}
+
+/** The `operationId` of a call's options: absent, or a number. */
+function parseOperationId(call: unknown, context: string): number | undefined {
+  if (call === undefined || call === null) return undefined;
+  const operationId = (call as { operationId?: unknown }).operationId;
+  if (operationId === undefined) return undefined;
+  if (typeof operationId !== 'number' || !Number.isInteger(operationId)) {
+    throw new InvalidSpecError(`${context}: operationId must be a whole number when given.`, { path: ['options', 'operationId'] });
+  }
+  return operationId;
+}
+
+/** The read options a client sent: only known fields, each of its type. */
+function parseReadOptions(options: unknown, context: string): TableReadOptions {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidSpecError(`${context}: read options must be an object when given.`, { path: ['options'] });
+  }
+  const parsed: { staleWhileRevalidate?: boolean; partialWhenOffline?: boolean } = {};
+  for (const name of ['staleWhileRevalidate', 'partialWhenOffline'] as const) {
+    const value = (options as Record<string, unknown>)[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'boolean') {
+      throw new InvalidSpecError(`${context}: options.${name} must be a boolean when given.`, { path: ['options', name] });
+    }
+    parsed[name] = value;
+  }
+  return parsed;
 }
 
 function countsOf(open: OpenRead<unknown>): { counts?: ReadCounts } {

@@ -30,8 +30,10 @@ export interface ReadInfo {
   readonly from: ReadSource;
   /** True when invalid or stale records were refreshed before this read. */
   readonly refreshed: boolean;
-  /** True when storage served records restored by `resume()` that could not be refreshed (backend unreachable). */
+  /** True when storage served records restored by `resume()` without refreshing them (backend unreachable, or `staleWhileRevalidate`). */
   readonly stale: boolean;
+  /** True when only the covered part of a partly covered spec was served (`partialWhenOffline`, backend unreachable). */
+  readonly incomplete: boolean;
   /** For a `'mixed'` read: records from each source (so far, in a batch; in total, in a subscription's result). */
   readonly counts?: ReadCounts;
 }
@@ -53,6 +55,19 @@ export interface RecordBatch<R> {
   readonly counts?: ReadCounts;
 }
 
+/** Names a cancellable call, for `cancel`; chosen by the client, unique within its connection. */
+export interface CallOptions {
+  readonly operationId?: number;
+}
+
+/** Options of a read or a subscription, as sent to the worker (checked there). */
+export interface ReadRequestOptions extends CallOptions {
+  /** `CachedTable.readRecords`' `staleWhileRevalidate`; absent: the table's default. */
+  readonly staleWhileRevalidate?: boolean;
+  /** `CachedTable.readRecords`' `partialWhenOffline`. */
+  readonly partialWhenOffline?: boolean;
+}
+
 /** A progress callback passed by reference (a Comlink proxy); the worker releases it when the call ends. */
 export type ProgressCallback = (progress: AdjustProgress) => unknown;
 
@@ -62,12 +77,12 @@ export type ProgressCallback = (progress: AdjustProgress) => unknown;
  * table's error, carried as its own class (see `errorTransfer`).
  */
 export interface TableSessionApi<R> {
-  load(spec: unknown, onProgress?: ProgressCallback): Promise<void>;
+  load(spec: unknown, onProgress?: ProgressCallback, call?: CallOptions): Promise<void>;
   resume(options?: ResumeOptions): Promise<void>;
   loaded(): Promise<void>;
-  adjust(spec: unknown, onProgress?: ProgressCallback): Promise<void>;
+  adjust(spec: unknown, onProgress?: ProgressCallback, call?: CallOptions): Promise<void>;
   /** Opens a read and returns its first batch of at most `batchSize` records. */
-  openRead(spec: unknown, batchSize: number): Promise<OpenedRead<R>>;
+  openRead(spec: unknown, batchSize: number, options?: ReadRequestOptions): Promise<OpenedRead<R>>;
   /** The next batch of an open read; the read is released when it is `done` or fails. */
   nextBatch(readId: number): Promise<RecordBatch<R>>;
   /** Releases an open read early (closes the worker-side iteration); resolves once closed. */
@@ -75,14 +90,20 @@ export interface TableSessionApi<R> {
   getFirstRecord(spec: unknown): Promise<R>;
   invalidateRecords(oldSpecs: unknown, newSpecs: unknown, options?: InvalidateOptions): Promise<void>;
   /** `CachedTable.invalidateKeys`; the keys are checked in the worker. */
-  invalidateKeys(keys: unknown, options?: InvalidateOptions): Promise<void>;
-  refreshInvalid(): Promise<void>;
+  invalidateKeys(keys: unknown, options?: InvalidateOptions, call?: CallOptions): Promise<void>;
+  refreshInvalid(call?: CallOptions): Promise<void>;
+  /**
+   * Cancels the call named `operationId` (its `AbortSignal` aborted in the
+   * client): the table operation is aborted, and leaves the table as it was.
+   * Unknown or finished ids are ignored.
+   */
+  cancel(operationId: number): void;
   stats(): Promise<CachedTableStats>;
   /**
    * Starts a subscription whose results arrive on the updates port, named by
    * the client's `subscriptionId`, in chunks of at most `batchSize` records.
    */
-  subscribe(subscriptionId: number, spec: unknown, batchSize: number): void;
+  subscribe(subscriptionId: number, spec: unknown, batchSize: number, options?: ReadRequestOptions): void;
   unsubscribe(subscriptionId: number): void;
   /** Ends the connection: closes its reads and subscriptions. */
   close(): Promise<void>;

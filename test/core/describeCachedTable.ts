@@ -186,7 +186,7 @@ export function describeCachedTable(
         db.upsert(reading(3, 30, -1));
         expect(await read(table, ts(20, 50))).toEqual([reading(2, 20), reading(3, 30), reading(4, 40)]);
         expect(db.requests).toEqual([]);
-        expect(table.stats().reads).toEqual({ cacheHit: 1, cacheHitWithRefresh: 0, cacheMiss: 0, partialHit: 0, servedStale: 0 });
+        expect(table.stats().reads).toEqual({ cacheHit: 1, cacheHitWithRefresh: 0, cacheMiss: 0, partialHit: 0, servedStale: 0, servedIncomplete: 0 });
       });
 
       it('should serve uncovered reads from the backend, not at all from storage', async () => {
@@ -198,7 +198,7 @@ export function describeCachedTable(
           ...[4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14].map((id) => reading(id, id * 10)),
         ]);
         expect(db.requests.map((request) => request.description)).toEqual(['ts in [20, 150)']);
-        expect(table.stats().reads).toEqual({ cacheHit: 0, cacheHitWithRefresh: 0, cacheMiss: 1, partialHit: 0, servedStale: 0 });
+        expect(table.stats().reads).toEqual({ cacheHit: 0, cacheHitWithRefresh: 0, cacheMiss: 1, partialHit: 0, servedStale: 0, servedIncomplete: 0 });
       });
 
       it('should load by one index and read by another', async () => {

@@ -249,5 +249,30 @@ export function describeInvalidateKeys(name: string, createStorage: CreateStorag
         expect((error as UnsupportedOperationError).missing).toBe('StorageTable.getRecordsByKeys');
       });
     });
+
+    describe('refreshes (stale after resume, invalidateRecords)', () => {
+      it('should stage only the changed records when refreshing stale records after resume, and discard only vanished ones', async () => {
+        const { table, db, storage } = await setUp(catalogue());
+        const resumed = new CachedTable(priceIndexes(), db, storage, { name: 'products' });
+        await resumed.resume();
+        const staged = spied(storage);
+        db.upsert(product(10, 150.2, 1010));
+        db.remove(11);
+        const result = await resumed.readRecords(price(150, 151));
+        expect(result).toMatchObject({ from: 'storage', refreshed: true, stale: false });
+        expect(byId(await collect(result.records))).toEqual(backendIn(db, 150, 151));
+        expect(staged).toEqual({ stagedPuts: 1, discards: 1 });
+        expect(table.name).toBe('products');
+      });
+
+      it('should stage only the changed records of an invalidateRecords refresh', async () => {
+        const { table, db, staged } = await setUp(catalogue());
+        db.upsert(product(1001, 155.01, 5));
+        table.invalidateRecords([price(155, 155.02)], [price(155, 155.02)]);
+        await table.refreshInvalid();
+        expect(staged).toEqual({ stagedPuts: 1, discards: 0 });
+        expect((await read(table, price(155, 155.02))).records).toEqual(backendIn(db, 155, 155.02));
+      });
+    });
   });
 }

@@ -140,4 +140,11 @@ describe('PrimaryKeyIndexes', () => {
       expect(indexes.dbRecordsSpecForKeys([2, 'b'])).toEqual({ keys: [2, 'b'] });
     });
   });
+
+  it('should say which specs it accepts when given a bad one', () => {
+    const { indexes } = setUp();
+    expect(() => indexes.covers({ indexName: 'primaryKey', all: false } as never)).toThrow(
+      /expected \{ indexName: 'primaryKey', primaryKeys: \[keys…\] \}.* or \{ indexName: 'primaryKey', all: true \}/,
+    );
+  });
 });

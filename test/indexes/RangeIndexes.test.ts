@@ -187,4 +187,14 @@ describe('RangeIndexes', () => {
       expect(byKeys.dbRecordsSpecForKeys?.([1, 2])).toEqual({ ids: [1, 2] });
     });
   });
+
+  describe('bad-spec messages', () => {
+    it('should say what a bound accepts and what it got', () => {
+      const indexes = timeIndexes();
+      expect(() => indexes.covers({ indexName: 'ts', ge: 'soon', lt: 5 } as never)).toThrow(
+        /invalid spec at 'ge': expected a number \(not NaN; ±Infinity allowed\), a valid Date, or an ISO 8601 date-time string .*got "soon"/,
+      );
+      expect(() => indexes.covers({ indexName: 'ts', ge: 1 } as never)).toThrow(/at 'lt': expected a number.*got nothing \(the field is missing\)/);
+    });
+  });
 });

@@ -20,8 +20,11 @@ describeTableClient("a follower tab's worker, relaying to the owner's over Broad
     follower = await world.open('follower');
   };
   await start();
+  let release: (() => void) | null = null;
   const control: FixtureControl = {
     async reset() {
+      release?.();
+      release = null;
       await world.dispose();
       await start();
     },
@@ -39,6 +42,13 @@ describeTableClient("a follower tab's worker, relaying to the owner's over Broad
     },
     async upsert(records) {
       world.ownerTable().db.upsert(...records);
+    },
+    async holdBackend() {
+      release = world.ownerTable().db.hold();
+    },
+    async releaseBackend() {
+      release?.();
+      release = null;
     },
   };
   const controlChannel = new MessageChannel();

@@ -3,6 +3,8 @@ import { CachedTable } from '../../src/core/CachedTable';
 import type { DbAccess } from '../../src/core/types';
 import { MemoryStorageTable } from '../../src/storage/MemoryStorageTable';
 import { TableSession } from '../../src/worker/TableSession';
+import { InvalidSpecError } from '../../src/core/errors';
+import { MemoryDbAccess } from '../support/MemoryDbAccess';
 import { readings, TwoIndexes, type FilterSpec, type Reading } from '../support/records';
 
 describe('TableSession', () => {
@@ -50,5 +52,20 @@ describe('TableSession', () => {
     await Promise.allSettled(ahead);
     await closed;
     expect(counts.yielded).toBeLessThanOrEqual(17);
+  });
+
+  it('should pass staleWhileRevalidate to the table, and refuse read options of the wrong type', async () => {
+    const db = new MemoryDbAccess(readings(100, 10));
+    const first = new TwoIndexes();
+    const storage = new MemoryStorageTable<Reading>(first);
+    await new CachedTable(first, db, storage).load({ indexName: 'ts', ge: 0, lt: 500 });
+    const table = new CachedTable(new TwoIndexes(), db, storage, { name: 'readings' });
+    await table.resume();
+    const session = new TableSession(table, { postMessage: () => {}, close: () => {} }).api();
+    const opened = await session.openRead({ indexName: 'ts', ge: 0, lt: 100 }, 16, { staleWhileRevalidate: true });
+    expect(opened).toMatchObject({ from: 'storage', stale: true });
+    const error = await session.openRead({ indexName: 'ts', ge: 0, lt: 100 }, 16, { staleWhileRevalidate: 'yes' } as never).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidSpecError);
+    expect((error as InvalidSpecError).path).toEqual(['options', 'staleWhileRevalidate']);
   });
 });

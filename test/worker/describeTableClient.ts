@@ -404,6 +404,83 @@ export function describeTableClient(transport: string, open: () => Promise<Clien
       });
     });
 
+    describe('partialWhenOffline', () => {
+      it('should serve the covered part of a partly covered spec, marked incomplete, when the backend is offline', async () => {
+        await client.load(ts(0, 100));
+        await control.failNext('OfflineDbAccessError');
+        const result = await client.readRecords(ts(90, 110), { partialWhenOffline: true });
+        expect(result).toMatchObject({ from: 'storage', incomplete: true });
+        expect(ids(await collect(result.records))).toEqual(range(90, 100));
+        const complete = await client.readRecords(ts(90, 110), { partialWhenOffline: true });
+        expect(complete).toMatchObject({ from: 'mixed', incomplete: false });
+        expect(ids(await collect(complete.records))).toEqual(range(90, 110));
+      });
+    });
+
+    describe('cancelling with an AbortSignal', () => {
+      class Cancelled extends Error {}
+      /** The client rejects at once; its cancel message reaches the worker (through a relay, maybe) a little later. */
+      const cancelArrived = () => new Promise((resolve) => setTimeout(resolve, 100));
+
+      it('should cancel an adjust in the worker, leaving the table as before, and reject with the reason', async () => {
+        await client.load(ts(0, 100));
+        await control.holdBackend();
+        const controller = new AbortController();
+        const adjusting = client.adjust(ts(50, 150), { signal: controller.signal });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const reason = new Cancelled('user left');
+        controller.abort(reason);
+        await expect(adjusting).rejects.toBe(reason);
+        await cancelArrived();
+        await control.releaseBackend();
+        // Runs after the worker-side adjust has ended: writes run one at a time.
+        await client.invalidateKeys([1]);
+        expect((await client.stats()).adjustments).toBe(1);
+        expect((await client.readRecords(ts(100, 110))).from).toBe('db');
+        expect(ids(await collect(client.getRecords(ts(0, 100))))).toEqual(range(0, 100));
+      });
+
+      it('should cancel a read waiting for a refresh, and let another read of it proceed', async () => {
+        await client.load(ts(0, 100));
+        await control.upsert([reading(5, 5, 555)]);
+        await client.invalidateRecords([ts(5, 6)], [ts(5, 6)]);
+        await control.holdBackend();
+        const controller = new AbortController();
+        const cancelled = client.readRecords(ts(0, 10), { signal: controller.signal });
+        const other = client.getFirstRecord(ts(5, 6));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        controller.abort(new Cancelled());
+        await expect(cancelled).rejects.toBeInstanceOf(Cancelled);
+        await cancelArrived();
+        await control.releaseBackend();
+        expect((await other).value).toBe(555);
+      });
+
+      it('should cancel a refreshInvalid, keeping the marks for the next refresh', async () => {
+        await client.load(ts(0, 100));
+        await control.upsert([reading(7, 7, 777)]);
+        await client.invalidateRecords([ts(7, 8)], [ts(7, 8)], { forceRefreshOnNextRead: false });
+        await control.holdBackend();
+        const controller = new AbortController();
+        const refreshing = client.refreshInvalid({ signal: controller.signal });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        controller.abort(new Cancelled());
+        await expect(refreshing).rejects.toBeInstanceOf(Cancelled);
+        await cancelArrived();
+        await control.releaseBackend();
+        expect((await client.getFirstRecord(ts(7, 8))).value).toBe(70);
+        await client.refreshInvalid();
+        expect((await client.getFirstRecord(ts(7, 8))).value).toBe(777);
+      });
+
+      it('should reject at once, sending nothing, when the signal has already aborted', async () => {
+        await client.load(ts(0, 100));
+        const reason = new Cancelled();
+        await expect(client.adjust(ts(0, 200), { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+        expect((await client.stats()).adjustments).toBe(1);
+      });
+    });
+
     describe('refreshInvalid', () => {
       it('should refresh records invalidated without forcing a refresh on the next read', async () => {
         await client.load(ts(0, 100));
