@@ -37,5 +37,5 @@ export class FakeRecordsSource<R, S extends IndexSpec = IndexSpec> implements Re
 
 /** A result as a subscription delivers it. */
 export function result<R>(records: R[], info: { from?: 'storage' | 'db' | 'mixed'; stale?: boolean } = {}): SubscriptionUpdate<R> {
-  return { records, from: info.from ?? 'storage', refreshed: false, stale: info.stale ?? false };
+  return { records, from: info.from ?? 'storage', refreshed: false, stale: info.stale ?? false, incomplete: false };
 }
