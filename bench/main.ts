@@ -17,6 +17,12 @@ async function count(records: AsyncIterable<unknown>): Promise<number> {
   return n;
 }
 
+/** The page's used JS heap, in MB (Chromium's `performance.memory`, rounded by the browser). */
+function pageHeap(): string {
+  const memory = (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory;
+  return memory ? `${Math.round(memory.usedJSHeapSize / 1e6)} MB` : 'unknown';
+}
+
 const ratios = (a: number[], b: number[]) => a.map((value, i) => value / (b[i] as number));
 const medianOf = (values: number[]) => [...values].sort((x, y) => x - y)[values.length >> 1] as number;
 
@@ -164,6 +170,8 @@ async function runBenchmarks(options: {
       adjust: ms(adjustMs),
       'UI reads meanwhile': String(uiReads),
       'longest task': ms(Math.max(0, ...longTasks.map((task) => task.duration))),
+      // Chromium's (coarse) figure: what the page still holds after reading meanwhile (issue 14 item 3).
+      'page heap after': pageHeap(),
       ...comparison,
     }),
   );
