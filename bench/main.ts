@@ -35,6 +35,8 @@ async function runBenchmarks(options: {
   only?: string[];
   /** The used heap of the worker named `name` after a full garbage collection, in bytes (the runner asks CDP). */
   workerHeap: (name: string) => Promise<number>;
+  /** Runs of each big-table figure, instead of the size's own (3 in a full run). */
+  bigRuns?: number | undefined;
   /** For `mainThread`: every other UI read asks for batches of this many records (an A/B against the default). */
   compareBatch?: number | undefined;
   /** Changes 1% of the backend's readings (the runner updates its database); resolves with how many. */
@@ -43,6 +45,12 @@ async function runBenchmarks(options: {
   const size = options.quick ? sizes.quick : sizes.full;
   const worker: Remote<BenchApi> = wrap(new Worker(new URL('./bench.worker.ts', import.meta.url), { type: 'module' }));
   const figures: Figure[] = [];
+  // Each figure is logged as it is measured too, so that a run cut short still says what it measured.
+  const keep = figures.push.bind(figures);
+  figures.push = (...added: Figure[]) => {
+    for (const f of added) options.log(`${f.name}${f.case ? ` [${f.case}]` : ''}: ${f.ratio.median.toFixed(2)} (${f.ratio.min.toFixed(2)}–${f.ratio.max.toFixed(2)}); ${Object.entries(f.absolute).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    return keep(...added);
+  };
   const wanted = (...names: string[]) => !options.only || names.some((name) => options.only!.includes(name));
 
   if (wanted('rangeRead', 'rangeRead.vsRawGetAll', 'rangeRead.vsDexie')) {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--json PATH] [--only rangeRead,readStall,…] [--trace PATH] [--profile PATH] [--compare-batch N]`: builds the bench page,
+ * `npm run bench [-- --quick] [--json PATH] [--only rangeRead,readStall,…] [--trace PATH] [--profile PATH] [--compare-batch N] [--big-runs N]`: builds the bench page,
  * starts the reference backend, runs every figure in Debian's headless
  * Chromium, prints a table and writes the figures as JSON
  * (default `bench/results.json`).
@@ -29,6 +29,9 @@ const profilePath = profileIndex >= 0 && args[profileIndex + 1] ? resolve(args[p
 const compareIndex = args.indexOf('--compare-batch');
 /** `--compare-batch N`: in `mainThread`, every other UI read asks for batches of N records, and the long tasks of each kind are counted apart. */
 const compareBatch = compareIndex >= 0 ? Number(args[compareIndex + 1]) : undefined;
+const bigRunsIndex = args.indexOf('--big-runs');
+/** `--big-runs N`: runs of each big-table figure (default 3, 1 in a quick run). */
+const bigRuns = bigRunsIndex >= 0 ? Number(args[bigRunsIndex + 1]) : undefined;
 const jsonPath = resolve(jsonIndex >= 0 && args[jsonIndex + 1] ? (args[jsonIndex + 1] as string) : resolve(here, 'results.json'));
 
 function formatRatio(figure: Figure): string {
@@ -99,7 +102,7 @@ async function main(): Promise<void> {
       });
     }
     const figures = (await page.evaluate(
-      `window.runBenchmarks({ quick: ${quick}, apiUrl: ${JSON.stringify(server.url)}, only: ${JSON.stringify(only)}, compareBatch: ${JSON.stringify(compareBatch)}, log: (line) => window.benchLog(line), workerHeap: (name) => window.benchWorkerHeap(name), changeReadings: (salt) => window.benchChangeReadings(salt) })`,
+      `window.runBenchmarks({ quick: ${quick}, apiUrl: ${JSON.stringify(server.url)}, only: ${JSON.stringify(only)}, compareBatch: ${JSON.stringify(compareBatch)}, bigRuns: ${JSON.stringify(bigRuns)}, log: (line) => window.benchLog(line), workerHeap: (name) => window.benchWorkerHeap(name), changeReadings: (salt) => window.benchChangeReadings(salt) })`,
     )) as Figure[];
     if (profiler && profilePath) {
       const { profile } = await profiler.send('Profiler.stop');
