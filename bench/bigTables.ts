@@ -236,7 +236,7 @@ export const bigApi = {
   },
 
   /** Puts `size` records (made as they are written, so only the table keeps them); resolves with their mean JSON length. */
-  async memoryFill(size: number): Promise<number> {
+  async memoryFill(size: number): Promise<{ jsonLength: number; readsFromMemory: boolean }> {
     if (!memoryTable) throw new Error('memoryPrepare first');
     let jsonBytes = 0;
     await memoryTable.putRecords(
@@ -250,8 +250,8 @@ export const bigApi = {
       })(),
     );
     await memoryTable.idle();
-    if (!memoryTable.readsFromMemory) throw new Error('the memory figure\'s table does not keep its records in memory');
-    return jsonBytes / size;
+    // Whatever the table keeps in memory is measured; whether it reads from a copy of every record is printed beside.
+    return { jsonLength: jsonBytes / size, readsFromMemory: memoryTable.readsFromMemory };
   },
 
   async memoryClose(): Promise<void> {
