@@ -2,7 +2,7 @@
 // The figures of big tables (issue 14): adjusts of 20k → 200k readings, a refresh and a warm start over 200k, a range
 // read from 1M records, and the worker memory a record costs. Part of the bench worker's API (bench.worker.ts).
 import { transfer } from 'comlink';
-import { CachedTable, Interval, RangeIndexes, RestDbAccess, StorageRecordsSpec, type CachedTableOptions, type DbAccess, type RestRecordsSpec } from 'tablecache-web';
+import { CachedTable, Interval, RangeIndexes, RestDbAccess, StorageRecordsSpec, type CachedTableOptions, type RangeSpec, type DbAccess, type RestRecordsSpec } from 'tablecache-web';
 import { IdbStorageTable } from 'tablecache-web/idb';
 import { exposeCachedTable } from 'tablecache-web/worker';
 import { readingSchema } from '../demo/shared';
@@ -29,12 +29,8 @@ const readingIndexes = () =>
 
 const restAccess = (apiUrl: string) => new RestDbAccess({ baseUrl: apiUrl, schema: readingSchema });
 
-/**
- * The only place where the bench passes an option that this branch's `CachedTable` may not know yet:
- * `staleWhileRevalidate` (issue 14 item 2, from the core branch) serves stale records at once after `resume()`.
- * Until that branch is merged the option is ignored and a warm start's first read waits for its refresh.
- */
-const staleWhileRevalidate = { staleWhileRevalidate: true } as CachedTableOptions;
+/** A warm start serves stale records at once after `resume()` and refreshes them in the background (issue 14 item 2). */
+const staleWhileRevalidate: CachedTableOptions = { staleWhileRevalidate: true };
 
 /** The backend's readings held in memory: what `adjust.bigVsRawPut` adjusts from, with no network in the way. */
 class ReadingsInMemory implements DbAccess<Reading, RestRecordsSpec> {
@@ -47,7 +43,7 @@ class ReadingsInMemory implements DbAccess<Reading, RestRecordsSpec> {
 }
 
 let readings: Reading[] | null = null;
-let big: { table: CachedTable<Reading, number, TimeSpec, RestRecordsSpec>; storage: IdbStorageTable<Reading> } | null = null;
+let big: { table: CachedTable<Reading, number, RangeSpec<'ts'>, RestRecordsSpec>; storage: IdbStorageTable<Reading> } | null = null;
 let memoryTable: IdbStorageTable<BenchRecord> | null = null;
 
 function closeBig(): void {
@@ -121,15 +117,15 @@ export const bigApi = {
   },
 
   /**
-   * In a fresh worker: open the big table's database, `resume()`, and read `view` to its end (stale records allowed
-   * once the table knows `staleWhileRevalidate`).
+   * In a fresh worker: open the big table's database, `resume()`, and read `view` to its end (stale records allowed:
+   * the table serves them with `staleWhileRevalidate`).
    */
   async warmStartLibrary(apiUrl: string, view: TimeSpec): Promise<{ ms: number; records: number; stale: boolean; refreshed: boolean }> {
     let info = { stale: false, refreshed: false };
     const { ms, result } = await timed(async () => {
       const indexes = readingIndexes();
       const storage = await IdbStorageTable.open<Reading>(indexes, { name: BIG_TABLE });
-      const table = new CachedTable<Reading, number, TimeSpec, RestRecordsSpec>(indexes, restAccess(apiUrl), storage, staleWhileRevalidate);
+      const table = new CachedTable<Reading, number, RangeSpec<'ts'>, RestRecordsSpec>(indexes, restAccess(apiUrl), storage, staleWhileRevalidate);
       await table.resume();
       const read = await table.readRecords(view);
       info = { stale: read.stale, refreshed: read.refreshed };
@@ -157,7 +153,7 @@ export const bigApi = {
     const storage = await IdbStorageTable.open<Reading>(indexes, { name: BIG_TABLE });
     try {
       const rest = restAccess(apiUrl);
-      const table = new CachedTable<Reading, number, TimeSpec, RestRecordsSpec>(indexes, rest, storage);
+      const table = new CachedTable<Reading, number, RangeSpec<'ts'>, RestRecordsSpec>(indexes, rest, storage);
       await table.resume();
       let refreshed = false;
       const library = () =>
@@ -236,7 +232,7 @@ export const bigApi = {
   },
 
   /** Puts `size` records (made as they are written, so only the table keeps them); resolves with their mean JSON length. */
-  async memoryFill(size: number): Promise<number> {
+  async memoryFill(size: number): Promise<{ jsonLength: number; readsFromMemory: boolean }> {
     if (!memoryTable) throw new Error('memoryPrepare first');
     let jsonBytes = 0;
     await memoryTable.putRecords(
@@ -250,8 +246,8 @@ export const bigApi = {
       })(),
     );
     await memoryTable.idle();
-    if (!memoryTable.readsFromMemory) throw new Error('the memory figure\'s table does not keep its records in memory');
-    return jsonBytes / size;
+    // Whatever the table keeps in memory is measured; whether it reads from a copy of every record is printed beside.
+    return { jsonLength: jsonBytes / size, readsFromMemory: memoryTable.readsFromMemory };
   },
 
   async memoryClose(): Promise<void> {

@@ -17,6 +17,12 @@ async function count(records: AsyncIterable<unknown>): Promise<number> {
   return n;
 }
 
+/** The page's used JS heap, in MB (Chromium's `performance.memory`, rounded by the browser). */
+function pageHeap(): string {
+  const memory = (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory;
+  return memory ? `${Math.round(memory.usedJSHeapSize / 1e6)} MB` : 'unknown';
+}
+
 const ratios = (a: number[], b: number[]) => a.map((value, i) => value / (b[i] as number));
 const medianOf = (values: number[]) => [...values].sort((x, y) => x - y)[values.length >> 1] as number;
 
@@ -29,12 +35,22 @@ async function runBenchmarks(options: {
   only?: string[];
   /** The used heap of the worker named `name` after a full garbage collection, in bytes (the runner asks CDP). */
   workerHeap: (name: string) => Promise<number>;
+  /** Runs of each big-table figure, instead of the size's own (3 in a full run). */
+  bigRuns?: number | undefined;
+  /** For `mainThread`: every other UI read asks for batches of this many records (an A/B against the default). */
+  compareBatch?: number | undefined;
   /** Changes 1% of the backend's readings (the runner updates its database); resolves with how many. */
   changeReadings: (salt: number) => Promise<number>;
 }): Promise<Figure[]> {
   const size = options.quick ? sizes.quick : sizes.full;
   const worker: Remote<BenchApi> = wrap(new Worker(new URL('./bench.worker.ts', import.meta.url), { type: 'module' }));
   const figures: Figure[] = [];
+  // Each figure is logged as it is measured too, so that a run cut short still says what it measured.
+  const keep = figures.push.bind(figures);
+  figures.push = (...added: Figure[]) => {
+    for (const f of added) options.log(`${f.name}${f.case ? ` [${f.case}]` : ''}: ${f.ratio.median.toFixed(2)} (${f.ratio.min.toFixed(2)}–${f.ratio.max.toFixed(2)}); ${Object.entries(f.absolute).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    return keep(...added);
+  };
   const wanted = (...names: string[]) => !options.only || names.some((name) => options.only!.includes(name));
 
   if (wanted('rangeRead', 'rangeRead.vsRawGetAll', 'rangeRead.vsDexie')) {
@@ -134,18 +150,37 @@ async function runBenchmarks(options: {
   let adjusting = true;
   const adjust = worker.adjustDelivery(size.delivery, size.adjust).finally(() => (adjusting = false));
   let uiReads = 0;
+  // With --compare-batch N, every other read asks for batches of N records: the page's long tasks are then told
+  // apart by the batch size of the read they started in (an A/B of the same adjust, for item 3 of issue 14).
+  const compared = options.compareBatch;
+  const readWindows: { from: number; to: number; batch: 'default' | 'compared' }[] = [];
   while (adjusting) {
-    await count(client.getRecords({ indexName: 'ts', ge: start, lt: start + 1000 * 1000 }));
+    const batch = compared && uiReads % 2 ? 'compared' : 'default';
+    const from = performance.now();
+    await count(client.getRecords({ indexName: 'ts', ge: start, lt: start + 1000 * 1000 }, batch === 'compared' ? { batchSize: compared } : {}));
+    readWindows.push({ from, to: performance.now(), batch });
     uiReads++;
   }
   const adjustMs = await adjust;
   await new Promise((resolve) => setTimeout(resolve, 100));
   observer.disconnect();
+  const comparison: Record<string, string> = {};
+  if (compared) {
+    for (const batch of ['default', 'compared'] as const) {
+      const windows = readWindows.filter((window) => window.batch === batch);
+      const tasks = longTasks.filter((task) => windows.some((window) => task.startTime >= window.from && task.startTime < window.to));
+      const label = batch === 'default' ? 'reads at the default batch size' : `reads at batchSize ${compared}`;
+      comparison[label] = `${windows.length} reads, median ${ms(medianOf(windows.map((window) => window.to - window.from)))}, ${tasks.length} long tasks (${tasks.map((task) => Math.round(task.duration)).join(', ')} ms)`;
+    }
+  }
   figures.push(
     figure('mainThread.longTasksDuringAdjust', `main-thread long tasks (≥ 50 ms) while the worker adjusts ${size.adjust} records and the UI reads`, 0, [longTasks.length], {
       adjust: ms(adjustMs),
       'UI reads meanwhile': String(uiReads),
       'longest task': ms(Math.max(0, ...longTasks.map((task) => task.duration))),
+      // Chromium's (coarse) figure: what the page still holds after reading meanwhile (issue 14 item 3).
+      'page heap after': pageHeap(),
+      ...comparison,
     }),
   );
   client.close();

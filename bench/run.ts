@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--json PATH] [--only rangeRead,readStall,…] [--trace PATH]`: builds the bench page,
+ * `npm run bench [-- --quick] [--json PATH] [--only rangeRead,readStall,…] [--trace PATH] [--profile PATH] [--compare-batch N] [--big-runs N]`: builds the bench page,
  * starts the reference backend, runs every figure in Debian's headless
  * Chromium, prints a table and writes the figures as JSON
  * (default `bench/results.json`).
@@ -23,6 +23,15 @@ const jsonIndex = args.indexOf('--json');
 const traceIndex = args.indexOf('--trace');
 /** `--trace PATH`: a Chromium trace of the whole run (renderer and workers, GC included), for bench/longTaskTrace.ts. */
 const tracePath = traceIndex >= 0 && args[traceIndex + 1] ? resolve(args[traceIndex + 1] as string) : undefined;
+const profileIndex = args.indexOf('--profile');
+/** `--profile PATH`: a CPU profile of the page (not its workers) over the whole run, as a `.cpuprofile` for DevTools. */
+const profilePath = profileIndex >= 0 && args[profileIndex + 1] ? resolve(args[profileIndex + 1] as string) : undefined;
+const compareIndex = args.indexOf('--compare-batch');
+/** `--compare-batch N`: in `mainThread`, every other UI read asks for batches of N records, and the long tasks of each kind are counted apart. */
+const compareBatch = compareIndex >= 0 ? Number(args[compareIndex + 1]) : undefined;
+const bigRunsIndex = args.indexOf('--big-runs');
+/** `--big-runs N`: runs of each big-table figure (default 3, 1 in a quick run). */
+const bigRuns = bigRunsIndex >= 0 ? Number(args[bigRunsIndex + 1]) : undefined;
 const jsonPath = resolve(jsonIndex >= 0 && args[jsonIndex + 1] ? (args[jsonIndex + 1] as string) : resolve(here, 'results.json'));
 
 function formatRatio(figure: Figure): string {
@@ -80,15 +89,26 @@ async function main(): Promise<void> {
     // Scripts as strings: tsx would wrap functions in helpers the page does not have.
     await page.waitForFunction("typeof window.runBenchmarks === 'function'");
     const started = Date.now();
+    const profiler = profilePath ? await page.context().newCDPSession(page) : undefined;
+    if (profiler) {
+      await profiler.send('Profiler.enable');
+      await profiler.send('Profiler.setSamplingInterval', { interval: 500 });
+      await profiler.send('Profiler.start');
+    }
     if (tracePath) {
       await browser.startTracing(page, {
         path: tracePath,
-        categories: ['toplevel', 'devtools.timeline', 'v8', 'disabled-by-default-v8.gc'],
+        categories: ['toplevel', 'devtools.timeline', 'v8', 'v8.execute', 'blink_gc', 'cppgc', 'disabled-by-default-cppgc', 'disabled-by-default-v8.gc'],
       });
     }
     const figures = (await page.evaluate(
-      `window.runBenchmarks({ quick: ${quick}, apiUrl: ${JSON.stringify(server.url)}, only: ${JSON.stringify(only)}, log: (line) => window.benchLog(line), workerHeap: (name) => window.benchWorkerHeap(name), changeReadings: (salt) => window.benchChangeReadings(salt) })`,
+      `window.runBenchmarks({ quick: ${quick}, apiUrl: ${JSON.stringify(server.url)}, only: ${JSON.stringify(only)}, compareBatch: ${JSON.stringify(compareBatch)}, bigRuns: ${JSON.stringify(bigRuns)}, log: (line) => window.benchLog(line), workerHeap: (name) => window.benchWorkerHeap(name), changeReadings: (salt) => window.benchChangeReadings(salt) })`,
     )) as Figure[];
+    if (profiler && profilePath) {
+      const { profile } = await profiler.send('Profiler.stop');
+      writeFileSync(profilePath, JSON.stringify(profile));
+      console.log(`CPU profile of the page written to ${profilePath}.`);
+    }
     if (tracePath) {
       await browser.stopTracing();
       console.log(`Trace written to ${tracePath}; npx tsx bench/longTaskTrace.ts ${tracePath} lists the page's long tasks.`);

@@ -1,12 +1,15 @@
 import { fileURLToPath } from 'node:url';
 import { defaultClientConditions, defineConfig } from 'vite';
 
-/** Builds the bench page; the library is imported by its package name, from source. */
+/**
+ * Builds the bench page; the library is imported by its package name, from source. `BENCH_OUT_DIR` builds elsewhere
+ * than `bench/dist` (two runs at once must not overwrite each other's page).
+ */
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: './',
   resolve: { conditions: ['source', ...defaultClientConditions] },
   logLevel: 'warn',
-  build: { outDir: 'dist', emptyOutDir: true, target: 'es2022', sourcemap: false },
+  build: { outDir: process.env.BENCH_OUT_DIR ?? 'dist', emptyOutDir: true, target: 'es2022', sourcemap: false },
   worker: { format: 'es' },
 });

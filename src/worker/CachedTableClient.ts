@@ -142,12 +142,17 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
   /** Why the worker closed the connection, when it said. */
   private closedReason: Error | null = null;
   private closing: Promise<void> | null = null;
-  private readonly closedSignal: Promise<never>;
-  private rejectClosed!: (error: Error) => void;
   /** Watches the worker until it answers the connect request (see `connectionWatch`). */
   private readonly connection: ConnectionWatch | undefined;
   /** Resolves if the connection fails: a `close()` then has nobody to wait for. */
   private readonly connectionFailed: Promise<void>;
+  /**
+   * How to reject each call still pending, for when the client closes. Each
+   * entry goes once its call settles: a promise that never settles (as a
+   * race against a "closed" promise) would keep every call's result, records
+   * included, reachable until the client closes.
+   */
+  private readonly pendingCalls = new Set<(error: Error) => void>();
 
   /**
    * Use `connectCachedTable`, which opens the connection this wraps.
@@ -157,9 +162,6 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
     this.session = session;
     this.updatesPort = updatesPort;
     this.batchSize = checkBatchSize(batchSize);
-    this.closedSignal = new Promise<never>((_, reject) => (this.rejectClosed = reject));
-    // Marks the signal as handled; every call racing it still receives the rejection.
-    this.closedSignal.catch(() => {});
     let connectionFailed!: () => void;
     this.connectionFailed = new Promise<void>((resolve) => (connectionFailed = resolve));
     this.connection = watchConnection?.((error) => {
@@ -457,10 +459,34 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
   /** Calls the worker, unless closed; pending calls reject when the client closes. */
   private call<T>(invoke: (session: Remote<TableSessionApi<R>>) => Promise<T>, specMethod?: string): Promise<T> {
     if (this.closed) return Promise.reject(this.closedError());
-    const pending = invoke(this.session).catch((error: unknown) => {
-      throw specMethod ? asSpecError(error, specMethod) : error;
+    return new Promise<T>((resolve, reject) => {
+      const rejectOnClose = (error: Error) => reject(error);
+      this.pendingCalls.add(rejectOnClose);
+      const settled = () => this.pendingCalls.delete(rejectOnClose);
+      let pending: Promise<T>;
+      try {
+        pending = invoke(this.session);
+      } catch (error) {
+        pending = Promise.reject(error);
+      }
+      pending.then(
+        (value) => {
+          settled();
+          resolve(value);
+        },
+        (error: unknown) => {
+          settled();
+          reject(specMethod ? asSpecError(error, specMethod) : error);
+        },
+      );
     });
-    return Promise.race([pending, this.closedSignal]);
+  }
+
+  /** Rejects every pending call with `error`. */
+  private rejectClosed(error: Error): void {
+    const pending = [...this.pendingCalls];
+    this.pendingCalls.clear();
+    for (const reject of pending) reject(error);
   }
 
   private onUpdate(message: UpdateMessage): void {

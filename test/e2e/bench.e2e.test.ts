@@ -50,7 +50,7 @@ describe('npm run bench -- --quick (end to end, headless Chromium)', () => {
 
   it('should run every figure and write them as JSON, each a ratio with its goal', async () => {
     const json = join(directory, 'results.json');
-    const { stdout } = await run('npx', ['tsx', 'bench/run.ts', '--quick', '--json', json], { timeout: 290_000 });
+    const { stdout } = await run('npx', ['tsx', 'bench/run.ts', '--quick', '--json', json], { timeout: 570_000 });
     expect(stdout).toMatch(/Figures written to/);
     const report = JSON.parse(readFileSync(json, 'utf8')) as { quick: boolean; figures: Figure[] };
     expect(report.quick).toBe(true);
@@ -68,5 +68,5 @@ describe('npm run bench -- --quick (end to end, headless Chromium)', () => {
       // Absolute times beside every ratio.
       expect(Object.keys(figure.absolute).length, figure.name).toBeGreaterThan(0);
     }
-  }, 300_000);
+  }, 600_000);
 });

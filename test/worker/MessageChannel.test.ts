@@ -1,4 +1,6 @@
 import { releaseProxy, wrap } from 'comlink';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CachedTable } from '../../src/core/CachedTable';
 import { StorageError, TableCacheError } from '../../src/core/errors';
@@ -125,6 +127,69 @@ describe('exposeCachedTable', () => {
     expect(() => exposeCachedTable(makeTable())).toThrow(TableCacheError);
   });
 });
+
+describe('CachedTableClient', () => {
+  describe('its calls', () => {
+    // A full garbage collection on demand: V8's gc(), exposed at run time.
+    setFlagsFromString('--expose-gc');
+    const collectGarbage = runInNewContext('gc') as () => void;
+
+    it('should not keep what a call resolved with once the caller has let go of it', async () => {
+      const { port1, port2 } = new MessageChannel();
+      const indexes = new RangeIndexes({
+        indexName: 'ts',
+        primaryKey: (record: Reading) => record.id,
+        score: (record: Reading) => record.ts,
+        dbRecordsSpecForRange: tsRange,
+      });
+      const exposed = exposeCachedTable(new CachedTable(indexes, new MemoryDbAccess(readings(100)), new MemoryStorageTable(indexes)), port2);
+      const client = connectCachedTable<Reading, TsSpec>(port1);
+      try {
+        await client.load({ indexName: 'ts', ge: 0, lt: 10 });
+        // The client stays open and busy (as a page's client does): what it handed out must still be collectable.
+        const handedOut = new WeakRef(await client.stats());
+        const record = await firstRecordOf(client);
+        await client.stats();
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        collectGarbage();
+        expect(handedOut.deref()).toBeUndefined();
+        expect(record.deref()).toBeUndefined();
+      } finally {
+        await client.close();
+        await exposed.close();
+        port1.close();
+        port2.close();
+      }
+    });
+
+    it('should still reject a call pending when the worker closes the connection', async () => {
+      const { port1, port2 } = new MessageChannel();
+      const indexes = new RangeIndexes({
+        indexName: 'ts',
+        primaryKey: (record: Reading) => record.id,
+        score: (record: Reading) => record.ts,
+        dbRecordsSpecForRange: tsRange,
+      });
+      // A backend that never answers: the load stays pending until the connection closes.
+      const silent = { getRecords: () => ({ [Symbol.asyncIterator]: () => ({ next: () => new Promise<IteratorResult<Reading>>(() => {}) }) }) };
+      const exposed = exposeCachedTable(new CachedTable(indexes, silent, new MemoryStorageTable(indexes)), port2);
+      const client = connectCachedTable<Reading, TsSpec>(port1);
+      await client.stats();
+      const pending = client.load({ indexName: 'ts', ge: 0, lt: 10 });
+      await exposed.close();
+      await expect(pending).rejects.toBeInstanceOf(TableCacheError);
+      port1.close();
+      port2.close();
+    });
+  });
+});
+
+/** A weak reference to the first record of a read, which nothing else of the caller keeps. */
+async function firstRecordOf(client: CachedTableClient<Reading, TsSpec>): Promise<WeakRef<Reading>> {
+  let first: Reading | undefined;
+  for await (const record of client.getRecords({ indexName: 'ts', ge: 0, lt: 10 })) first ??= record;
+  return new WeakRef(first as Reading);
+}
 
 describe('connectCachedTable', () => {
   it('should throw a TableCacheError for a batchSize that is not a whole number of at least 1', () => {
