@@ -5,7 +5,9 @@ export type LockManagerLike = Pick<LockManager, 'request'>;
 
 /** The `LockManager` of this context, or `undefined` where Web Locks do not exist. */
 export function defaultLockManager(): LockManagerLike | undefined {
-  return (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks;
+  const locks = (globalThis as { navigator?: { locks?: Partial<LockManagerLike> | null } }).navigator?.locks;
+  // Some environments (happy-dom) have a `navigator.locks` whose `request` is missing: no Web Locks there.
+  return typeof locks?.request === 'function' ? (locks as LockManagerLike) : undefined;
 }
 
 function isAbort(error: unknown): boolean {

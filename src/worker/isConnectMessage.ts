@@ -1,7 +1,12 @@
 import type { SharedConnectMessage } from './broadcastProtocol';
 
+// Duck-typed rather than `instanceof MessagePort`: the ports may come from another realm's implementation (Node's
+// `worker_threads` ports under a DOM shim such as happy-dom). A message cannot forge one: structured clones carry no
+// functions, so only a transferred port has these methods.
 function isMessagePort(value: unknown): value is MessagePort {
-  return typeof MessagePort !== 'undefined' && value instanceof MessagePort;
+  if (typeof value !== 'object' || value === null) return false;
+  const port = value as Partial<MessagePort>;
+  return typeof port.postMessage === 'function' && typeof port.close === 'function' && typeof port.start === 'function';
 }
 
 /**

@@ -18,13 +18,18 @@ export function holdPageLock(): Promise<string | undefined> {
       return;
     }
     const name = pageLockName(crypto.randomUUID());
-    locks
-      .request(name, () => {
-        resolve(name);
-        // Held until the page goes away.
-        return new Promise<never>(() => {});
-      })
-      .catch(() => resolve(undefined));
+    try {
+      locks
+        .request(name, () => {
+          resolve(name);
+          // Held until the page goes away.
+          return new Promise<never>(() => {});
+        })
+        .catch(() => resolve(undefined));
+    } catch {
+      // A lock manager that throws at once (a partial implementation): connect without a page lock.
+      resolve(undefined);
+    }
   });
   return pageLock;
 }

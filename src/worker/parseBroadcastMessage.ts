@@ -4,22 +4,27 @@
 import { z } from 'zod';
 import { BROADCAST_PROTOCOL_VERSION, type ChannelMessage, type InboxMessage, type RelayedMethod } from './broadcastProtocol';
 
-const relayedMethods = [
-  'load',
-  'resume',
-  'loaded',
-  'adjust',
-  'openRead',
-  'nextBatch',
-  'closeRead',
-  'getFirstRecord',
-  'invalidateRecords',
-  'refreshInvalid',
-  'stats',
-  'subscribe',
-  'unsubscribe',
-  'close',
-] as const satisfies readonly RelayedMethod[];
+// A record over every method, so that a method added to the session's API cannot be forgotten here (its relayed
+// requests would be dropped as malformed, and the caller would wait forever).
+const relayed: Record<RelayedMethod, true> = {
+  load: true,
+  resume: true,
+  loaded: true,
+  adjust: true,
+  openRead: true,
+  nextBatch: true,
+  closeRead: true,
+  getFirstRecord: true,
+  invalidateRecords: true,
+  invalidateKeys: true,
+  refreshInvalid: true,
+  cancel: true,
+  stats: true,
+  subscribe: true,
+  unsubscribe: true,
+  close: true,
+};
+const relayedMethods = Object.keys(relayed) as [RelayedMethod, ...RelayedMethod[]];
 
 const count = z.number().int().nonnegative();
 
