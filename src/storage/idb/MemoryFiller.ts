@@ -1,3 +1,4 @@
+import { BackgroundJob } from './BackgroundJob';
 import { nextTask } from '../../core/yieldWhenBusy';
 import type { PageStore } from './PageStore';
 
@@ -22,31 +23,21 @@ const FILL_RECORDS = 1024;
  * it; they take whatever pages it holds and read the rest from IndexedDB.
  */
 export class MemoryFiller {
-  private running: Promise<void> | null = null;
-  private requested = false;
+  private readonly job = new BackgroundJob(
+    () => this.run(),
+    () => !this.options.closed() && this.options.store.cache.limit !== 0,
+  );
 
   constructor(private readonly options: MemoryFillerOptions) {}
 
-  /** Starts filling, unless it is running (then it looks again afterwards). */
+  /** Starts filling, unless it is running (then it runs once more afterwards). */
   schedule(): void {
-    const { store, closed } = this.options;
-    if (closed() || store.cache.limit === 0) return;
-    if (this.running) {
-      this.requested = true;
-      return;
-    }
-    this.running = this.run().finally(() => {
-      this.running = null;
-      if (this.requested) {
-        this.requested = false;
-        this.schedule();
-      }
-    });
+    this.job.schedule();
   }
 
-  /** Resolves when no fill runs. Never rejects. */
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
+  /** Resolves when no filling runs. Never rejects. */
+  idle(): Promise<void> {
+    return this.job.idle();
   }
 
   private async run(): Promise<void> {
@@ -73,7 +64,7 @@ export class MemoryFiller {
         // A page rewritten while it was read is not kept; the next round reads it again.
         if (ids.every((id) => !fetched.get(id)?.cached)) return;
       } catch (error) {
-        this.requested = false;
+        this.job.dropRequest();
         if (!this.options.closed()) this.options.onError(error);
         return;
       }

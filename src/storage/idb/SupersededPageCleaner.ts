@@ -1,3 +1,4 @@
+import { BackgroundJob } from './BackgroundJob';
 import type { PageStore } from './PageStore';
 
 /** What {@link SupersededPageCleaner} works with. */
@@ -20,30 +21,21 @@ export interface SupersededPageCleanerOptions {
  * an adjust costs one deletion per page rather than per record.
  */
 export class SupersededPageCleaner {
-  private running: Promise<void> | null = null;
-  private requested = false;
+  private readonly job = new BackgroundJob(
+    () => this.run(),
+    () => !this.options.closed(),
+  );
 
   constructor(private readonly options: SupersededPageCleanerOptions) {}
 
   /** Starts cleaning, unless it is running (then it runs once more afterwards). */
   schedule(): void {
-    if (this.options.closed()) return;
-    if (this.running) {
-      this.requested = true;
-      return;
-    }
-    this.running = this.run().finally(() => {
-      this.running = null;
-      if (this.requested) {
-        this.requested = false;
-        this.schedule();
-      }
-    });
+    this.job.schedule();
   }
 
   /** Resolves when no cleaning runs. Never rejects. */
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
+  idle(): Promise<void> {
+    return this.job.idle();
   }
 
   private async run(): Promise<void> {
@@ -61,7 +53,7 @@ export class SupersededPageCleaner {
         await this.options.store.deletePages(ids, 'cleanup');
       } catch (error) {
         // Retried on the next schedule (after a merge or a finished read), not in a loop.
-        this.requested = false;
+        this.job.dropRequest();
         if (!this.options.closed()) this.options.onError(error);
         return;
       }
