@@ -13,7 +13,7 @@ export type {
   ResumeOptions,
   TableChangeListener,
   TableReadOptions,
-} from './core/CachedTable';
+} from './core/CachedTableOptions';
 export {
   DbAccessError,
   InvalidSpecError,

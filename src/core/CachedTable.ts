@@ -22,25 +22,11 @@ import { isPersistedState } from './persistedState';
 import { checkKeysPerFetch, probeDbReads } from './readHelpers';
 import { planRead, readFromDb, readPartial } from './readPlan';
 import { StaleRecords } from './StaleRecords';
-import { observed, Stager, type StagingObserver } from './Stager';
+import { observed, Stager } from './Stager';
+import { stageAdjust } from './stageAdjust';
 import { ChangeListeners, type ScoreCollector } from './ChangeListeners';
 import { RecordsChange, WholeTableChange, type TableChange } from './TableChange';
 import type { DbAccess, Indexes, IndexSpec, StorageTable } from './types';
-
-export type {
-  AdjustOptions,
-  AdjustProgress,
-  CachedTableOptions,
-  CachedTableStats,
-  InvalidateKeysOptions,
-  InvalidateOptions,
-  ReadSource,
-  RefreshOptions,
-  RecordsRead,
-  ResumeOptions,
-  TableChangeListener,
-  TableReadOptions,
-} from './CachedTableOptions';
 
 type LoadState = 'unloaded' | 'loading' | 'loaded';
 
@@ -336,66 +322,14 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
   }
 
   private async adjustNow(spec: S, options: AdjustOptions, signal: AbortSignal | undefined): Promise<void> {
-    signal?.throwIfAborted();
-    {
-      const adjustment = this.indexes.prepareAdjustment(spec);
-      const invalidations = this.invalidations.snapshot();
-      const staged = invalidations.length > 0 ? new Map<string, R>() : null;
-      const changed = this.changeCollector();
-      let expired = 0;
-      let loaded = 0;
-      const report = options.onProgress;
-      let reported = 0;
-      const progress = () => {
-        if (report && expired + loaded - reported >= PROGRESS_EVERY) {
-          reported = expired + loaded;
-          report({ loaded, expired });
-        }
-      };
-      await this.stager.staging(async () => {
-        const observer: StagingObserver<R> = {
-          expired: (record) => {
-            changed?.(record);
-            adjustment.observeExpired(record);
-          },
-          loaded: (record) => {
-            changed?.(record);
-            adjustment.observeLoaded(record);
-          },
-        };
-        await this.stager.stageRefresh(invalidations, staged, observer, signal);
-        if (adjustment.expireSpec) {
-          if (staged) expired += this.stager.dropStaged(staged, adjustment.expireSpec, observer);
-          await this.storage.scratchDiscardRecords(adjustment.expireSpec, (record) => {
-            observer.expired(record);
-            expired++;
-            progress();
-          });
-        }
-        if (adjustment.loadSpec !== null) {
-          await this.stager.stagePut(
-            adjustment.loadSpec,
-            null,
-            (record) => {
-              observer.loaded(record);
-              loaded++;
-              progress();
-            },
-            signal,
-          );
-        }
-        signal?.throwIfAborted();
-        report?.({ loaded, expired });
-        await this.stager.commitAndMerge(adjustment, () => this.invalidations.forget(invalidations));
-      }).catch((error: unknown) => {
-        throw abortReasonOr(error, signal);
-      });
-      if (invalidations.length > 0) this.counters.refreshes++;
-      this.counters.adjustments++;
-      this.counters.expired += expired;
-      this.counters.loaded += loaded;
-      if (changed) this.emit(new RecordsChange('adjust', changed.scores));
-    }
+    const { indexes, storage, stager, invalidations } = this;
+    const changed = this.changeCollector();
+    const done = await stageAdjust({ indexes, storage, stager, invalidations, changed }, spec, options, signal);
+    if (done.refreshed) this.counters.refreshes++;
+    this.counters.adjustments++;
+    this.counters.expired += done.expired;
+    this.counters.loaded += done.loaded;
+    if (changed) this.emit(new RecordsChange('adjust', changed.scores));
   }
 
   /**
@@ -530,7 +464,4 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
   private emit(change: TableChange): void {
     this.changeListeners.emit(change);
   }
-
-
-
 }

@@ -1,37 +1,28 @@
 import { StorageError } from '../core/errors';
 import type { PrimaryKey } from '../core/keys';
 import { Mutex } from '../core/Mutex';
-import { nextTask } from '../core/yieldWhenBusy';
 import type { StorageRecordsSpec } from '../core/StorageRecordsSpec';
 import type { ReadOptions, RecordScorer, RecordSource, StorageTable } from '../core/types';
-import { holdDatabaseLock } from './idb/holdDatabaseLock';
-import { IdbConnection, type Operation } from './idb/IdbConnection';
+import type { IdbConnection, Operation } from './idb/IdbConnection';
 import { abortQuietly, requestResult } from './idb/idbRequests';
 import { recordsByKeys } from './idb/recordsByKeys';
 import { writeInBatches } from './idb/writeInBatches';
 import { DEFAULT_MEMORY_RECORDS, DEFAULT_RECORDS_PER_PAGE, validateOptions, type IdbStorageTableOptions } from './idb/idbOptions';
 import { KeyDirectory } from './idb/KeyDirectory';
+import { KeyDirectoryLoader } from './idb/KeyDirectoryLoader';
 import { MemoryFiller } from './idb/MemoryFiller';
 import { PageCache } from './idb/PageCache';
-import { PageDirectory } from './idb/PageDirectory';
 import { PageStore } from './idb/PageStore';
 import { PageWriter, scoredRow } from './idb/PageWriter';
 import { readPages } from './idb/readPages';
 import { ReaderGenerations, type ReaderLease } from './idb/ReaderGenerations';
 import { rollBack } from './idb/rollBack';
-import { DIR, GENERATION_KEY, KEYS, META, openIdbDatabase, PAGES, STATE_KEY, type CommittedGeneration } from './idb/schema';
+import { openError, openTableDatabase, type OpenDatabase } from './idb/openTableDatabase';
+import { DIR, GENERATION_KEY, KEYS, META, PAGES, STATE_KEY, type CommittedGeneration } from './idb/schema';
 import { SupersededPageCleaner } from './idb/SupersededPageCleaner';
 import { WritePacer } from './idb/WritePacer';
 
 export type { IdbStorageTableOptions } from './idb/idbOptions';
-
-/** An open database, as `open` hands it to the constructor. */
-interface OpenDatabase {
-  readonly connection: IdbConnection;
-  /** The committed generation stored in `meta`. */
-  readonly committed: number;
-  readonly directory: PageDirectory;
-}
 
 /**
  * A `StorageTable` in IndexedDB, in a database of its own, as *pages* of up
@@ -80,8 +71,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
   private scratchOpen = false;
   /** True while pages of an uncommitted generation may be left in the store. */
   private rollbackPending: boolean;
-  /** Whether the key directory has been loaded (by the first write or `getRecordsByKeys`). */
-  private keysLoaded = false;
+  private readonly keyLoader: KeyDirectoryLoader;
   private readonly onBackgroundError: (error: StorageError) => void;
 
   private constructor(scorer: RecordScorer<R, unknown>, options: IdbStorageTableOptions, opened: OpenDatabase) {
@@ -111,6 +101,14 @@ export class IdbStorageTable<R> implements StorageTable<R> {
       closed: () => this.connection.closedReason !== null,
       onError: background('cleanup'),
     });
+    this.keyLoader = new KeyDirectoryLoader({
+      store,
+      committed: () => this.committed,
+      writer: this.writer,
+      readsWaiting: () => this.pacer.readsWaiting,
+      closed: () => this.connection.closedReason !== null,
+      onError: background('open'),
+    });
     this.filler = new MemoryFiller({
       store,
       committed: () => this.committed,
@@ -137,44 +135,20 @@ export class IdbStorageTable<R> implements StorageTable<R> {
    * `versionchange` blocks a rebuild.
    */
   static async open<R>(scorer: RecordScorer<R, unknown>, options: IdbStorageTableOptions): Promise<IdbStorageTable<R>> {
-    const indexNames = scorer.indexNames;
-    validateOptions(options, indexNames);
-    const dbName = options.dbName ?? `tablecache-web:${options.name}`;
-    const factory = options.indexedDB ?? globalThis.indexedDB;
-    const openError = (message: string, cause?: unknown) =>
-      new StorageError(`open on table '${options.name}': ${message}`, { table: options.name, operation: 'open', cause });
-    if (!factory) throw openError('there is no IndexedDB here; pass the indexedDB option.');
-    // The directory in memory and the rollback of uncommitted pages assume one writer.
-    const releaseLock =
-      factory === globalThis.indexedDB ? await holdDatabaseLock(dbName, options.lockTimeout ?? 10_000) : () => undefined;
-    if (!releaseLock) {
-      throw openError(
-        `IndexedDB database '${dbName}' is held by another IdbStorageTable (in another tab or worker?); one writer per database.`,
-      );
-    }
-    let db: IDBDatabase | undefined;
+    validateOptions(options, scorer.indexNames);
+    const opened = await openTableDatabase(scorer.indexNames, options);
+    let table: IdbStorageTable<R>;
     try {
-      db = await openIdbDatabase(factory, dbName, indexNames);
-      const transaction = db.transaction([META, DIR], 'readonly');
-      const [committed, entries] = await Promise.all([
-        requestResult(transaction.objectStore(META).get(GENERATION_KEY)) as Promise<CommittedGeneration | undefined>,
-        PageStore.loadDirectory(transaction),
-      ]);
-      const table = new IdbStorageTable(scorer, options, {
-        connection: new IdbConnection(db, factory, dbName, options.name, releaseLock),
-        committed: committed?.generation ?? 0,
-        directory: new PageDirectory(entries),
-      });
-      if (table.rollbackPending) table.rollBackInBackground('open');
-      table.cleaner.schedule();
-      table.filler.schedule();
-      table.loadKeysInBackground();
-      return table;
+      table = new IdbStorageTable(scorer, options, opened);
     } catch (error) {
-      db?.close();
-      releaseLock();
-      throw openError(`cannot open IndexedDB database '${dbName}': ${String(error)}`, error);
+      opened.connection.disconnect('the table could not be set up');
+      throw openError(options.name, `cannot set up the table: ${String(error)}`, error);
     }
+    if (table.rollbackPending) table.rollBackInBackground('open');
+    table.cleaner.schedule();
+    table.filler.schedule();
+    table.keyLoader.loadInBackground();
+    return table;
   }
 
   /**
@@ -210,7 +184,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
    * when that read finishes). Never rejects.
    */
   async idle(): Promise<void> {
-    if (!this.keysLoaded && !this.connection.closedReason) await this.writer.run(() => this.loadKeys('open')).catch(() => undefined);
+    if (!this.keyLoader.loaded && !this.connection.closedReason) await this.writer.run(() => this.keyLoader.load('open')).catch(() => undefined);
     await this.writer.run(async () => undefined);
     await this.cleaner.idle();
     await this.filler.idle();
@@ -227,7 +201,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
       this.store.keys.clear();
       this.store.cache.clear();
       this.pages.reset();
-      this.keysLoaded = true;
+      this.keyLoader.loaded = true;
       this.scratchOpen = false;
       this.rollbackPending = false;
     });
@@ -304,7 +278,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
    */
   async getRecordsByKeys(keys: readonly PrimaryKey[], options: ReadOptions = {}): Promise<R[]> {
     this.assertOpen('getRecordsByKeys');
-    if (!this.keysLoaded) await this.exclusive('getRecordsByKeys', () => this.loadKeys('getRecordsByKeys'));
+    if (!this.keyLoader.loaded) await this.exclusive('getRecordsByKeys', () => this.keyLoader.load('getRecordsByKeys'));
     const lease = this.readers.acquire(this.committed);
     try {
       return await recordsByKeys(this.store, this.scorer, keys, options.shared === true);
@@ -442,42 +416,19 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     return position;
   }
 
-  private async loadKeys(operation: Operation): Promise<void> {
-    if (this.keysLoaded) return;
-    await this.store.loadKeys(this.committed, operation);
-    this.keysLoaded = true;
-  }
-
   private async prepareDirectWrite(operation: Operation): Promise<void> {
     await this.rollBack(operation);
     if (this.scratchOpen) {
       throw this.error(operation, 'a scratch space is open; direct writes change the committed state only when none is (merge or abort it first).');
     }
-    await this.loadKeys(operation);
+    await this.keyLoader.load(operation);
   }
 
   /** Finishes any pending rollback, loads the keys and marks the scratch space open. */
   private async openScratch(operation: Operation): Promise<void> {
     await this.rollBack(operation);
-    await this.loadKeys(operation);
+    await this.keyLoader.load(operation);
     this.scratchOpen = true;
-  }
-
-  /**
-   * Loads the key directory once no read of IndexedDB runs, so that the
-   * first write after open (a refresh) need not wait for it, and the first
-   * read is not slowed down by it.
-   */
-  private loadKeysInBackground(): void {
-    void (async () => {
-      await nextTask();
-      while (this.pacer.readsWaiting && !this.connection.closedReason) await new Promise((resolve) => setTimeout(resolve, 5));
-      await this.writer.run(async () => {
-        if (!this.connection.closedReason) await this.loadKeys('open');
-      });
-    })().catch((error: unknown) => {
-      if (!this.connection.closedReason) this.onBackgroundError(error instanceof StorageError ? error : this.error('open', `cannot load the keys: ${String(error)}`, error));
-    });
   }
 
   private rollBackInBackground(operation: Operation): void {

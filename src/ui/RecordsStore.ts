@@ -1,4 +1,4 @@
-import type { ReadSource } from '../core/CachedTable';
+import type { ReadSource } from '../core/CachedTableOptions';
 import { TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
 import type { SubscriptionListener, SubscriptionUpdate } from '../worker/CachedTableClient';

@@ -8,7 +8,7 @@ import type {
   RecordsRead,
   RefreshOptions,
   ResumeOptions,
-} from '../core/CachedTable';
+} from '../core/CachedTableOptions';
 import type { PrimaryKey } from '../core/keys';
 import { InvalidSpecError, TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';

@@ -1,5 +1,5 @@
 import { finalizer } from 'comlink';
-import type { AdjustProgress } from '../core/CachedTable';
+import type { AdjustProgress } from '../core/CachedTableOptions';
 import { TableCacheError } from '../core/errors';
 import type { NodeId, RelayedMethod } from './broadcastProtocol';
 import { serializeError } from './errorTransfer';

@@ -1,4 +1,5 @@
-import type { CachedTable, ReadSource, TableReadOptions } from '../core/CachedTable';
+import type { CachedTable } from '../core/CachedTable';
+import type { ReadSource, TableReadOptions } from '../core/CachedTableOptions';
 import type { Interval } from '../core/Interval';
 import type { TableChange } from '../core/TableChange';
 import type { IndexSpec } from '../core/types';

@@ -1,4 +1,5 @@
-import type { AdjustProgress, CachedTable, ResumeOptions } from '../core/CachedTable';
+import type { CachedTable } from '../core/CachedTable';
+import type { AdjustProgress, ResumeOptions } from '../core/CachedTableOptions';
 import { TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
 import { BROADCAST_PROTOCOL_VERSION, type InboxMessage, type NodeId, type ReplyMessage, type RequestMessage } from './broadcastProtocol';

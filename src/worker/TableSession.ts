@@ -1,5 +1,6 @@
 import { finalizer } from 'comlink';
-import type { AdjustOptions, CachedTable, InvalidateOptions, ResumeOptions, TableReadOptions } from '../core/CachedTable';
+import type { CachedTable } from '../core/CachedTable';
+import type { AdjustOptions, InvalidateOptions, ResumeOptions, TableReadOptions } from '../core/CachedTableOptions';
 import { InvalidSpecError, TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
 import { checkBatchSize } from './batchSize';

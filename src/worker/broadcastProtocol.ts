@@ -1,7 +1,7 @@
 // The messages between the workers of several tabs that share one table
 // (`exposeSharedCachedTable`), over BroadcastChannels. Types, and the
 // version number; the code lives in the files that use them.
-import type { AdjustProgress } from '../core/CachedTable';
+import type { AdjustProgress } from '../core/CachedTableOptions';
 import type { ConnectMessage, SerializedError, TableSessionApi, UpdateMessage } from './protocol';
 
 /** Version of this protocol; nodes that speak another one ignore each other's messages. */

@@ -1,5 +1,5 @@
 import { releaseProxy } from 'comlink';
-import type { AdjustProgress } from '../core/CachedTable';
+import type { AdjustProgress } from '../core/CachedTableOptions';
 import type { ProgressCallback } from './protocol';
 
 /**

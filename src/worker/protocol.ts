@@ -1,6 +1,6 @@
 // The messages between `connectCachedTable` (UI side) and `exposeCachedTable`
 // (worker side). Types, and the version number; the code lives in the files that use them.
-import type { AdjustProgress, CachedTableStats, InvalidateOptions, ReadSource, ResumeOptions } from '../core/CachedTable';
+import type { AdjustProgress, CachedTableStats, InvalidateOptions, ReadSource, ResumeOptions } from '../core/CachedTableOptions';
 
 /** Version of this protocol; both sides must speak the same one. */
 export type ProtocolVersion = 1;

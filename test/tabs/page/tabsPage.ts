@@ -1,5 +1,5 @@
 // The tabs test page: one tab of the app, driven by the test through `window.tabsTest`.
-import type { CachedTableStats } from '../../../src/core/CachedTable';
+import type { CachedTableStats } from '../../../src/core/CachedTableOptions';
 import { connectSharedCachedTable } from '../../../src/worker/connectSharedCachedTable';
 import type { SharedCachedTableClient } from '../../../src/worker/SharedCachedTableClient';
 import { eventsChannel, type Reading, type TabsWorkerConfig, type TimeSpec } from './tabsConfig';

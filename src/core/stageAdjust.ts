@@ -1,0 +1,92 @@
+import { abortReasonOr } from './abortable';
+import type { AdjustOptions } from './CachedTableOptions';
+import { PROGRESS_EVERY } from './CachedTableOptions';
+import type { ScoreCollector } from './ChangeListeners';
+import type { Invalidations } from './Invalidations';
+import type { Stager, StagingObserver } from './Stager';
+import type { Indexes, IndexSpec, StorageTable } from './types';
+
+/** What `stageAdjust` works on: the parts of a `CachedTable` an adjust writes. */
+export interface AdjustContext<R, PK, S extends IndexSpec, D> {
+  readonly indexes: Indexes<R, PK, S, D>;
+  readonly storage: StorageTable<R>;
+  readonly stager: Stager<R, PK, S, D>;
+  readonly invalidations: Invalidations<R, D>;
+  /** Collects the scores of every record stored or removed, when anyone listens for changes. */
+  readonly changed: ScoreCollector<R> | null;
+}
+
+/** What a committed adjust did. */
+export interface AdjustDone {
+  readonly loaded: number;
+  readonly expired: number;
+  /** Whether it refreshed invalidated records on the way. */
+  readonly refreshed: boolean;
+}
+
+/**
+ * One adjust to `spec`, run by the table's writer: refreshes the pending
+ * invalidations, expires and loads what the Indexes' adjustment says, all in
+ * the scratch space, then merges it and adopts the new coverage at once.
+ * On failure the scratch space is dropped and the error (or `signal.reason`)
+ * is thrown; the table is as it was.
+ */
+export async function stageAdjust<R, PK, S extends IndexSpec, D>(
+  context: AdjustContext<R, PK, S, D>,
+  spec: S,
+  options: AdjustOptions,
+  signal: AbortSignal | undefined,
+): Promise<AdjustDone> {
+  signal?.throwIfAborted();
+  const { indexes, storage, stager, changed } = context;
+  const adjustment = indexes.prepareAdjustment(spec);
+  const invalidations = context.invalidations.snapshot();
+  const staged = invalidations.length > 0 ? new Map<string, R>() : null;
+  let expired = 0;
+  let loaded = 0;
+  const report = options.onProgress;
+  let reported = 0;
+  const progress = () => {
+    if (report && expired + loaded - reported >= PROGRESS_EVERY) {
+      reported = expired + loaded;
+      report({ loaded, expired });
+    }
+  };
+  const observer: StagingObserver<R> = {
+    expired: (record) => {
+      changed?.(record);
+      adjustment.observeExpired(record);
+    },
+    loaded: (record) => {
+      changed?.(record);
+      adjustment.observeLoaded(record);
+    },
+  };
+  await stager
+    .staging(async () => {
+      await stager.stageRefresh(invalidations, staged, observer, signal);
+      if (adjustment.expireSpec) {
+        if (staged) expired += stager.dropStaged(staged, adjustment.expireSpec, observer);
+        await storage.scratchDiscardRecords(adjustment.expireSpec, (record) => {
+          observer.expired(record);
+          expired++;
+          progress();
+        });
+      }
+      if (adjustment.loadSpec !== null) {
+        const onLoaded = (record: R) => {
+          observer.loaded(record);
+          loaded++;
+          progress();
+        };
+        await stager.stagePut(adjustment.loadSpec, null, onLoaded, signal);
+      }
+      signal?.throwIfAborted();
+      report?.({ loaded, expired });
+      await stager.commitAndMerge(adjustment, () => context.invalidations.forget(invalidations));
+    })
+    .catch((error: unknown) => {
+      throw abortReasonOr(error, signal);
+    });
+  return { loaded, expired, refreshed: invalidations.length > 0 };
+}

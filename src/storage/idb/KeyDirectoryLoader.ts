@@ -1,0 +1,51 @@
+import { nextTask } from '../../core/yieldWhenBusy';
+import type { Mutex } from '../../core/Mutex';
+import type { Operation } from './IdbConnection';
+import type { PageStore } from './PageStore';
+
+/** What {@link KeyDirectoryLoader} works with. */
+export interface KeyDirectoryLoaderOptions {
+  readonly store: PageStore<unknown>;
+  /** The committed generation, whose keys are loaded. */
+  readonly committed: () => number;
+  /** The table's write lock: the directory is loaded between writes. */
+  readonly writer: Mutex;
+  /** Whether a read of IndexedDB runs (the background load then waits: it must not delay reads). */
+  readonly readsWaiting: () => boolean;
+  readonly closed: () => boolean;
+  readonly onError: (error: unknown) => void;
+}
+
+/**
+ * Loads the key directory (key → page) once per open: on the first write or
+ * key look-up, or earlier in the background, so that the first write after
+ * open (a refresh) need not wait for it and the first read is not slowed
+ * down by it.
+ */
+export class KeyDirectoryLoader {
+  /** Whether the key directory is loaded (or known to be empty). */
+  loaded = false;
+
+  constructor(private readonly options: KeyDirectoryLoaderOptions) {}
+
+  /** Loads it unless loaded; call it holding the write lock. Rejects with the store's `StorageError`. */
+  async load(operation: Operation): Promise<void> {
+    if (this.loaded) return;
+    await this.options.store.loadKeys(this.options.committed(), operation);
+    this.loaded = true;
+  }
+
+  /** Loads it once no read of IndexedDB runs, between writes. Failures go to `onError` (none once closed). */
+  loadInBackground(): void {
+    const { writer, readsWaiting, closed, onError } = this.options;
+    void (async () => {
+      await nextTask();
+      while (readsWaiting() && !closed()) await new Promise((resolve) => setTimeout(resolve, 5));
+      await writer.run(async () => {
+        if (!closed()) await this.load('open');
+      });
+    })().catch((error: unknown) => {
+      if (!closed()) onError(error);
+    });
+  }
+}
