@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { compile } from 'svelte/compiler';
 import { describe, expect, it } from 'vitest';
 import { CachedTable } from '../../src/core/CachedTable';
@@ -8,10 +8,17 @@ import { DayIndexes, type DayReading } from './DayIndexes';
 
 const DAY = 86_400_000;
 
-describe('README', () => {
+/** The README and every file of `docs/`, as one text: each example must appear in exactly one of them. */
+function documentation(): string {
+  const docs = new URL('../../docs/', import.meta.url);
+  const files = readdirSync(docs).filter((file) => file.endsWith('.md')).map((file) => new URL(file, docs));
+  return [new URL('../../README.md', import.meta.url), ...files].map((file) => readFileSync(file, 'utf8')).join('\n');
+}
+
+describe('README and docs', () => {
   it('should show the example Indexes exactly as tested here', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const block = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    const indexesDoc = readFileSync(new URL('../../docs/indexes.md', import.meta.url), 'utf8');
+    const block = /```ts\n([\s\S]*?)```/.exec(indexesDoc)?.[1];
     const example = readFileSync(new URL('./DayIndexes.ts', import.meta.url), 'utf8')
       .replace("from '../../src/index'", "from 'tablecache-web'")
       .replace(/\nexport \{[^}]*\};\n$/, '');
@@ -21,7 +28,7 @@ describe('README', () => {
   // The UI examples are test files, so that `npm run typecheck` compiles them (the package resolves to src/ through
   // the `source` condition); the README shows each verbatim.
   describe('UI framework examples', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const readme = documentation();
     const blocks = [...readme.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map(([, lang, code]) => ({ lang, code: code!.trim() }));
 
     it.each([
