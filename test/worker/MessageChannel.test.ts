@@ -14,6 +14,7 @@ import { MemoryDbAccess } from '../support/MemoryDbAccess';
 import { readings, tsRange, type FilterSpec, type Reading } from '../support/records';
 import { describeTableClient } from './describeTableClient';
 import { connectFixtureControl, serveFixture, type TsSpec } from './fixtures/tableFixture';
+import { makeSmallTable } from './fixtures/smallTable';
 
 describeTableClient('a MessageChannel', async () => {
   const { port1, port2 } = new MessageChannel();
@@ -40,15 +41,6 @@ describe('exposeCachedTable', () => {
     for (const port of ports.splice(0)) port.close();
   });
 
-  function makeTable(): CachedTable<Reading, number, TsSpec, FilterSpec> {
-    const indexes = new RangeIndexes({
-      indexName: 'ts',
-      primaryKey: (record: Reading) => record.id,
-      score: (record: Reading) => record.ts,
-      dbRecordsSpecForRange: tsRange,
-    });
-    return new CachedTable(indexes, new MemoryDbAccess(readings(100)), new MemoryStorageTable(indexes));
-  }
 
   function channel(): [MessagePort, MessagePort] {
     const { port1, port2 } = new MessageChannel();
@@ -74,7 +66,7 @@ describe('exposeCachedTable', () => {
     expose(new Promise((resolve) => (resolveTable = resolve)), worker);
     const client = connect(page);
     const loading = client.load({ indexName: 'ts', ge: 0, lt: 10 });
-    resolveTable(makeTable());
+    resolveTable(makeSmallTable());
     await loading;
     expect((await client.stats()).loaded).toBe(10);
   });
@@ -90,7 +82,7 @@ describe('exposeCachedTable', () => {
 
   it('should refuse a client that speaks another protocol version, saying so', async () => {
     const [page, worker] = channel();
-    expose(makeTable(), worker);
+    expose(makeSmallTable(), worker);
     const session = new MessageChannel();
     const updates = new MessageChannel();
     ports.push(session.port1, updates.port1);
@@ -108,7 +100,7 @@ describe('exposeCachedTable', () => {
 
   it('should close every connection on close(), telling their clients and subscribers', async () => {
     const [page, worker] = channel();
-    const exposed = expose(makeTable(), worker);
+    const exposed = expose(makeSmallTable(), worker);
     const client = connect(page);
     await client.load({ indexName: 'ts', ge: 0, lt: 10 });
     const updates: unknown[] = [];
@@ -123,8 +115,8 @@ describe('exposeCachedTable', () => {
   });
 
   it('should throw a TableCacheError for a target that cannot receive messages', () => {
-    expect(() => exposeCachedTable(makeTable(), {} as MessagePort)).toThrow(TableCacheError);
-    expect(() => exposeCachedTable(makeTable())).toThrow(TableCacheError);
+    expect(() => exposeCachedTable(makeSmallTable(), {} as MessagePort)).toThrow(TableCacheError);
+    expect(() => exposeCachedTable(makeSmallTable())).toThrow(TableCacheError);
   });
 });
 

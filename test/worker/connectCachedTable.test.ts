@@ -1,25 +1,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CachedTable } from '../../src/core/CachedTable';
 import { TableCacheError } from '../../src/core/errors';
-import { RangeIndexes } from '../../src/indexes/RangeIndexes';
-import { MemoryStorageTable } from '../../src/storage/MemoryStorageTable';
 import { connectCachedTable } from '../../src/worker/connectCachedTable';
 import { DEFAULT_CONNECT_TIMEOUT_MS } from '../../src/worker/connectionWatch';
 import { exposeCachedTable } from '../../src/worker/exposeCachedTable';
 import { WorkerConnectionError } from '../../src/worker/WorkerConnectionError';
-import { MemoryDbAccess } from '../support/MemoryDbAccess';
-import { readings, tsRange, type Reading } from '../support/records';
 import type { TsSpec } from './fixtures/tableFixture';
+import { makeSmallTable } from './fixtures/smallTable';
+import type { Reading } from '../support/records';
 
-function makeTable() {
-  const indexes = new RangeIndexes({
-    indexName: 'ts',
-    primaryKey: (record: Reading) => record.id,
-    score: (record: Reading) => record.ts,
-    dbRecordsSpecForRange: tsRange,
-  });
-  return new CachedTable(indexes, new MemoryDbAccess(readings(100)), new MemoryStorageTable(indexes));
-}
 
 /** Whether `promise` has settled, as far as this thread can tell now. */
 async function settled(promise: Promise<unknown>): Promise<boolean> {
@@ -85,7 +73,7 @@ describe('connectCachedTable', () => {
 
     it('should not time out once the worker has answered', async () => {
       const [page, worker] = channel();
-      const exposed = exposeCachedTable(makeTable(), worker);
+      const exposed = exposeCachedTable(makeSmallTable(), worker);
       cleanups.push(() => exposed.close());
       vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
       const client = connectCachedTable<Reading, TsSpec>(page, { connectTimeoutMs: 1000 });
@@ -106,7 +94,7 @@ describe('connectCachedTable', () => {
       vi.advanceTimersByTime(24 * 60 * 60 * 1000);
       expect(await settled(stats)).toBe(false);
       vi.useRealTimers();
-      const exposed = exposeCachedTable(makeTable(), worker);
+      const exposed = exposeCachedTable(makeSmallTable(), worker);
       cleanups.push(() => exposed.close());
       expect((await stats).loaded).toBe(0);
       await client.close();

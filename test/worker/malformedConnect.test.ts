@@ -1,23 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CachedTable } from '../../src/core/CachedTable';
-import { RangeIndexes } from '../../src/indexes/RangeIndexes';
-import { MemoryStorageTable } from '../../src/storage/MemoryStorageTable';
 import { connectCachedTable } from '../../src/worker/connectCachedTable';
 import { exposeCachedTable } from '../../src/worker/exposeCachedTable';
-import { MemoryDbAccess } from '../support/MemoryDbAccess';
-import { readings, tsRange, type Reading } from '../support/records';
 import { postMalformedConnects } from './fixtures/malformedConnectMessages';
 import type { TsSpec } from './fixtures/tableFixture';
+import { makeSmallTable } from './fixtures/smallTable';
+import type { Reading } from '../support/records';
 
-function makeTable() {
-  const indexes = new RangeIndexes({
-    indexName: 'ts',
-    primaryKey: (record: Reading) => record.id,
-    score: (record: Reading) => record.ts,
-    dbRecordsSpecForRange: tsRange,
-  });
-  return new CachedTable(indexes, new MemoryDbAccess(readings(100)), new MemoryStorageTable(indexes));
-}
 
 /** Resolves after the messages posted so far on a port have been delivered (one macrotask round trip is not enough in Node). */
 async function settle(): Promise<void> {
@@ -34,7 +22,7 @@ describe('exposeCachedTable', () => {
     it('should ignore them: no session is opened, a real client is served, and close() resolves', async () => {
       const { port1, port2 } = new MessageChannel();
       cleanups.push(() => port1.close(), () => port2.close());
-      const exposed = exposeCachedTable(makeTable(), port2);
+      const exposed = exposeCachedTable(makeSmallTable(), port2);
       postMalformedConnects(port1);
       await settle();
       expect(exposed.connections).toBe(0);
@@ -53,12 +41,12 @@ describe('exposeCachedTable', () => {
     it('should ignore them while the table is still being made, and serve it once made', async () => {
       const { port1, port2 } = new MessageChannel();
       cleanups.push(() => port1.close(), () => port2.close());
-      let resolveTable!: (table: ReturnType<typeof makeTable>) => void;
-      const exposed = exposeCachedTable(new Promise<ReturnType<typeof makeTable>>((resolve) => (resolveTable = resolve)), port2);
+      let resolveTable!: (table: ReturnType<typeof makeSmallTable>) => void;
+      const exposed = exposeCachedTable(new Promise<ReturnType<typeof makeSmallTable>>((resolve) => (resolveTable = resolve)), port2);
       postMalformedConnects(port1);
       const client = connectCachedTable<Reading, TsSpec>(port1);
       await settle();
-      resolveTable(makeTable());
+      resolveTable(makeSmallTable());
       expect((await client.stats()).loaded).toBe(0);
       expect(exposed.connections).toBe(1);
       await client.close();
