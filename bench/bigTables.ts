@@ -158,9 +158,15 @@ export const bigApi = {
       let refreshed = false;
       const library = () =>
         timed(async () => {
-          const read = await table.readRecords(view);
-          refreshed = read.refreshed;
-          return count(read.records);
+          // Profiled with `--profile`: a no-op unless DevTools' profiler is enabled.
+          console.profile('refresh.unchangedVsFetch');
+          try {
+            const read = await table.readRecords(view);
+            refreshed = read.refreshed;
+            return await count(read.records);
+          } finally {
+            console.profileEnd('refresh.unchangedVsFetch');
+          }
         });
       const fetch = () => timed(() => count(rest.getRecords(indexes.dbRecordsSpec(view))));
       const [a, b] = fetchFirst ? [await fetch(), await library()] : [await library(), await fetch()];

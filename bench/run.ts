@@ -13,6 +13,7 @@ import { chromiumArgs, chromiumPath } from '../chromium';
 import { startServer } from '../demo/server/startServer';
 import type { Figure } from './stats';
 import { watchWorkerHeaps } from './workerHeap';
+import { profileWorkers } from './workerProfiles';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -24,7 +25,7 @@ const traceIndex = args.indexOf('--trace');
 /** `--trace PATH`: a Chromium trace of the whole run (renderer and workers, GC included), for bench/longTaskTrace.ts. */
 const tracePath = traceIndex >= 0 && args[traceIndex + 1] ? resolve(args[traceIndex + 1] as string) : undefined;
 const profileIndex = args.indexOf('--profile');
-/** `--profile PATH`: a CPU profile of the page (not its workers) over the whole run, as a `.cpuprofile` for DevTools. */
+/** `--profile PATH`: a CPU profile of the page over the whole run, as a `.cpuprofile` for DevTools, and one of each worker still running at its end (`PATH.<worker>.cpuprofile`). */
 const profilePath = profileIndex >= 0 && args[profileIndex + 1] ? resolve(args[profileIndex + 1] as string) : undefined;
 const compareIndex = args.indexOf('--compare-batch');
 /** `--compare-batch N`: in `mainThread`, every other UI read asks for batches of N records, and the long tasks of each kind are counted apart. */
@@ -80,9 +81,13 @@ async function main(): Promise<void> {
     page.on('pageerror', (error) => console.log(`[page error] ${error.message}`));
     await page.exposeFunction('benchLog', (line: string) => console.log(`… ${line}`));
     await page.exposeFunction('benchWorkerHeap', await watchWorkerHeaps(page));
+    const workerProfiles = profilePath ? await profileWorkers(page, profilePath) : undefined;
     // refresh.unchangedVsFetch: the backend changes 1% of its readings (a new value, same time) before each run.
     await page.exposeFunction('benchChangeReadings', async (salt: number) => {
       const rows = await server.db.query(`update readings set value = value + 0.5 where id % 100 = $1 returning id`, [salt % 100]);
+      // The first scan after an update pays Postgres's clean-up of the old row versions (hint bits, dead index entries):
+      // done here, so that neither side of the figure (whichever runs first) measures the backend's housekeeping.
+      await server.db.exec('vacuum readings');
       return rows.length;
     });
     await page.goto(siteUrl);
@@ -108,6 +113,7 @@ async function main(): Promise<void> {
       const { profile } = await profiler.send('Profiler.stop');
       writeFileSync(profilePath, JSON.stringify(profile));
       console.log(`CPU profile of the page written to ${profilePath}.`);
+      for (const file of (await workerProfiles?.stop()) ?? []) console.log(`CPU profile of a worker written to ${file}.`);
     }
     if (tracePath) {
       await browser.stopTracing();

@@ -3,9 +3,17 @@ import type { Adjustment } from './Adjustment';
 import { Interval } from './Interval';
 import { isValidKey, keyToString, type PrimaryKey } from './keys';
 import { persistedState } from './persistedState';
+import { ReadAhead } from './readAhead';
 import { sameRecord } from './sameRecord';
 import { StorageRecordsSpec } from './StorageRecordsSpec';
 import type { DbAccess, Indexes, IndexSpec, StorageTable } from './types';
+
+/**
+ * Records a refresh fetches ahead of storage (and, once compared, changed
+ * records it holds for the write lock): a bound on the memory a slow
+ * storage lets the fetch take.
+ */
+const READ_AHEAD_RECORDS = 10_000;
 
 /** Observes the records a staged change removes and adds. */
 export interface StagingObserver<R> {
@@ -105,6 +113,11 @@ export class Stager<R, PK, S extends IndexSpec, D> {
    * compared with the stored one of the same key, and only changed or new
    * ones are staged; only stored records the fetch no longer returns are
    * discarded. An unchanged record costs its comparison, not a rewrite.
+   *
+   * The fetch starts at once and runs ahead of the stored read and of the
+   * storage's write lock (which a background load of its key directory may
+   * hold), so that a refresh of mostly unchanged records costs about the
+   * fetch.
    */
   private async stageSpecs(
     step: StagedRefresh<R, D>,
@@ -114,28 +127,39 @@ export class Stager<R, PK, S extends IndexSpec, D> {
   ): Promise<void> {
     const { staged, touched } = session;
     const { oldStorageSpec } = step;
-    const stored = new Map<string, R>();
-    for await (const record of this.storage.getRecords(oldStorageSpec, { shared: true })) stored.set(this.keyOf(record), record);
-    // What earlier steps staged in the old spec is what the scratch space holds there now.
-    for (const [key, record] of staged) {
-      if (oldStorageSpec.matches(this.indexes.score(oldStorageSpec.indexName, record), record)) stored.set(key, record);
+    const fetched = new ReadAhead(this.fetch(step.newDbSpec, signal), READ_AHEAD_RECORDS);
+    let changed: ReadAhead<R> | null = null;
+    try {
+      const stored = new Map<string, R>();
+      for await (const record of this.storage.getRecords(oldStorageSpec, { shared: true })) stored.set(this.keyOf(record), record);
+      // What earlier steps staged in the old spec is what the scratch space holds there now.
+      for (const [key, record] of staged) {
+        if (oldStorageSpec.matches(this.indexes.score(oldStorageSpec.indexName, record), record)) stored.set(key, record);
+      }
+      const seen = new Set<string>();
+      // Compared as they come, so that only the changed records wait for the storage's write lock.
+      changed = new ReadAhead(
+        filtered(fetched, (record) => {
+          const key = this.keyOf(record);
+          seen.add(key);
+          const previous = stored.get(key);
+          if (previous !== undefined && !touched.has(key) && sameRecord(previous, record)) return false;
+          if (previous !== undefined) observer?.expired(previous);
+          staged.set(key, record);
+          touched.add(key);
+          observer?.loaded(record);
+          return true;
+        }),
+        READ_AHEAD_RECORDS,
+      );
+      await this.storage.scratchPutRecords(changed);
+      signal?.throwIfAborted();
+      const vanished = [...stored].filter(([key]) => !seen.has(key)).map(([, record]) => record);
+      await this.discardExactly(vanished, session, observer);
+    } finally {
+      changed?.cancel();
+      fetched.cancel();
     }
-    const seen = new Set<string>();
-    const changed = filtered(this.fetch(step.newDbSpec, signal), (record) => {
-      const key = this.keyOf(record);
-      seen.add(key);
-      const previous = stored.get(key);
-      if (previous !== undefined && !touched.has(key) && sameRecord(previous, record)) return false;
-      if (previous !== undefined) observer?.expired(previous);
-      staged.set(key, record);
-      touched.add(key);
-      observer?.loaded(record);
-      return true;
-    });
-    await this.storage.scratchPutRecords(changed);
-    signal?.throwIfAborted();
-    const vanished = [...stored].filter(([key]) => !seen.has(key)).map(([, record]) => record);
-    await this.discardExactly(vanished, session, observer);
   }
 
   /**
