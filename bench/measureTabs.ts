@@ -3,7 +3,7 @@
 // table versus a tab that forwards to it (Web Locks mode), the same through
 // a SharedWorker, and how long a handover takes once the owner's tab closes.
 //
-// Run: npx tsx test/tabs/measureTabs.ts   (CHROMIUM_PATH to override /usr/bin/chromium)
+// Run: npx tsx bench/measureTabs.ts   (CHROMIUM_PATH to override /usr/bin/chromium)
 // Not a test: it asserts nothing and prints medians. Uses the tabs test page and the reference backend (20k readings).
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';

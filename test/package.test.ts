@@ -1,5 +1,5 @@
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAndPack, installConsumer, root, type PackedPackage } from './package/packedPackage';
@@ -89,6 +89,12 @@ describe('package', () => {
     const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
     expect(JSON.parse(output)).toEqual({ found: [1], idb: 'function', connect: 'function', table: 'function', interval: '[0, 1)' });
   }, 60_000);
+
+  it("should ship docs/, so that the README's links resolve in the installed package", () => {
+    const docs = readdirSync(new URL('../docs/', import.meta.url)).filter((file) => file.endsWith('.md'));
+    expect(docs.length).toBeGreaterThan(0);
+    for (const file of docs) expect(packed.files).toContain(`docs/${file}`);
+  });
 
   it('should ship the MIT LICENSE, and the module and declarations of every entry', () => {
     expect(packed.files).toContain('LICENSE');

@@ -74,7 +74,7 @@ async function readJsonBody(c: Context): Promise<unknown> {
 }
 
 /**
- * The reference backend's HTTP API over `db` (see the README, "The reference backend"):
+ * The reference backend's HTTP API over `db` (see docs/reference-backend.md):
  * readings by time range, by ids, or all, as NDJSON, a JSON array or JSON
  * pages; single readings to read, create, change and delete; a health check.
  */

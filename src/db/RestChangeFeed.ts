@@ -49,7 +49,7 @@ const defaultKeySchema = z.union([z.number(), z.string()]);
 
 /**
  * Follows a backend's change feed (`GET baseUrl/changes?after=CURSOR`,
- * the README's change feed protocol) and yields what changed, coalesced into
+ * docs/rest-protocol.md#the-change-feed-protocol) and yields what changed, coalesced into
  * batches, for a cache to refetch exactly those records.
  *
  * Iterate it once (`for await (const event of feed)`); while the consumer

@@ -43,8 +43,8 @@ const NDJSON_TYPE = /^application\/(x-)?(ndjson|jsonl|jsonlines)\b/i;
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\b/i;
 
 /**
- * Fetches records from a REST backend with `fetch` (the README's REST
- * protocol section describes the protocol; the reference backend in
+ * Fetches records from a REST backend with `fetch` (docs/rest-protocol.md
+ * describes the protocol; the reference backend in
  * `demo/server` speaks it).
  *
  * `getRecords({ path, query })` sends `GET baseUrl + path + ?query` and

@@ -1,7 +1,7 @@
 import { DbAccessError, type DbAccessErrorDetails } from '../core/errors';
 
 /**
- * Why a response broke the REST protocol's rules (see the README's REST protocol):
+ * Why a response broke the REST protocol's rules (see docs/rest-protocol.md#failures):
  * - `cross-origin`: a `next` link or a redirect leads off the base URL's origin, or to a scheme other than http/https;
  * - `redirect`: a redirect loop, too many redirects, or a redirect the browser hides (an opaque redirect);
  * - `line-too-long`: an NDJSON line longer than `maxLineBytes`;

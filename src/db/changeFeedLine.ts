@@ -3,7 +3,7 @@ import { z } from 'zod';
 /** What one change is to the record: created or changed (`upsert`), or gone (`delete`). */
 export type ChangeOp = 'upsert' | 'delete';
 
-/** One line of a change feed, parsed (see the README's change feed protocol). */
+/** One line of a change feed, parsed (see docs/rest-protocol.md#the-change-feed-protocol). */
 export type ChangeFeedLine<K> =
   | { kind: 'change'; cursor: string; key: K; op: ChangeOp }
   | { kind: 'live' | 'reset' | 'heartbeat'; cursor: string };

@@ -5,7 +5,7 @@ import { TableCacheError } from '../core/errors';
  * records of about 180 bytes deserialize at about 1.2 µs each: a batch of
  * 500 costs the UI thread about 0.6 ms (median; 0.8 ms at p90), well under
  * a 16.7 ms frame, while end-to-end throughput of a 20k-record read is the
- * same from 100 to 5,000 records per batch (README, "Batch size").
+ * same from 100 to 5,000 records per batch (docs/worker-boundary.md#batch-size).
  */
 export const DEFAULT_BATCH_SIZE = 500;
 

@@ -16,7 +16,7 @@ export interface IdbStorageTableOptions {
   IDBKeyRange?: typeof IDBKeyRange | undefined;
   /**
    * Most records per page (one IndexedDB row). Default 512: IndexedDB's
-   * cost per row is paid once per page (README: "How it stores records").
+   * cost per row is paid once per page (docs/idb-storage.md#how-it-stores-records).
    * Bigger pages read a range faster; smaller ones make replacing a few
    * records, and reads that need a few records of many pages, cheaper.
    * Changing it does not rebuild a database; pages written before keep
@@ -36,7 +36,7 @@ export interface IdbStorageTableOptions {
    * Default 100000; `0`: every read goes to IndexedDB. Filled in the
    * background after open and after each merge (reads never wait for it),
    * and by reads that promise to share (`shared: true`). Costs worker memory:
-   * about the records' own size (README: "The in-memory copy").
+   * about the records' own size (docs/idb-storage.md#the-in-memory-copy).
    */
   memoryRecords?: number | undefined;
   /** Records of the first batch of pages a read fetches from IndexedDB; later ones grow fourfold, up to 16 times this. Default 1000. */
