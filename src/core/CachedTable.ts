@@ -14,7 +14,8 @@ import { PROGRESS_EVERY } from './CachedTableOptions';
 import { abortable, abortableRecords, abortReasonOr } from './abortable';
 import { describeSpec } from './describe';
 import { RecordNotFoundError, TableCacheError } from './errors';
-import type { ChangeFollower, FollowChangesOptions, OpenChangeFeed } from './changeFeed';
+import type { ChangeFeedStatus, ChangeFollower, FollowChangesOptions, OpenChangeFeed } from './changeFeed';
+import { StatusListeners } from './StatusListeners';
 import { ChangeFeedFollower } from './followChanges';
 import { followerHost } from './followerHost';
 import { assertKeysSupported, cursorAfter, Invalidations, keysInvalidation, specInvalidation } from './Invalidations';
@@ -74,6 +75,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
   private readonly staleWhileRevalidate: boolean;
   private readonly changeListeners = new ChangeListeners();
   private follower: ChangeFeedFollower<PK> | null = null;
+  private readonly feedStatus = new StatusListeners<ChangeFeedStatus | 'none'>('none');
   private readonly counters: CachedTableStats = {
     reads: { cacheHit: 0, cacheHitWithRefresh: 0, cacheMiss: 0, partialHit: 0, servedStale: 0, servedIncomplete: 0 },
     refreshes: 0,
@@ -558,8 +560,23 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       invalidations: this.invalidations,
       emit: (change) => this.emit(change),
     });
-    this.follower = new ChangeFeedFollower(host, openFeed, options);
-    return this.follower;
+    const follower = new ChangeFeedFollower(host, openFeed, options);
+    this.follower = follower;
+    const relay = (status: ChangeFollower['status']) => {
+      if (this.follower === follower) this.feedStatus.set(status === 'stopped' ? 'none' : status);
+    };
+    follower.onStatus(relay);
+    relay(follower.status);
+    return follower;
+  }
+
+  /**
+   * Calls `listener` at once with the status of the change feed the table
+   * follows (`'none'`: it follows none, or its follower stopped), then on
+   * each change. Returns a function that stops the calls.
+   */
+  onChangeFeedStatus(listener: (status: ChangeFeedStatus | 'none') => void): () => void {
+    return this.feedStatus.listen(listener);
   }
 
   /** Stops following changes (`followChanges`); resolves once stopped. The table stays usable. */
