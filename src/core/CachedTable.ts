@@ -459,7 +459,8 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
    * of exactly the changed records.
    *
    * @param options `forceRefreshOnNextRead` (default true: refresh now;
-   * false: mark only) and `signal`.
+   * false: mark only, as `invalidateRecords` with false: reads keep serving
+   * the old records until `refreshInvalid()` or the next `adjust()`) and `signal`.
    * @returns resolves once refreshed (or marked).
    * @throws {TableCacheError} before the first load completes.
    * @throws {InvalidSpecError} when `keys` is not an array of valid primary keys.
@@ -473,7 +474,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       throw new TableCacheError(`Table '${this.name}' cannot invalidate keys before its first load has completed.`);
     }
     assertKeysSupported(this.storage, this.indexes, this.name);
-    const invalidation = keysInvalidation(this.indexes.indexNames, this.name, keys);
+    const invalidation = keysInvalidation(this.indexes.indexNames, this.name, keys, options.forceRefreshOnNextRead ?? true);
     const { signal } = options;
     signal?.throwIfAborted();
     if (!invalidation) return;
