@@ -2,7 +2,7 @@ import { abortReasonOr } from './abortable';
 import type { AdjustOptions } from './CachedTableOptions';
 import { PROGRESS_EVERY } from './CachedTableOptions';
 import type { ScoreCollector } from './ChangeListeners';
-import type { Invalidations } from './Invalidations';
+import { cursorAfter, type Invalidations } from './Invalidations';
 import type { Stager, StagingObserver } from './Stager';
 import type { Indexes, IndexSpec, StorageTable } from './types';
 
@@ -83,7 +83,7 @@ export async function stageAdjust<R, PK, S extends IndexSpec, D>(
       }
       signal?.throwIfAborted();
       report?.({ loaded, expired });
-      await stager.commitAndMerge(adjustment, () => context.invalidations.forget(invalidations));
+      await stager.commitAndMerge(adjustment, () => context.invalidations.forget(invalidations), cursorAfter(invalidations));
     })
     .catch((error: unknown) => {
       throw abortReasonOr(error, signal);
