@@ -10,7 +10,6 @@ import type {
   TableChangeListener,
   TableReadOptions,
 } from './CachedTableOptions';
-import { PROGRESS_EVERY } from './CachedTableOptions';
 import { abortable, abortableRecords, abortReasonOr } from './abortable';
 import { describeSpec } from './describe';
 import { RecordNotFoundError, TableCacheError } from './errors';
@@ -19,10 +18,11 @@ import type { PrimaryKey } from './keys';
 import { mergeAsync } from './mergeAsync';
 import { Mutex } from './Mutex';
 import { isPersistedState } from './persistedState';
+import { ProgressCounter } from './ProgressCounter';
 import { checkKeysPerFetch, probeDbReads } from './readHelpers';
 import { planRead, readFromDb, readPartial } from './readPlan';
 import { StaleRecords } from './StaleRecords';
-import { observed, Stager, type StagingObserver } from './Stager';
+import { dbAccessOptions, observed, Stager, type StagingObserver } from './Stager';
 import { ChangeListeners, type ScoreCollector } from './ChangeListeners';
 import { RecordsChange, WholeTableChange, type TableChange } from './TableChange';
 import type { DbAccess, Indexes, IndexSpec, StorageTable } from './types';
@@ -125,18 +125,18 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
     try {
       const adjustment = this.indexes.prepareAdjustment(spec);
       await this.storage.clear();
-      let loaded = 0;
-      const report = options.onProgress;
+      const progress = new ProgressCounter(options.onProgress);
       if (adjustment.loadSpec !== null) {
-        const records = abortableRecords(this.db.getRecords(adjustment.loadSpec, signal ? { signal } : undefined), signal);
+        const records = abortableRecords(this.db.getRecords(adjustment.loadSpec, dbAccessOptions(signal, progress.onTotal)), signal);
         await this.storage.putRecords(
           observed(records, (record) => {
             adjustment.observeLoaded(record);
-            if (++loaded % PROGRESS_EVERY === 0) report?.({ loaded, expired: 0 });
+            progress.addLoaded();
           }),
         );
       }
-      if (loaded % PROGRESS_EVERY !== 0 || loaded === 0) report?.({ loaded, expired: 0 });
+      progress.finish();
+      const { loaded } = progress.progress;
       signal?.throwIfAborted();
       // Nothing is staged: the merge only persists the Indexes' new state.
       await this.stager.commitAndMerge(adjustment);
@@ -342,16 +342,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       const invalidations = this.invalidations.snapshot();
       const staged = invalidations.length > 0 ? new Map<string, R>() : null;
       const changed = this.changeCollector();
-      let expired = 0;
-      let loaded = 0;
-      const report = options.onProgress;
-      let reported = 0;
-      const progress = () => {
-        if (report && expired + loaded - reported >= PROGRESS_EVERY) {
-          reported = expired + loaded;
-          report({ loaded, expired });
-        }
-      };
+      const progress = new ProgressCounter(options.onProgress);
       await this.stager.staging(async () => {
         const observer: StagingObserver<R> = {
           expired: (record) => {
@@ -365,11 +356,10 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
         };
         await this.stager.stageRefresh(invalidations, staged, observer, signal);
         if (adjustment.expireSpec) {
-          if (staged) expired += this.stager.dropStaged(staged, adjustment.expireSpec, observer);
+          if (staged) progress.addExpired(this.stager.dropStaged(staged, adjustment.expireSpec, observer));
           await this.storage.scratchDiscardRecords(adjustment.expireSpec, (record) => {
             observer.expired(record);
-            expired++;
-            progress();
+            progress.addExpired();
           });
         }
         if (adjustment.loadSpec !== null) {
@@ -378,19 +368,20 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
             null,
             (record) => {
               observer.loaded(record);
-              loaded++;
-              progress();
+              progress.addLoaded();
             },
             signal,
+            progress.onTotal,
           );
         }
         signal?.throwIfAborted();
-        report?.({ loaded, expired });
+        progress.finish();
         await this.stager.commitAndMerge(adjustment, () => this.invalidations.forget(invalidations));
       }).catch((error: unknown) => {
         throw abortReasonOr(error, signal);
       });
       if (invalidations.length > 0) this.counters.refreshes++;
+      const { loaded, expired } = progress.progress;
       this.counters.adjustments++;
       this.counters.expired += expired;
       this.counters.loaded += loaded;
