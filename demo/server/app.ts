@@ -4,12 +4,14 @@ import { compress } from 'hono/compress';
 import { cors } from 'hono/cors';
 import type { z } from 'zod';
 import { END_LINE_HEADER, END_LINE_KEY } from '../../src/db/endLine';
+import { TOTAL_COUNT_HEADER } from '../../src/db/totalCount';
 import type { Database } from './database';
 import { flushingGzip } from './flushingGzip';
 import { hostAllowList, localOrigin, writeGuard } from './guards';
 import { changeFeedStream, type ChangeFeedHub } from './changeFeed';
 import { badRequest, changesQuerySchema, idParamSchema, newReadingSchema, readingPatchSchema, readingsQuerySchema } from './params';
 import {
+  countMatching,
   countReadings,
   cursorAfter,
   deleteReading,
@@ -93,7 +95,7 @@ export function createApp(db: Database, options: AppOptions = {}): Hono {
       allowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
       allowHeaders: ['Content-Type', 'Accept', 'Authorization'],
       // Not CORS-safelisted: without this a browser client cannot honour a 429's Retry-After.
-      exposeHeaders: ['Retry-After', 'Location', END_LINE_HEADER],
+      exposeHeaders: ['Retry-After', 'Location', END_LINE_HEADER, TOTAL_COUNT_HEADER],
       maxAge: 600,
     }),
   );
@@ -113,6 +115,8 @@ export function createApp(db: Database, options: AppOptions = {}): Hono {
       query.format ?? (accepts(c, { header: 'Accept', supports: [NDJSON, JSON_TYPE], default: NDJSON }) === JSON_TYPE ? 'json' : 'ndjson');
     c.header('Cache-Control', 'no-store');
     c.header('Vary', 'Accept', { append: true });
+    const total = await totalCount(db, query, filter, format);
+    if (total !== null) c.header(TOTAL_COUNT_HEADER, String(total));
     if (c.req.method === 'HEAD') {
       // The headers a GET would have, without starting a stream nobody reads.
       c.header('Content-Type', `${format === 'json' ? JSON_TYPE : NDJSON}; charset=utf-8`);
@@ -210,4 +214,27 @@ export function createApp(db: Database, options: AppOptions = {}): Hono {
     return c.json({ error: 'Internal server error' }, 500);
   });
   return app;
+}
+
+/** Readings past which `X-Total-Count` is left out: counting them would cost a good part of sending them. */
+export const TOTAL_COUNT_CAP = 1_000_000;
+
+/**
+ * The `X-Total-Count` of `GET /api/readings`: how many readings the answer
+ * holds, with every page it links to; `null` (no header) for the rest of a
+ * paged answer (`after`), for a request bounded by neither ids nor a finite
+ * time (the whole table), and past {@link TOTAL_COUNT_CAP}.
+ */
+async function totalCount(
+  db: Database,
+  query: z.output<typeof readingsQuerySchema>,
+  filter: ReadingsFilter,
+  format: 'json' | 'ndjson',
+): Promise<number | null> {
+  if (query.after !== undefined) return null;
+  const bounded = query.ids !== undefined || [query.ge, query.lt].some((bound) => bound !== undefined && Number.isFinite(bound.epochMs));
+  if (!bounded) return null;
+  const count = await countMatching(db, filter, TOTAL_COUNT_CAP);
+  // An NDJSON answer stops at `limit`; a JSON `limit` is the page size, and the pages together hold every reading.
+  return count !== null && format === 'ndjson' && query.limit !== undefined ? Math.min(count, query.limit) : count;
 }

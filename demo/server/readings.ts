@@ -113,15 +113,12 @@ export async function selectReadings(
   after: ReadingsCursor | null,
   limit: number,
 ): Promise<ReadingRow[]> {
-  const conditions: string[] = [];
   const params: unknown[] = [];
   const param = (value: unknown) => {
     params.push(value);
     return `$${params.length}`;
   };
-  if (filter.ge !== undefined) conditions.push(`ts >= ${param(filter.ge)}::timestamptz`);
-  if (filter.lt !== undefined) conditions.push(`ts < ${param(filter.lt)}::timestamptz`);
-  if (filter.ids !== undefined) conditions.push(`id = any(${param(`{${filter.ids.join(',')}}`)}::int[])`);
+  const conditions = filterConditions(filter, param);
   if (after) {
     conditions.push(
       `(ts, id) > (timestamptz 'epoch' + ${param(after.tsMicros)}::bigint * interval '1 microsecond', ${param(after.id)}::int)`,
@@ -129,6 +126,36 @@ export async function selectReadings(
   }
   const where = conditions.length ? `where ${conditions.join(' and ')}` : '';
   return db.query<ReadingRow>(`select ${columns} from readings ${where} order by ts, id limit ${param(limit)}`, params);
+}
+
+/** The SQL conditions of `filter`, its values added with `param` (which returns their placeholder). */
+function filterConditions(filter: ReadingsFilter, param: (value: unknown) => string): string[] {
+  const conditions: string[] = [];
+  if (filter.ge !== undefined) conditions.push(`ts >= ${param(filter.ge)}::timestamptz`);
+  if (filter.lt !== undefined) conditions.push(`ts < ${param(filter.lt)}::timestamptz`);
+  if (filter.ids !== undefined) conditions.push(`id = any(${param(`{${filter.ids.join(',')}}`)}::int[])`);
+  return conditions;
+}
+
+/**
+ * How many readings match `filter`, counted on the `(ts, id)` index (or the
+ * primary key for ids) and given up beyond `cap`: `null` then, since a
+ * count that costs as much as the fetch is not worth telling up front.
+ */
+export async function countMatching(db: Database, filter: ReadingsFilter, cap: number): Promise<number | null> {
+  const params: unknown[] = [];
+  const param = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const conditions = filterConditions(filter, param);
+  const where = conditions.length ? `where ${conditions.join(' and ')}` : '';
+  const [row] = await db.query<{ count: number }>(
+    `select count(*)::int as count from (select 1 from readings ${where} limit ${param(cap + 1)}) as capped`,
+    params,
+  );
+  const count = row?.count ?? 0;
+  return count > cap ? null : count;
 }
 
 /** The reading with this id, or `null`. */

@@ -10,7 +10,6 @@ import type {
   TableChangeListener,
   TableReadOptions,
 } from './CachedTableOptions';
-import { PROGRESS_EVERY } from './CachedTableOptions';
 import { abortable, abortableRecords, abortReasonOr } from './abortable';
 import { describeSpec } from './describe';
 import { RecordNotFoundError, TableCacheError } from './errors';
@@ -23,10 +22,11 @@ import type { PrimaryKey } from './keys';
 import { mergeAsync } from './mergeAsync';
 import { Mutex } from './Mutex';
 import { isPersistedState } from './persistedState';
+import { ProgressCounter } from './ProgressCounter';
 import { checkKeysPerFetch, probeDbReads } from './readHelpers';
 import { planRead, readFromDb, readPartial } from './readPlan';
 import { StaleRecords } from './StaleRecords';
-import { observed, Stager } from './Stager';
+import { dbAccessOptions, observed, Stager } from './Stager';
 import { stageAdjust } from './stageAdjust';
 import { ChangeListeners, type ScoreCollector } from './ChangeListeners';
 import { RecordsChange, WholeTableChange, type TableChange } from './TableChange';
@@ -121,18 +121,18 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       const feedPosition = this.follower?.loadPosition() ?? null;
       this.stager.changeCursor = null;
       await this.storage.clear();
-      let loaded = 0;
-      const report = options.onProgress;
+      const progress = new ProgressCounter(options.onProgress);
       if (adjustment.loadSpec !== null) {
-        const records = abortableRecords(this.db.getRecords(adjustment.loadSpec, signal ? { signal } : undefined), signal);
+        const records = abortableRecords(this.db.getRecords(adjustment.loadSpec, dbAccessOptions(signal, progress.onTotal)), signal);
         await this.storage.putRecords(
           observed(records, (record) => {
             adjustment.observeLoaded(record);
-            if (++loaded % PROGRESS_EVERY === 0) report?.({ loaded, expired: 0 });
+            progress.addLoaded();
           }),
         );
       }
-      if (loaded % PROGRESS_EVERY !== 0 || loaded === 0) report?.({ loaded, expired: 0 });
+      progress.finish();
+      const { loaded } = progress.progress;
       signal?.throwIfAborted();
       // Nothing is staged: the merge only persists the Indexes' new state.
       await this.stager.commitAndMerge(adjustment, undefined, feedPosition ?? undefined);

@@ -124,13 +124,22 @@ export interface AdjustProgress {
   readonly loaded: number;
   /** Records expired (staged for deletion) so far. */
   readonly expired: number;
+  /**
+   * The number of records the load or adjust fetches, once the backend has
+   * told it (`DbAccessOptions.onTotal`; `RestDbAccess` reads the response's
+   * `X-Total-Count`): `loaded / total` is the fraction a progress bar shows.
+   * Absent when the backend does not tell, and when nothing is fetched. A
+   * backend that changes meanwhile may deliver a few more or fewer.
+   */
+  readonly total?: number;
 }
 
 /** Options of `CachedTable.load` and `CachedTable.adjust`. */
 export interface AdjustOptions {
   /**
-   * Called as records are loaded and expired (every 1,000 records, and once
-   * at the end before the change becomes visible). Must not throw.
+   * Called as records are loaded and expired (every 1,000 records, as soon
+   * as the backend tells how many records it will send, and once at the end
+   * before the change becomes visible). Must not throw.
    */
   onProgress?: ((progress: AdjustProgress) => void) | undefined;
   /**

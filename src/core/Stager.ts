@@ -6,7 +6,7 @@ import { persistedState } from './persistedState';
 import { ReadAhead } from './readAhead';
 import { sameRecord } from './sameRecord';
 import { StorageRecordsSpec } from './StorageRecordsSpec';
-import type { DbAccess, Indexes, IndexSpec, StorageTable } from './types';
+import type { DbAccess, DbAccessOptions, Indexes, IndexSpec, StorageTable } from './types';
 
 /**
  * Records a refresh fetches ahead of storage (and, once compared, changed
@@ -221,8 +221,8 @@ export class Stager<R, PK, S extends IndexSpec, D> {
   }
 
   /** A backend fetch that rejects as soon as `signal` aborts (see `abortableRecords`). */
-  private fetch(dbSpec: D, signal: AbortSignal | undefined): AsyncIterable<R> {
-    return abortableRecords(this.db.getRecords(dbSpec, signal ? { signal } : undefined), signal);
+  private fetch(dbSpec: D, signal: AbortSignal | undefined, onTotal?: (total: number) => void): AsyncIterable<R> {
+    return abortableRecords(this.db.getRecords(dbSpec, dbAccessOptions(signal, onTotal)), signal);
   }
 
   /** Discards exactly these records (committed or staged), found by their scores in the first index and rechecked by key. */
@@ -244,10 +244,16 @@ export class Stager<R, PK, S extends IndexSpec, D> {
     return isValidKey(key) ? keyToString(key) : '';
   }
 
-  /** Stages the records of a backend fetch. */
-  async stagePut(dbSpec: D, staged: Map<string, R> | null, onLoaded?: (record: R) => void, signal?: AbortSignal): Promise<void> {
+  /** Stages the records of a backend fetch; `onTotal` hears how many the backend says it sends. */
+  async stagePut(
+    dbSpec: D,
+    staged: Map<string, R> | null,
+    onLoaded?: (record: R) => void,
+    signal?: AbortSignal,
+    onTotal?: (total: number) => void,
+  ): Promise<void> {
     await this.storage.scratchPutRecords(
-      observed(this.fetch(dbSpec, signal), (record) => {
+      observed(this.fetch(dbSpec, signal, onTotal), (record) => {
         staged?.set(this.keyOf(record), record);
         onLoaded?.(record);
       }),
@@ -316,4 +322,10 @@ export async function* observed<R>(records: AsyncIterable<R>, observe: (record: 
     observe(record);
     yield record;
   }
+}
+
+/** A backend fetch's options: only those given (`undefined` when none), as a `DbAccess` has always been called. */
+export function dbAccessOptions(signal: AbortSignal | undefined, onTotal: ((total: number) => void) | undefined): DbAccessOptions | undefined {
+  if (!signal && !onTotal) return undefined;
+  return { ...(signal && { signal }), ...(onTotal && { onTotal }) };
 }

@@ -1,8 +1,8 @@
 import { abortReasonOr } from './abortable';
 import type { AdjustOptions } from './CachedTableOptions';
-import { PROGRESS_EVERY } from './CachedTableOptions';
 import type { ScoreCollector } from './ChangeListeners';
 import { cursorAfter, type Invalidations } from './Invalidations';
+import { ProgressCounter } from './ProgressCounter';
 import type { Stager, StagingObserver } from './Stager';
 import type { Indexes, IndexSpec, StorageTable } from './types';
 
@@ -42,16 +42,7 @@ export async function stageAdjust<R, PK, S extends IndexSpec, D>(
   const adjustment = indexes.prepareAdjustment(spec);
   const invalidations = context.invalidations.snapshot();
   const staged = invalidations.length > 0 ? new Map<string, R>() : null;
-  let expired = 0;
-  let loaded = 0;
-  const report = options.onProgress;
-  let reported = 0;
-  const progress = () => {
-    if (report && expired + loaded - reported >= PROGRESS_EVERY) {
-      reported = expired + loaded;
-      report({ loaded, expired });
-    }
-  };
+  const progress = new ProgressCounter(options.onProgress);
   const observer: StagingObserver<R> = {
     expired: (record) => {
       changed?.(record);
@@ -66,27 +57,26 @@ export async function stageAdjust<R, PK, S extends IndexSpec, D>(
     .staging(async () => {
       await stager.stageRefresh(invalidations, staged, observer, signal);
       if (adjustment.expireSpec) {
-        if (staged) expired += stager.dropStaged(staged, adjustment.expireSpec, observer);
+        if (staged) progress.addExpired(stager.dropStaged(staged, adjustment.expireSpec, observer));
         await storage.scratchDiscardRecords(adjustment.expireSpec, (record) => {
           observer.expired(record);
-          expired++;
-          progress();
+          progress.addExpired();
         });
       }
       if (adjustment.loadSpec !== null) {
         const onLoaded = (record: R) => {
           observer.loaded(record);
-          loaded++;
-          progress();
+          progress.addLoaded();
         };
-        await stager.stagePut(adjustment.loadSpec, null, onLoaded, signal);
+        await stager.stagePut(adjustment.loadSpec, null, onLoaded, signal, progress.onTotal);
       }
       signal?.throwIfAborted();
-      report?.({ loaded, expired });
+      progress.finish();
       await stager.commitAndMerge(adjustment, () => context.invalidations.forget(invalidations), cursorAfter(invalidations));
     })
     .catch((error: unknown) => {
       throw abortReasonOr(error, signal);
     });
+  const { loaded, expired } = progress.progress;
   return { loaded, expired, refreshed: invalidations.length > 0 };
 }

@@ -159,6 +159,14 @@ export interface StorageTable<R> {
 export interface DbAccessOptions {
   /** Aborts the fetch; the iteration then rejects. */
   signal?: AbortSignal | undefined;
+  /**
+   * Called at most once, before the first record, with the number of
+   * records the iteration will yield, when the backend tells it up front
+   * (`RestDbAccess`: the `X-Total-Count` response header). A `DbAccess` that
+   * cannot tell never calls it. `CachedTable` passes it on as the `total`
+   * of a load's or adjust's progress.
+   */
+  onTotal?: ((total: number) => void) | undefined;
 }
 
 /** Fetches records from the backend, the source of truth. */

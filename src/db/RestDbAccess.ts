@@ -3,6 +3,7 @@ import { DbAccessError, RecordValidationError } from '../core/errors';
 import type { DbAccess, DbAccessOptions } from '../core/types';
 import { firstIssue } from '../core/zodIssue';
 import { END_LINE_HEADER, END_LINE_KEY, endLineCount } from './endLine';
+import { parseTotalCount, TOTAL_COUNT_HEADER } from './totalCount';
 import { ndjsonLines } from './ndjsonLines';
 import { RestProtocolError } from './RestProtocolError';
 import { abortError, assertSameOrigin, Attempt, chunkReader, RetryableFailure, sendRequest } from './restRequest';
@@ -92,6 +93,8 @@ export class RestDbAccess<R> implements DbAccess<R, RestRecordsSpec> {
    * The records of `spec`, streamed and validated. Breaking out of the loop
    * cancels the response body; aborting `signal` aborts the request (the
    * iteration rejects with a `DbAccessError` whose `cause` is the signal's reason).
+   * `onTotal` is called once, before the first record, with the first
+   * response's `X-Total-Count` (a whole number) when it has one.
    *
    * The iteration rejects with `DbAccessError` for an HTTP error status
    * (after retries for 5xx/429), a network failure (`offline`), a timeout
@@ -104,6 +107,12 @@ export class RestDbAccess<R> implements DbAccess<R, RestRecordsSpec> {
    */
   async *getRecords(spec: RestRecordsSpec, options: DbAccessOptions = {}): AsyncGenerator<R> {
     const { signal } = options;
+    // The first response's `X-Total-Count` counts every page; a retry of it must not tell twice.
+    let onTotal = options.onTotal;
+    const tellTotal = (total: number) => {
+      onTotal?.(total);
+      onTotal = undefined;
+    };
     let url: URL | null = this.url(spec);
     const visited = new Set<string>();
     let position = 0;
@@ -113,7 +122,7 @@ export class RestDbAccess<R> implements DbAccess<R, RestRecordsSpec> {
       for (let attempt = 1; ; attempt++) {
         let yielded = 0;
         try {
-          for await (const item of this.fetchPage(url, signal, position)) {
+          for await (const item of this.fetchPage(url, signal, position, position === 0 ? tellTotal : undefined)) {
             if ('next' in item) {
               next = item.next;
               continue;
@@ -149,12 +158,19 @@ export class RestDbAccess<R> implements DbAccess<R, RestRecordsSpec> {
    * most one batch: a bad record rejects only once the records before it
    * have been yielded.
    */
-  private async *fetchPage(url: URL, signal: AbortSignal | undefined, firstPosition: number): AsyncGenerator<{ records: R[] } | { next: URL }> {
+  private async *fetchPage(
+    url: URL,
+    signal: AbortSignal | undefined,
+    firstPosition: number,
+    onTotal: ((total: number) => void) | undefined,
+  ): AsyncGenerator<{ records: R[] } | { next: URL }> {
     if (signal?.aborted) throw abortError(url, signal);
     const attempt = new Attempt(signal, this.transport.deadlineMs);
     let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
     try {
       const response = await sendRequest(this.transport, url, this.accept, attempt, signal);
+      const total = response.ok ? parseTotalCount(response.headers.get(TOTAL_COUNT_HEADER)) : null;
+      if (total !== null) onTotal?.(total);
       if (response.status === 204 || !response.body) return;
       reader = response.body.getReader();
       const read = chunkReader(this.transport, reader, url, attempt, signal, response.status);

@@ -155,6 +155,27 @@ export function describeCachedTable(
         ]);
       });
 
+      it('should report the total the backend tells at once, then with every report', async () => {
+        const { table, db } = await setUp(readings(2500, 10));
+        db.tellsTotal = true;
+        const progress: unknown[] = [];
+        await table.load(ts(0, 25_000), { onProgress: (p) => progress.push(p) });
+        expect(progress).toEqual([
+          { loaded: 0, expired: 0, total: 2500 },
+          { loaded: 1000, expired: 0, total: 2500 },
+          { loaded: 2000, expired: 0, total: 2500 },
+          { loaded: 2500, expired: 0, total: 2500 },
+        ]);
+      });
+
+      it('should report the end once when the backend tells a total of nothing', async () => {
+        const { table, db } = await setUp(readings(20, 10));
+        db.tellsTotal = true;
+        const progress: unknown[] = [];
+        await table.load(ts(1000, 2000), { onProgress: (p) => progress.push(p) });
+        expect(progress).toEqual([{ loaded: 0, expired: 0, total: 0 }]);
+      });
+
       it('should count as an adjustment with its loaded records', async () => {
         const { table } = await loaded(ts(0, 50));
         expect(table.stats()).toMatchObject({ adjustments: 1, loaded: 5, expired: 0, refreshes: 0 });
@@ -323,6 +344,18 @@ export function describeCachedTable(
         await table.adjust(ts(10_000, 30_000), { onProgress: (p) => progress.push(p) });
         expect(progress.at(-1)).toEqual({ loaded: 1500, expired: 1000 });
         expect(progress.slice(0, -1).map((p) => p.loaded + p.expired)).toEqual([1000, 2000]);
+      });
+
+      it('should report the total of the records it loads once the backend tells it, beside what it expired', async () => {
+        const { table, db } = await loaded(ts(0, 15_000), readings(3000, 10));
+        db.tellsTotal = true;
+        const progress: { loaded: number; expired: number; total?: number }[] = [];
+        await table.adjust(ts(10_000, 30_000), { onProgress: (p) => progress.push(p) });
+        // 1,000 expire first (0–10,000), then the 1,500 of 15,000–30,000 load.
+        expect(progress[0]).toEqual({ loaded: 0, expired: 1000 });
+        expect(progress[1]).toEqual({ loaded: 0, expired: 1000, total: 1500 });
+        expect(progress.at(-1)).toEqual({ loaded: 1500, expired: 1000, total: 1500 });
+        expect(progress.slice(1).every((p) => p.total === 1500)).toBe(true);
       });
 
       it('should never introduce duplicates, even for a record that moved in the backend', async () => {

@@ -191,6 +191,49 @@ describe('RestDbAccess', () => {
       expect(proxy.requests).toHaveLength(1);
     });
 
+    describe('onTotal', () => {
+      /** What a fetch of `spec` tells onTotal and yields, in order. */
+      async function events(access: RestDbAccess<Reading>, spec: RestRecordsSpec): Promise<string[]> {
+        const seen: string[] = [];
+        for await (const record of access.getRecords(spec, { onTotal: (total) => seen.push(`total ${total}`) })) seen.push(`record ${record.id}`);
+        return seen;
+      }
+
+      it("should hear the response's X-Total-Count once, before the first record", async () => {
+        const seen = await events(viaProxy(), lastDays(2));
+        const records = seen.filter((event) => event.startsWith('record'));
+        expect(records.length).toBe(await countInDb('ts >= $1 and ts < $2', [new Date(SEED_END - 2 * DAY), new Date(SEED_END)]));
+        expect(seen.filter((event) => event.startsWith('total'))).toEqual([`total ${records.length}`]);
+        expect(seen[0]).toBe(`total ${records.length}`);
+      });
+
+      it('should tell it once when the first response breaks before any record and is retried', async () => {
+        proxy.inject({ kind: 'drop', afterBytes: 0 });
+        const seen = await events(viaProxy(), lastDays(1));
+        expect(proxy.requests.length).toBe(2);
+        expect(seen.filter((event) => event.startsWith('total'))).toHaveLength(1);
+      });
+
+      it("should take the first page's count for every page, and ignore a value that is not a whole number", async () => {
+        const page = (records: object[], next: string | null, total: string) => ({
+          kind: 'status' as const,
+          status: 200,
+          headers: { 'Content-Type': 'application/json', 'X-Total-Count': total },
+          body: JSON.stringify({ records, next }),
+        });
+        const wire = (id: number) => ({ id, sensor: 's', ts: '2026-10-01T00:00:00.000Z', value: 1, note: null });
+        proxy.inject(page([wire(1)], 'readings?page=2', '2'), page([wire(2)], null, '99'));
+        expect(await events(viaProxy(), lastDays(1))).toEqual(['total 2', 'record 1', 'record 2']);
+        proxy.inject(page([wire(3)], null, 'many'));
+        expect(await events(viaProxy(), lastDays(1))).toEqual(['record 3']);
+      });
+
+      it('should never be called for a response without the header', async () => {
+        // The whole table: the reference backend does not count it.
+        expect(await events(viaProxy(), { path: 'readings', query: { limit: 3 } })).toHaveLength(3);
+      });
+    });
+
     it('should retry a 500 with backoff and then yield every record once', async () => {
       proxy.inject({ kind: 'status', status: 500 }, { kind: 'status', status: 502 });
       const records = await collect(viaProxy().getRecords(lastDays(1)));
@@ -377,6 +420,22 @@ describe('RestDbAccess', () => {
         }
       }
     }
+
+    it("should report the backend's total in an adjust's progress, so that loaded / total reaches 1", async () => {
+      const indexes = new RangeIndexes<Reading, number, RestRecordsSpec, 'ts'>({
+        indexName: 'ts',
+        primaryKey: (record) => record.id,
+        score: (record) => record.ts,
+        dbRecordsSpecForRange: (ge, lt) => ({ path: 'readings', query: { ge, lt } }),
+      });
+      const table = new CachedTable(indexes, viaProxy(), new MemoryStorageTable(indexes));
+      await table.load({ indexName: 'ts', ge: SEED_END - DAY, lt: SEED_END });
+      const progress: { loaded: number; expired: number; total?: number }[] = [];
+      await table.adjust({ indexName: 'ts', ge: SEED_END - 5 * DAY, lt: SEED_END }, { onProgress: (report) => progress.push(report) });
+      const fetched = await countInDb('ts >= $1 and ts < $2', [new Date(SEED_END - 5 * DAY), new Date(SEED_END - DAY)]);
+      expect(progress[0]).toEqual({ loaded: 0, expired: 0, total: fetched });
+      expect(progress.at(-1)).toEqual({ loaded: fetched, expired: 0, total: fetched });
+    });
 
     it('should leave the cache exactly as it was when the connection breaks in the middle of an adjust', async () => {
       const indexes = new RangeIndexes<Reading, number, RestRecordsSpec, 'ts'>({

@@ -159,6 +159,41 @@ describe.each(backends)('reference server on $name', (backend) => {
       expect(ids(await ndjson(await get('/api/readings?limit=5')))).toEqual((await dbIds('true')).slice(0, 5));
     });
 
+    describe('X-Total-Count', () => {
+      const range = `ge=${SEED_END - 3 * DAY}&lt=${SEED_END}`;
+
+      it('should tell how many readings a time range holds, up front, in every format', async () => {
+        const expected = (await dbIds('ts >= $1 and ts < $2', [new Date(SEED_END - 3 * DAY), new Date(SEED_END)])).length;
+        expect(expected).toBeGreaterThan(0);
+        const stream = await get(`/api/readings?${range}`);
+        expect(stream.headers.get('x-total-count')).toBe(String(expected));
+        expect(await ndjson(stream)).toHaveLength(expected);
+        expect((await get(`/api/readings?${range}&format=json`)).headers.get('x-total-count')).toBe(String(expected));
+        const head = await fetch(`${server.url}/api/readings?${range}`, { method: 'HEAD' });
+        expect(head.headers.get('x-total-count')).toBe(String(expected));
+      });
+
+      it('should count a range open on one side, and the ids that exist', async () => {
+        const since = await dbIds('ts >= $1', [new Date(SEED_END - DAY)]);
+        expect((await get(`/api/readings?ge=${SEED_END - DAY}&lt=Infinity`)).headers.get('x-total-count')).toBe(String(since.length));
+        expect((await get('/api/readings?ids=1,2,3,999999')).headers.get('x-total-count')).toBe('3');
+      });
+
+      it('should count every page of a paged answer on the first page, and stop at limit for NDJSON', async () => {
+        const all = (await dbIds('ts >= $1 and ts < $2', [new Date(SEED_END - 3 * DAY), new Date(SEED_END)])).length;
+        const first = await get(`/api/readings?${range}&format=json&limit=50`);
+        expect(first.headers.get('x-total-count')).toBe(String(all));
+        const { next } = (await first.json()) as { next: string };
+        expect((await get(next)).headers.get('x-total-count')).toBeNull();
+        expect((await get(`/api/readings?${range}&limit=5`)).headers.get('x-total-count')).toBe('5');
+      });
+
+      it('should leave it out for the whole table, which it would have to count in full', async () => {
+        expect((await get('/api/readings')).headers.get('x-total-count')).toBeNull();
+        expect((await get('/api/readings?ge=-Infinity&lt=Infinity')).headers.get('x-total-count')).toBeNull();
+      });
+    });
+
     it('should gzip a streamed response when the client accepts it', async () => {
       const response = await get('/api/readings', { 'Accept-Encoding': 'gzip' });
       expect(response.headers.get('content-encoding')).toBe('gzip');
@@ -302,6 +337,7 @@ describe.each(backends)('reference server on $name', (backend) => {
       const response = await get('/api/health', { Origin: 'http://127.0.0.1:4173' });
       expect(response.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:4173');
       expect(response.headers.get('access-control-expose-headers')).toMatch(/Retry-After/);
+      expect(response.headers.get('access-control-expose-headers')).toMatch(/X-Total-Count/);
     });
 
     it('should not allow other origins', async () => {

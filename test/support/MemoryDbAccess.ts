@@ -15,6 +15,8 @@ export class MemoryDbAccess implements DbAccess<Reading, FilterSpec> {
   private pause: Promise<void> | null = null;
   /** Fetches whose iteration was closed before it finished. */
   cancelled = 0;
+  /** When set, each fetch tells `options.onTotal` how many records it will yield, before the first. */
+  tellsTotal = false;
 
   constructor(records: Reading[] = []) {
     this.records = [...records];
@@ -55,6 +57,7 @@ export class MemoryDbAccess implements DbAccess<Reading, FilterSpec> {
     let finished = false;
     try {
       if (this.pause) await this.pause;
+      if (this.tellsTotal) options?.onTotal?.(matching.length);
       let yielded = 0;
       for (const record of matching) {
         if (failure && yielded === failure.after) throw failure.error;
