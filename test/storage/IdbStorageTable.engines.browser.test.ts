@@ -59,6 +59,18 @@ describe(`IdbStorageTable in ${engine}: what it relies on`, () => {
       expect(events).toEqual(['other store read', 'write committed', 'read saw 2000']);
     });
 
+    it('should deliver a small read created after a big read of the same store only after it (the premise of small fill transactions)', async () => {
+      const db = await rawDatabase();
+      const write = db.transaction(['rows'], 'readwrite');
+      for (let i = 0; i < 5000; i++) write.objectStore('rows').put({ i, pad: 'x'.repeat(200) }, i);
+      await new Promise<void>((resolve) => (write.oncomplete = () => resolve()));
+      const events: string[] = [];
+      const big = request(db.transaction(['rows'], 'readonly').objectStore('rows').getAll()).then(() => events.push('big read'));
+      const small = request(db.transaction(['rows'], 'readonly').objectStore('rows').get(5)).then(() => events.push('small read'));
+      await Promise.all([big, small]);
+      expect(events).toEqual(['big read', 'small read']);
+    });
+
     it('should serve a read of the committed state issued during a long staged write before that write ends', async () => {
       const table = track(await IdbStorageTable.open(readingScorer, { name: 'pacing', dbName: newDbName('pacing'), memoryRecords: 0, recordsPerPage: 64, writeBatchSize: 256 }));
       await table.putRecords(readings(500));
