@@ -23,8 +23,6 @@ function browserProjects(): TestProjectInlineConfiguration[] {
       test: {
         name: `e2e (${engine})`,
         include: ['test/e2e/**/*.e2e.test.ts', 'test/tabs/**/*.e2e.test.ts'],
-        // The bench drives Chromium alone until it runs per engine (issue 18, item 3).
-        exclude: engine === 'chromium' ? [] : ['test/e2e/bench.e2e.test.ts'],
         environment: 'node',
         env: { E2E_ENGINE: engine, E2E_RUN_ID: runId },
         testTimeout: 60_000,

@@ -6,7 +6,7 @@ import { connectCachedTable } from 'tablecache-web/worker';
 import type { Reading } from '../demo/ui/types';
 import type { TimeSpec } from './bigTables';
 import type { BenchApi } from './bench.worker';
-import { figure, ms, percentile, perSecond, type Figure } from './stats';
+import { figure, longTasksUnavailable, ms, percentile, perSecond, unavailableFigure, type Figure } from './stats';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -26,8 +26,8 @@ export interface BigContext {
   readonly bigRuns?: number | undefined;
   /** The bench worker, shared with the other figures. */
   readonly worker: Remote<BenchApi>;
-  /** The used heap of the worker named `name`, in bytes, after a full garbage collection (CDP, from the runner). */
-  readonly workerHeap: (name: string) => Promise<number>;
+  /** The used heap of the worker named `name`, in bytes, after a full garbage collection (CDP, from the runner); absent outside Chromium. */
+  readonly workerHeap?: ((name: string) => Promise<number>) | undefined;
   /** Changes 1% of the backend's readings (a new value for every 100th id, shifted by `salt`); resolves with how many. */
   readonly changeReadings: (salt: number) => Promise<number>;
 }
@@ -41,9 +41,10 @@ function freshWorker(name: string): { api: Remote<BenchApi>; terminate: () => vo
   return { api: wrap<BenchApi>(worker), terminate: () => worker.terminate() };
 }
 
-/** Counts the page's long tasks from now until `stop()`. */
+/** Counts the page's long tasks from now until `stop()` (none where the engine has no Long Tasks API: see `longTasksUnavailable`). */
 function watchLongTasks(): { stop: () => Promise<PerformanceEntry[]> } {
   const tasks: PerformanceEntry[] = [];
+  if (longTasksUnavailable()) return { stop: async () => tasks };
   const observer = new PerformanceObserver((list) => tasks.push(...list.getEntries()));
   observer.observe({ type: 'longtask', buffered: false });
   return {
@@ -152,7 +153,7 @@ export async function runBigFigures(context: BigContext, figures: Figure[]): Pro
           adjust: seconds(medianOf(times.rest)),
           fetch: seconds(medianOf(times.fetch)),
           throughput: perSecond(records, medianOf(times.rest)),
-          'page long tasks meanwhile': pageLongTasks.join(', '),
+          'page long tasks meanwhile': longTasksUnavailable() ? 'n/a (no Long Tasks API)' : pageLongTasks.join(', '),
         },
       ),
     );
@@ -205,11 +206,15 @@ export async function runBigFigures(context: BigContext, figures: Figure[]): Pro
         ...underReads,
       }, '200k'),
     );
+    const what = `main-thread long tasks (≥ 50 ms) while the worker adjusts ${records} readings and the page reads`;
+    const noLongTasks = longTasksUnavailable();
     figures.push(
-      figure('mainThread.longTasksDuringAdjust', `main-thread long tasks (≥ 50 ms) while the worker adjusts ${records} readings and the page reads`, 0, [tasks.length], {
-        ...underReads,
-        'longest task': ms(Math.max(0, ...tasks.map((task) => task.duration))),
-      }, '200k'),
+      noLongTasks
+        ? unavailableFigure('mainThread.longTasksDuringAdjust', what, 0, noLongTasks, '200k')
+        : figure('mainThread.longTasksDuringAdjust', what, 0, [tasks.length], {
+            ...underReads,
+            'longest task': ms(Math.max(0, ...tasks.map((task) => task.duration))),
+          }, '200k'),
     );
   }
 
@@ -305,7 +310,11 @@ export async function runBigFigures(context: BigContext, figures: Figure[]): Pro
     );
   }
 
-  if (wanted('memory', 'memory.bytesPerRecord')) {
+  const memoryWhat = `worker heap per record held (${size.memory} records, after GC) ÷ the record's JSON length`;
+  if (wanted('memory', 'memory.bytesPerRecord') && !context.workerHeap) {
+    figures.push(unavailableFigure('memory.bytesPerRecord', memoryWhat, 3, "a worker's heap after a full GC is asked of Chromium's DevTools protocol (HeapProfiler, Runtime.getHeapUsage); this engine's driver has no equivalent"));
+  } else if (wanted('memory', 'memory.bytesPerRecord')) {
+    const workerHeap = context.workerHeap as (name: string) => Promise<number>;
     log('memory per record');
     const name = 'bench-memory';
     const fresh = freshWorker(name);
@@ -316,9 +325,9 @@ export async function runBigFigures(context: BigContext, figures: Figure[]): Pro
     try {
       for (let run = 0; run < size.memoryRuns; run++) {
         await fresh.api.memoryPrepare();
-        const before = await context.workerHeap(name);
+        const before = await workerHeap(name);
         ({ jsonLength, readsFromMemory } = await fresh.api.memoryFill(size.memory));
-        const after = await context.workerHeap(name);
+        const after = await workerHeap(name);
         await fresh.api.memoryClose();
         perRecord.push((after - before) / size.memory);
         ratiosToJson.push((after - before) / size.memory / jsonLength);
@@ -327,7 +336,7 @@ export async function runBigFigures(context: BigContext, figures: Figure[]): Pro
       fresh.terminate();
     }
     figures.push(
-      figure('memory.bytesPerRecord', `worker heap per record held (${size.memory} records, after GC) ÷ the record's JSON length`, 3, ratiosToJson, {
+      figure('memory.bytesPerRecord', memoryWhat, 3, ratiosToJson, {
         'heap per record': `${Math.round(medianOf(perRecord))} B`,
         'JSON per record': `${Math.round(jsonLength)} B`,
         'reads from a copy in memory': String(readsFromMemory),

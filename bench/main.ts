@@ -3,7 +3,7 @@ import { connectCachedTable } from 'tablecache-web/worker';
 import type { BenchRecord } from './data';
 import type { BenchApi } from './bench.worker';
 import { runBigFigures } from './bigFigures';
-import { figure, ms, percentile, perSecond, type Figure } from './stats';
+import { figure, longTasksUnavailable, ms, percentile, perSecond, unavailableFigure, type Figure } from './stats';
 
 /** Sizes of a full run and of a `--quick` smoke run. */
 const sizes = {
@@ -33,8 +33,8 @@ async function runBenchmarks(options: {
   log: (line: string) => void;
   /** Figure groups or figure names to run (e.g. `['readStall', 'adjust.bigVsFetch']`); all when absent. */
   only?: string[];
-  /** The used heap of the worker named `name` after a full garbage collection, in bytes (the runner asks CDP). */
-  workerHeap: (name: string) => Promise<number>;
+  /** The used heap of the worker named `name` after a full garbage collection, in bytes (the runner asks CDP); absent outside Chromium. */
+  workerHeap?: ((name: string) => Promise<number>) | undefined;
   /** Runs of each big-table figure, instead of the size's own (3 in a full run). */
   bigRuns?: number | undefined;
   /** For `mainThread`: every other UI read asks for batches of this many records (an A/B against the default). */
@@ -143,6 +143,10 @@ async function runBenchmarks(options: {
     }),
   );
 
+  const noLongTasks = longTasksUnavailable();
+  if (noLongTasks) {
+    figures.push(unavailableFigure('mainThread.longTasksDuringAdjust', `main-thread long tasks (≥ 50 ms) while the worker adjusts ${size.adjust} records and the UI reads`, 0, noLongTasks));
+  } else {
   options.log('main-thread long tasks');
   const longTasks: PerformanceEntry[] = [];
   const observer = new PerformanceObserver((list) => longTasks.push(...list.getEntries()));
@@ -183,6 +187,7 @@ async function runBenchmarks(options: {
       ...comparison,
     }),
   );
+  }
   client.close();
   }
 

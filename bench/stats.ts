@@ -39,6 +39,11 @@ export interface Figure {
   /** Absolute medians on this machine, for context: name → value with unit. */
   absolute: Record<string, string>;
   runs: number;
+  /**
+   * Set when this engine lacks the instrument the figure needs (e.g. CDP's heap usage, the `longtask` entries of
+   * Chromium alone): why. The ratio is then `NaN` (`null` in the JSON) and the figure is neither met nor missed.
+   */
+  unavailable?: string;
 }
 
 /** Builds a figure from per-run ratios. */
@@ -52,6 +57,21 @@ export function figure(
 ): Figure {
   const ratio = spread(ratios);
   return { name, ...(caseName ? { case: caseName } : {}), what, ratio, goal, pass: ratio.median <= goal, absolute, runs: ratios.length };
+}
+
+/** A figure this engine cannot measure honestly: `n/a`, with the reason, rather than a made-up number. */
+export function unavailableFigure(name: string, what: string, goal: number, reason: string, caseName?: string): Figure {
+  const none = { median: NaN, min: NaN, max: NaN };
+  return { name, ...(caseName ? { case: caseName } : {}), what, ratio: none, goal, pass: false, absolute: { 'n/a': reason }, runs: 0, unavailable: reason };
+}
+
+/**
+ * Why the page cannot count long tasks here, or `undefined` where it can: only Chromium reports `longtask`
+ * entries (Firefox and WebKit have no Long Tasks API, and an observer of them would count 0 whatever happens).
+ */
+export function longTasksUnavailable(): string | undefined {
+  const types = typeof PerformanceObserver === 'undefined' ? [] : (PerformanceObserver.supportedEntryTypes ?? []);
+  return types.includes('longtask') ? undefined : 'this engine has no Long Tasks API (PerformanceObserver "longtask" entries are Chromium\'s)';
 }
 
 export function ms(value: number): string {

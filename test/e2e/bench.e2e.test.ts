@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { currentEngine } from '../engines/knownEngineDifferences';
 
 const run = promisify(execFile);
 
@@ -42,11 +43,34 @@ interface Figure {
   absolute: Record<string, string>;
 }
 
+const engine = currentEngine();
+
 // A smoke run of the harness with tiny sizes: it must run end to end and report every figure. The ratios
-// themselves are not asserted (tiny sizes measure latency, and timing has no place in a test).
-describe('npm run bench -- --quick (end to end, headless Chromium)', () => {
+// themselves are not asserted (tiny sizes measure latency, and timing has no place in a test). The full quick run
+// is Chromium's; in the other engines the page must start and report a figure, and say n/a for a Chromium-only one.
+describe(`npm run bench -- --quick (end to end, headless ${engine})`, () => {
   const directory = mkdtempSync(join(tmpdir(), 'tablecache-bench-'));
   afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+  if (engine !== 'chromium') {
+    it('should run a figure in this engine against its own baseline, and say n/a with a reason for one that needs Chromium', async () => {
+      const json = join(directory, 'results.json');
+      const { stdout } = await run('npx', ['tsx', 'bench/run.ts', '--engine', engine, '--quick', '--only', 'commit,memory', '--json', json], {
+        timeout: 570_000,
+        env: { ...process.env, BENCH_OUT_DIR: join(directory, 'page') },
+      });
+      expect(stdout).toMatch(/Figures written to/);
+      const report = JSON.parse(readFileSync(json, 'utf8')) as { engine: string; browser: string; figures: (Figure & { unavailable?: string })[] };
+      expect(report.engine).toBe(engine);
+      expect(report.browser).toMatch(engine === 'firefox' ? /Firefox\// : /AppleWebKit\/(?!.*Chrome\/)/);
+      const [commit, memory] = ['commit.ratio100kVs1k', 'memory.bytesPerRecord'].map((name) => report.figures.find((figure) => figure.name === name));
+      expect(commit?.runs).toBeGreaterThan(0);
+      expect(commit?.ratio.median).toBeGreaterThan(0);
+      expect(commit?.unavailable).toBeUndefined();
+      expect(memory).toMatchObject({ runs: 0, ratio: { median: null }, unavailable: expect.stringMatching(/Chromium/) });
+    }, 600_000);
+    return;
+  }
 
   it('should run every figure and write them as JSON, each a ratio with its goal', async () => {
     const json = join(directory, 'results.json');

@@ -39,6 +39,8 @@ export interface Driver {
 export interface LaunchOptions {
   /** Extra Chromium command-line switches (ignored by the other engines). */
   chromiumArgs?: string[];
+  /** Firefox preferences on top of the driver's own (ignored by the other engines), e.g. precise timers for the bench. */
+  firefoxPrefs?: Record<string, string | number | boolean>;
   /** The size of every new page's viewport, CSS pixels. Default 1280 × 1200. */
   viewport?: { width: number; height: number };
 }

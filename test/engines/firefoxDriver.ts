@@ -34,7 +34,7 @@ export async function launchFirefox(options: LaunchOptions): Promise<Driver> {
     browser: 'firefox',
     executablePath: firefoxPath,
     headless: true,
-    extraPrefsFirefox: firefoxPrefs,
+    extraPrefsFirefox: { ...firefoxPrefs, ...options.firefoxPrefs },
     protocolTimeout: 600_000,
   });
   const viewport = options.viewport ?? defaultViewport;

@@ -1,6 +1,7 @@
 import type { StorageError } from '../../core/errors';
 import { describeKey, type PrimaryKey } from '../../core/keys';
 import type { RecordScorer } from '../../core/types';
+import { blobHint } from './blobHint';
 import { abortQuietly, requestResult } from './idbRequests';
 import { keyId, type KeyDirectory, type KeyId } from './KeyDirectory';
 import type { PageCache } from './PageCache';
@@ -138,7 +139,14 @@ export class PageStore<R> {
       if (current && error instanceof DOMException && error.name === 'DataCloneError') throw this.cloneError(current, operation, error);
       throw this.context.error(operation, `cannot write pages: ${String(error)}`, error);
     }
-    await done;
+    try {
+      await done;
+    } catch (error) {
+      const hint = blobHint(recordsOf(plan));
+      if (!hint) throw error;
+      const cause = (error as StorageError).cause;
+      throw this.context.error(operation, `the IndexedDB transaction failed: ${String(cause)}${hint}`, cause);
+    }
     this.apply(plan, written);
   }
 
@@ -205,6 +213,11 @@ export class PageStore<R> {
     const [ids, metas] = await Promise.all([requestResult(store.getAllKeys()), requestResult(store.getAll())]);
     return (ids as number[]).map((id, i) => [id, metas[i] as StoredPageMeta]);
   }
+}
+
+/** The records a plan writes. */
+function* recordsOf<R>(plan: PagePlan<R>): Iterable<R> {
+  for (const { content } of plan.puts.values()) if (content) yield* content.records;
 }
 
 /**

@@ -8,26 +8,35 @@ export type ReleaseLock = () => void;
  *
  * Resolves with the function that releases it, with `null` when the lock
  * stayed taken, or with a no-op where Web Locks are not available (Node,
- * old browsers): there, nothing guards against a second writer.
+ * old browsers, a `navigator.locks` without `request`): there, nothing
+ * guards against a second writer.
  */
 export async function holdDatabaseLock(dbName: string, timeoutMs: number): Promise<ReleaseLock | null> {
-  const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
-  if (!locks) return () => undefined;
+  const locks = (globalThis as { navigator?: { locks?: Partial<LockManager> | null } }).navigator?.locks;
+  // A partial navigator.locks (some embedded or polyfilled engines) is no Web Locks at all, as for TabElection.
+  if (typeof locks?.request !== 'function') return () => undefined;
+  const request = locks.request.bind(locks) as LockManager['request'];
   const name = `tablecache-web:idb:${dbName}`;
   return new Promise((resolve, reject) => {
-    const options: LockOptions = timeoutMs <= 0 ? { ifAvailable: true } : { signal: AbortSignal.timeout(timeoutMs) };
-    locks
-      .request(name, options, (lock) => {
-        if (!lock) {
-          resolve(null);
-          return undefined;
-        }
-        // Held until released: the lock request settles when this promise does.
-        return new Promise<void>((release) => resolve(release));
-      })
-      .catch((error: unknown) => {
-        if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) resolve(null);
-        else reject(error);
-      });
+    const options: LockOptions = timeoutMs <= 0 ? { ifAvailable: true } : { signal: timeoutSignal(timeoutMs) };
+    request(name, options, (lock) => {
+      if (!lock) {
+        resolve(null);
+        return undefined;
+      }
+      // Held until released: the lock request settles when this promise does.
+      return new Promise<void>((release) => resolve(release));
+    }).catch((error: unknown) => {
+      if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) resolve(null);
+      else reject(error);
+    });
   });
+}
+
+/** `AbortSignal.timeout`, or the same made by hand where the engine lacks it (Safari before 16). */
+function timeoutSignal(timeoutMs: number): AbortSignal {
+  if (typeof AbortSignal.timeout === 'function') return AbortSignal.timeout(timeoutMs);
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(new DOMException('The lock was not granted in time.', 'TimeoutError')), timeoutMs);
+  return controller.signal;
 }
