@@ -15,10 +15,13 @@ async function openTable() {
     primaryKey: (reading) => reading.id,
     score: (reading) => reading.ts,
     dbRecordsSpecForRange: (ge, lt) => ({ path: '/api/readings', query: { ge, lt } }),
+    // For invalidateKeys (the page's edits): the backend's `ids=` fetch, at most 1,000 ids a request (the table's default keysPerFetch).
+    dbRecordsSpecForKeys: (ids) => ({ path: '/api/readings', query: { ids } }),
   });
   const storage = await IdbStorageTable.open(indexes, { name: 'readings', dbName: 'tablecache-demo' });
   const db = new RestDbAccess({ baseUrl: config.api, schema: readingSchema, connectTimeoutMs: 2000 });
-  return new CachedTable(indexes, db, storage, { name: 'readings' });
+  // A reload paints the view from IndexedDB at once (stale) and refreshes it in the background.
+  return new CachedTable(indexes, db, storage, { name: 'readings', staleWhileRevalidate: true });
 }
 
 // Listen at once; connections wait until a worker owns the table and has opened IndexedDB.

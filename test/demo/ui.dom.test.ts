@@ -118,6 +118,21 @@ describe('demo UI', () => {
       expect(control.days).toBe(7);
     });
 
+    it('should mark a restored window as held without asking for it, so that choosing another one adjusts', async () => {
+      const onChange = vi.fn(async () => undefined);
+      const control = new WindowControl(onChange, [3, 7, 30], 3);
+      control.showHeld(30, 'Resumed');
+      expect(onChange).not.toHaveBeenCalled();
+      expect(control.days).toBe(30);
+      expect(control.element.querySelector('[data-days="30"]')?.getAttribute('aria-pressed')).toBe('true');
+      expect(control.element.querySelector('[data-days="3"]')?.getAttribute('aria-pressed')).toBe('false');
+      expect(control.element.querySelector('.window-message')?.textContent).toBe('Resumed');
+      (control.element.querySelector('[data-days="3"]') as HTMLButtonElement).click();
+      await flush();
+      expect(onChange).toHaveBeenCalledWith(3);
+      expect(control.days).toBe(3);
+    });
+
     it('should go back to the previous window when the adjust fails', async () => {
       const control = new WindowControl(async () => {
         throw new Error('offline');

@@ -2,26 +2,31 @@ import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../demo/server/startServer';
 import type { Driver, DriverPage } from '../engines/driver';
-import { attribute, clickButton, count, e2eEngine, failedRequest, fillAndChange, heldText, hold, text } from '../engines/pageOps';
+import { attribute, clickButton, count, e2eEngine, failedRequest, fillAndChange, heldText, hold, isVisible, text } from '../engines/pageOps';
 import { backend, launchEngine, openPage, screenshot, serveDemo } from './demoApp';
+import { startHoldingProxy, type HoldingProxy } from './holdingProxy';
 
 /** The origin of the newest entry of the read log. */
 const latestOrigin = (page: DriverPage) => attribute(page, '.read-latest', 'data-origin');
 
 describe(`demo app (end to end, headless ${e2eEngine()})`, () => {
   let api: RunningServer;
+  /** The page's way to the backend, which can hold back the backend's answers to reads of readings. */
+  let proxy: HoldingProxy;
   let site: PreviewServer;
   let browser: Driver;
   let page: DriverPage;
 
   beforeAll(async () => {
     [api, site, browser] = await Promise.all([backend(), serveDemo(), launchEngine()]);
-    page = await openPage(browser, `${site.resolvedUrls!.local[0]}?api=${encodeURIComponent(api.url)}`);
+    proxy = await startHoldingProxy(api.url, /^\/api\/readings/);
+    page = await openPage(browser, `${site.resolvedUrls!.local[0]}?api=${encodeURIComponent(proxy.url)}`);
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
     await new Promise<void>((resolve) => (site ? site.httpServer.close(() => resolve()) : resolve()));
+    await proxy?.close();
     await api?.close();
   });
 
@@ -41,7 +46,7 @@ describe(`demo app (end to end, headless ${e2eEngine()})`, () => {
     await expect.poll(() => latestOrigin(page)).toBe('storage');
   });
 
-  it('should show an edited value after saving it and invalidating the reading', async () => {
+  it('should show an edited value after saving it and invalidating the reading by its id', async () => {
     const id = await attribute(page, '.records tbody tr', 'data-id');
     // The edited row's own status element: the live update re-renders the table (about 100 ms after "Saved"), and a poll can miss that window.
     await hold(page, 'status', `.records tbody tr[data-id="${id}"] .edit-status`);
@@ -49,7 +54,8 @@ describe(`demo app (end to end, headless ${e2eEngine()})`, () => {
     await expect.poll(() => heldText(page, 'status'), { timeout: 10_000 }).toBe('Saved');
     // A re-rendered row carries the value in its attribute; a typed value lives only in the property.
     await expect.poll(() => attribute(page, `.records tbody tr[data-id="${id}"] input`, 'value'), { timeout: 10_000 }).toBe('1234.5');
-    expect(await text(page, '.read-latest')).toMatch(/records from storage after refresh \(live update\)$/);
+    // invalidateKeys refetched the reading before it resolved: the view's next read finds it fresh in storage.
+    expect(await text(page, '.read-latest')).toMatch(/records from storage \(live update\)$/);
     const response = await fetch(`${api.url}/api/readings?ids=${id}`, { headers: { accept: 'application/json' } });
     expect(((await response.json()) as { value: number }[])[0]?.value).toBe(1234.5);
   });
@@ -58,8 +64,39 @@ describe(`demo app (end to end, headless ${e2eEngine()})`, () => {
     expect(await page.errors()).toEqual([]);
   });
 
+  it('should hold the last 30 days once the window is switched to 30 days', async () => {
+    await clickButton(page, '30 days');
+    await expect.poll(() => text(page, '.window-message'), { timeout: 120_000 }).toMatch(/^Holding the last 30 days/);
+    // Twenty days back: outside the 3 days held before, inside the 30 held now.
+    for (let i = 0; i < 40; i++) await clickButton(page, 'Pan earlier');
+    await expect.poll(() => latestOrigin(page), { timeout: 10_000 }).toBe('storage');
+    await clickButton(page, 'Show the latest day');
+    await expect.poll(() => latestOrigin(page)).toBe('storage');
+  });
+
+  it('should paint the view from storage after a reload before the backend answers, marked stale, then refresh it', async () => {
+    proxy.hold();
+    await page.reload();
+    await expect.poll(() => text(page, '.window-message'), { timeout: 30_000 }).toMatch(/^Resumed the cached window \(the last 30 days/);
+    await expect.poll(() => latestOrigin(page), { timeout: 30_000 }).toBe('stale storage');
+    expect(proxy.answered).toBe(0);
+    expect(await isVisible(page, '.stale-badge')).toBe(true);
+    expect(await count(page, '.records tbody tr')).toBeGreaterThan(10);
+    // The background refresh of the view has asked the backend and waits for its answer.
+    await expect.poll(() => proxy.held, { timeout: 10_000 }).toBeGreaterThan(0);
+    proxy.release();
+    await expect.poll(() => latestOrigin(page), { timeout: 30_000 }).toBe('storage');
+    expect(proxy.answered).toBeGreaterThan(0);
+    expect(await isVisible(page, '.stale-badge')).toBe(false);
+    expect(await text(page, '.read-latest')).toMatch(/records from storage \(live update\)$/);
+    // Back to 3 days, so that the offline test below finds uncovered ranges where it expects them.
+    await clickButton(page, '3 days');
+    await expect.poll(() => text(page, '.window-message'), { timeout: 60_000 }).toMatch(/^Holding the last 3 days/);
+  });
+
   it('should keep serving covered views when the backend stops', async () => {
     await screenshot(page, 'demo-online');
+    await proxy.close();
     await api.close();
     await expect.poll(() => text(page, '.backend-status'), { timeout: 10_000 }).toBe('Backend: unreachable');
     await clickButton(page, 'Zoom in');
