@@ -44,6 +44,7 @@ export { RestDbAccess } from './db/RestDbAccess';
 export type { RestDbAccessOptions, RestHeaders, RestRecordsSpec } from './db/RestDbAccess';
 export { RestChangeFeed } from './db/RestChangeFeed';
 export type { ChangeFeedEvent, ChangeFeedStatus, ChangeOp, RestChangeFeedOptions } from './db/RestChangeFeed';
+export type { ChangeFollower, ChangeFollowerStatus, ChangeSource, FollowChangesOptions, OpenChangeFeed } from './core/changeFeed';
 export { RestProtocolError } from './db/RestProtocolError';
 export type { RestProtocolViolation } from './db/RestProtocolError';
 export type { RestTransportOptions } from './db/restTransport';

@@ -14,7 +14,11 @@ import { PROGRESS_EVERY } from './CachedTableOptions';
 import { abortable, abortableRecords, abortReasonOr } from './abortable';
 import { describeSpec } from './describe';
 import { RecordNotFoundError, TableCacheError } from './errors';
-import { assertKeysSupported, Invalidations, keysInvalidation, specInvalidation } from './Invalidations';
+import type { ChangeFeedStatus, ChangeFollower, FollowChangesOptions, OpenChangeFeed } from './changeFeed';
+import { StatusListeners } from './StatusListeners';
+import { ChangeFeedFollower } from './followChanges';
+import { followerHost } from './followerHost';
+import { assertKeysSupported, cursorAfter, Invalidations, keysInvalidation, specInvalidation } from './Invalidations';
 import type { PrimaryKey } from './keys';
 import { mergeAsync } from './mergeAsync';
 import { Mutex } from './Mutex';
@@ -70,6 +74,8 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
   private readonly stale: StaleRecords<R, PK, S, D>;
   private readonly staleWhileRevalidate: boolean;
   private readonly changeListeners = new ChangeListeners();
+  private follower: ChangeFeedFollower<PK> | null = null;
+  private readonly feedStatus = new StatusListeners<ChangeFeedStatus | 'none'>('none');
   private readonly counters: CachedTableStats = {
     reads: { cacheHit: 0, cacheHitWithRefresh: 0, cacheMiss: 0, partialHit: 0, servedStale: 0, servedIncomplete: 0 },
     refreshes: 0,
@@ -100,6 +106,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
         if (change) this.emit(change);
       },
     });
+    this.stager.staleSnapshot = () => this.stale.snapshot();
     this.loadedSignal = new Promise((resolve) => (this.signalLoaded = resolve));
   }
 
@@ -124,6 +131,9 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
     this.startLoading('load');
     try {
       const adjustment = this.indexes.prepareAdjustment(spec);
+      // Every change after this position reaches the follower; the load fetches after it.
+      const feedPosition = this.follower?.loadPosition() ?? null;
+      this.stager.changeCursor = null;
       await this.storage.clear();
       let loaded = 0;
       const report = options.onProgress;
@@ -139,7 +149,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       if (loaded % PROGRESS_EVERY !== 0 || loaded === 0) report?.({ loaded, expired: 0 });
       signal?.throwIfAborted();
       // Nothing is staged: the merge only persists the Indexes' new state.
-      await this.stager.commitAndMerge(adjustment);
+      await this.stager.commitAndMerge(adjustment, undefined, feedPosition ?? undefined);
       this.counters.adjustments++;
       this.counters.loaded += loaded;
       this.finishLoading();
@@ -185,7 +195,10 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       }
       restoreState.call(this.indexes, stored.indexes);
       this.stager.committedAt = stored.committedAt;
-      this.stale.resumed();
+      this.stager.changeCursor = typeof stored.changeCursor === 'string' ? stored.changeCursor : null;
+      // With a cursor and a follower, the feed brings what changed since: only what was stale then is stale now.
+      if (this.stager.changeCursor !== null && this.follower && this.follower.status !== 'stopped') this.stale.restore(stored.fresh ?? null);
+      else this.stale.resumed();
       this.finishLoading();
     } catch (error) {
       this.loadState = 'unloaded';
@@ -386,7 +399,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
         }
         signal?.throwIfAborted();
         report?.({ loaded, expired });
-        await this.stager.commitAndMerge(adjustment, () => this.invalidations.forget(invalidations));
+        await this.stager.commitAndMerge(adjustment, () => this.invalidations.forget(invalidations), cursorAfter(invalidations));
       }).catch((error: unknown) => {
         throw abortReasonOr(error, signal);
       });
@@ -446,7 +459,8 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
    * of exactly the changed records.
    *
    * @param options `forceRefreshOnNextRead` (default true: refresh now;
-   * false: mark only) and `signal`.
+   * false: mark only, as `invalidateRecords` with false: reads keep serving
+   * the old records until `refreshInvalid()` or the next `adjust()`) and `signal`.
    * @returns resolves once refreshed (or marked).
    * @throws {TableCacheError} before the first load completes.
    * @throws {InvalidSpecError} when `keys` is not an array of valid primary keys.
@@ -460,7 +474,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       throw new TableCacheError(`Table '${this.name}' cannot invalidate keys before its first load has completed.`);
     }
     assertKeysSupported(this.storage, this.indexes, this.name);
-    const invalidation = keysInvalidation(this.indexes.indexNames, this.name, keys);
+    const invalidation = keysInvalidation(this.indexes.indexNames, this.name, keys, options.forceRefreshOnNextRead ?? true);
     const { signal } = options;
     signal?.throwIfAborted();
     if (!invalidation) return;
@@ -495,7 +509,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       await this.stager.staging(async () => {
         await this.stager.stageRefresh(invalidations, null, changed ? { expired: changed, loaded: changed } : null, signal);
         signal?.throwIfAborted();
-        await this.stager.commitAndMerge(null, () => this.invalidations.forget(invalidations));
+        await this.stager.commitAndMerge(null, () => this.invalidations.forget(invalidations), cursorAfter(invalidations));
       }).catch((error: unknown) => {
         throw abortReasonOr(error, signal);
       });
@@ -515,6 +529,60 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
   onChange(listener: TableChangeListener): () => void {
     this.changeListeners.add(listener);
     return () => this.changeListeners.delete(listener);
+  }
+
+  /**
+   * Follows a change feed: `openFeed(after)` opens one after the cursor
+   * stored with the table's last committed state (`null`: none stored, so
+   * from now, and everything held is treated as stale once). Each batch
+   * of changed keys is refreshed at once as by `invalidateKeys` (reads do
+   * not wait for it; `onChange` listeners and subscriptions get the new
+   * records when it is committed), with the batch's cursor committed in the
+   * same storage write. A reset marks every record stale. A batch that
+   * fails to apply is retried with backoff before the next is taken.
+   * Call it before `load()`/`resume()`: `resume()` then catches up from the
+   * stored cursor instead of marking everything stale.
+   *
+   * @returns the follower: its status, and `stop()`. `close()` stops it too.
+   * @throws {TableCacheError} when the table follows a feed already.
+   * @throws {UnsupportedOperationError} when the storage or Indexes lack what `invalidateKeys` needs.
+   * @throws {InvalidSpecError} for a bad option.
+   */
+  followChanges(openFeed: OpenChangeFeed<PK>, options: FollowChangesOptions = {}): ChangeFollower {
+    if (this.follower && this.follower.status !== 'stopped') {
+      throw new TableCacheError(`Table '${this.name}' follows a change feed already; stop() it first (one feed per table).`);
+    }
+    assertKeysSupported(this.storage, this.indexes, this.name);
+    const host = followerHost<R, PK, S, D>({
+      table: this,
+      storage: this.storage,
+      stager: this.stager,
+      stale: this.stale,
+      invalidations: this.invalidations,
+      emit: (change) => this.emit(change),
+    });
+    const follower = new ChangeFeedFollower(host, openFeed, options);
+    this.follower = follower;
+    const relay = (status: ChangeFollower['status']) => {
+      if (this.follower === follower) this.feedStatus.set(status === 'stopped' ? 'none' : status);
+    };
+    follower.onStatus(relay);
+    relay(follower.status);
+    return follower;
+  }
+
+  /**
+   * Calls `listener` at once with the status of the change feed the table
+   * follows (`'none'`: it follows none, or its follower stopped), then on
+   * each change. Returns a function that stops the calls.
+   */
+  onChangeFeedStatus(listener: (status: ChangeFeedStatus | 'none') => void): () => void {
+    return this.feedStatus.listen(listener);
+  }
+
+  /** Stops following changes (`followChanges`); resolves once stopped. The table stays usable. */
+  async close(): Promise<void> {
+    await this.follower?.stop();
   }
 
   /** A copy of the counters. */

@@ -92,11 +92,12 @@ export interface InvalidateKeysOptions {
   /**
    * `true` (the default): refresh the keys now; the call resolves once their
    * current versions are placed and visible, and reads that start meanwhile
-   * wait for that. `false`: only mark them (no I/O; resolves at once); they
-   * are refreshed by the next covered read (which refreshes first: their new
-   * scores are unknown, so they could now belong to any read), by
-   * `refreshInvalid()`, or by the next `adjust()`. Marking many batches with
-   * `false` and refreshing once is the cheap way to apply a stream of changes.
+   * wait for that. `false`: only mark them (no I/O; resolves at once), as
+   * `invalidateRecords` with `false` does: reads keep serving the old records
+   * (they do not wait for a backend that may be unreachable) until
+   * `refreshInvalid()` or the next `adjust()` refreshes them. Marking many
+   * batches with `false` and refreshing once is the cheap way to apply a
+   * stream of changes (`followChanges` marks each batch so and refreshes it at once).
    */
   forceRefreshOnNextRead?: boolean;
   /**

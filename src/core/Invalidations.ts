@@ -19,6 +19,10 @@ export interface SpecInvalidation<R, D> {
 export interface KeysInvalidation {
   /** The keys, without duplicates. */
   readonly keys: readonly PrimaryKey[];
+  /** Keys known to be deleted on the backend (by `keyToString`): dropped without a fetch. */
+  readonly gone?: ReadonlySet<string>;
+  /** The change feed's cursor after these changes (`followChanges`): committed with their refresh. */
+  readonly cursor?: string;
   readonly forceRefresh: boolean;
   /** Every index: the records' new scores are unknown until they are fetched. */
   readonly marks: InvalidationChange;
@@ -106,7 +110,13 @@ export function specInvalidation<R, PK, S extends IndexSpec, D>(
  * The invalidation of `invalidateKeys(keys)`, checked; `null` when `keys` is empty.
  * @throws {InvalidSpecError} when `keys` is not an array or holds an invalid key.
  */
-export function keysInvalidation(indexNames: readonly string[], tableName: string, keys: unknown): KeysInvalidation | null {
+export function keysInvalidation(
+  indexNames: readonly string[],
+  tableName: string,
+  keys: unknown,
+  forceRefresh = true,
+  feed: { cursor: string; gone: readonly PrimaryKey[] } | null = null,
+): KeysInvalidation | null {
   if (!Array.isArray(keys)) throw new InvalidSpecError(`invalidateKeys on table '${tableName}': keys must be an array of primary keys.`, { path: ['keys'] });
   const unique = new Map<string, PrimaryKey>();
   keys.forEach((key: unknown, i) => {
@@ -119,7 +129,18 @@ export function keysInvalidation(indexNames: readonly string[], tableName: strin
     unique.set(keyToString(key), key);
   });
   if (unique.size === 0) return null;
-  return { keys: [...unique.values()], forceRefresh: true, marks: new InvalidationChange(new Map(), new Set(indexNames)) };
+  const marks = new InvalidationChange(new Map(), new Set(indexNames));
+  if (!feed) return { keys: [...unique.values()], forceRefresh, marks };
+  return { keys: [...unique.values()], forceRefresh, marks, cursor: feed.cursor, gone: new Set(feed.gone.map((key) => keyToString(key))) };
+}
+
+/** The change feed cursor to commit with a refresh of `applied`: the last one among them (they come in feed order); `undefined` when none has one. */
+export function cursorAfter<R, D>(applied: readonly Invalidation<R, D>[]): string | undefined {
+  for (let i = applied.length - 1; i >= 0; i--) {
+    const invalidation = applied[i] as Invalidation<R, D>;
+    if ('cursor' in invalidation && invalidation.cursor !== undefined) return invalidation.cursor;
+  }
+  return undefined;
 }
 
 /**

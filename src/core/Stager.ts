@@ -22,6 +22,8 @@ export interface StagedRefresh<R, D> {
 /** Records to refetch by primary key and place where their new scores say. */
 export interface KeysRefresh {
   readonly keys: readonly PrimaryKey[];
+  /** Keys known to be deleted on the backend (by `keyToString`): dropped without a fetch. */
+  readonly gone?: ReadonlySet<string>;
 }
 
 /** One step of a refresh. */
@@ -46,6 +48,10 @@ export class Stager<R, PK, S extends IndexSpec, D> {
   commitGate: Promise<void> | null = null;
   /** When the Indexes' state was last committed by a load or adjust (epoch ms). */
   committedAt = 0;
+  /** The change feed cursor committed with the current state (`followChanges`); `null`: none. */
+  changeCursor: string | null = null;
+  /** What is stale now, persisted with the cursor (see `StaleRecords.snapshot`). */
+  staleSnapshot: () => unknown = () => null;
   /** Set when aborting the scratch space failed; the next write aborts it again first. */
   private scratchDirty = false;
 
@@ -94,7 +100,7 @@ export class Stager<R, PK, S extends IndexSpec, D> {
     const session: StagingSession<R> = { staged: staged ?? new Map(), touched: new Set() };
     for (const step of steps) {
       signal?.throwIfAborted();
-      if ('keys' in step) await this.stageKeys(step.keys, session, observer, signal);
+      if ('keys' in step) await this.stageKeys(step.keys, step.gone, session, observer, signal);
       else await this.stageSpecs(step, session, observer, signal);
     }
   }
@@ -146,6 +152,7 @@ export class Stager<R, PK, S extends IndexSpec, D> {
    */
   private async stageKeys(
     keys: readonly PrimaryKey[],
+    gone: ReadonlySet<string> | undefined,
     session: StagingSession<R>,
     observer: StagingObserver<R> | null,
     signal?: AbortSignal,
@@ -155,8 +162,9 @@ export class Stager<R, PK, S extends IndexSpec, D> {
     const committed = new Map<string, R>();
     for (const record of (await storage.getRecordsByKeys?.(keys, { shared: true })) ?? []) committed.set(this.keyOf(record), record);
     const fetched = new Map<string, R>();
-    for (let start = 0; start < keys.length; start += this.keysPerFetch) {
-      const chunk = keys.slice(start, start + this.keysPerFetch) as unknown as readonly PK[];
+    const toFetch = gone && gone.size > 0 ? keys.filter((key) => !gone.has(keyToString(key))) : keys;
+    for (let start = 0; start < toFetch.length; start += this.keysPerFetch) {
+      const chunk = toFetch.slice(start, start + this.keysPerFetch) as unknown as readonly PK[];
       const spec = indexes.dbRecordsSpecForKeys?.(chunk) as D;
       for await (const record of this.fetch(spec, signal)) {
         const key = this.keyOf(record);
@@ -240,8 +248,10 @@ export class Stager<R, PK, S extends IndexSpec, D> {
    * for readers (they wait at the gate meanwhile). When the Indexes can
    * snapshot their state, it is committed first so that the merge persists
    * it, and rolled back if the merge fails. `then` runs before readers go on.
+   * `changeCursor`, when given, is committed with the merge (every change
+   * through it is applied by now).
    */
-  async commitAndMerge(adjustment: Adjustment<R, D> | null, then?: () => void): Promise<void> {
+  async commitAndMerge(adjustment: Adjustment<R, D> | null, then?: () => void, changeCursor?: string): Promise<void> {
     let open!: () => void;
     this.commitGate = new Promise((resolve) => (open = resolve));
     try {
@@ -251,7 +261,8 @@ export class Stager<R, PK, S extends IndexSpec, D> {
         if (adjustment) this.indexes.commitAdjustment(adjustment);
         const committedAt = adjustment ? Date.now() : this.committedAt;
         try {
-          await this.storage.scratchMerge(persistedState(this.indexes.indexNames, snapshotState.call(this.indexes), committedAt));
+          const feed = { changeCursor: changeCursor ?? this.changeCursor, fresh: this.staleSnapshot() };
+          await this.storage.scratchMerge(persistedState(this.indexes.indexNames, snapshotState.call(this.indexes), committedAt, feed));
         } catch (error) {
           if (adjustment) restoreState.call(this.indexes, previous);
           throw error;
@@ -261,6 +272,7 @@ export class Stager<R, PK, S extends IndexSpec, D> {
         await this.storage.scratchMerge();
         if (adjustment) this.indexes.commitAdjustment(adjustment);
       }
+      if (changeCursor !== undefined) this.changeCursor = changeCursor;
       then?.();
     } finally {
       this.commitGate = null;

@@ -1,4 +1,4 @@
-import { FreshIntervals } from './FreshIntervals';
+import { FreshIntervals, type FreshSnapshot } from './FreshIntervals';
 import type { Interval } from './Interval';
 import type { Mutex } from './Mutex';
 import { isUnreachable } from './readHelpers';
@@ -35,9 +35,19 @@ export class StaleRecords<R, PK, S extends IndexSpec, D> {
 
   constructor(private readonly host: StaleRecordsHost<R, PK, S, D>) {}
 
-  /** Every record is stale now (the table was resumed). */
+  /** Every record is stale now (the table was resumed, or its change feed was reset). */
   resumed(): void {
     this.fresh = new FreshIntervals();
+  }
+
+  /** What is stale, as plain data for the persisted state: `null` when nothing is. */
+  snapshot(): FreshSnapshot | null {
+    return this.fresh?.snapshot() ?? null;
+  }
+
+  /** Adopts a `snapshot()` (of an earlier page): `null`, nothing is stale; a value that is not a snapshot, everything is. */
+  restore(snapshot: unknown): void {
+    this.fresh = snapshot === null ? null : (FreshIntervals.fromSnapshot(snapshot) ?? new FreshIntervals());
   }
 
   /**

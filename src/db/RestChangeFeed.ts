@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DbAccessError, InvalidSpecError } from '../core/errors';
-import { parseChangeFeedLine, type ChangeOp } from './changeFeedLine';
+import type { ChangeFeedEvent, ChangeFeedStatus, ChangeOp, ChangeSource } from '../core/changeFeed';
+import { parseChangeFeedLine } from './changeFeedLine';
 import { ndjsonLines } from './ndjsonLines';
 import { RestProtocolError } from './RestProtocolError';
 import { Attempt, chunkReader, RetryableFailure, sendRequest } from './restRequest';
@@ -8,22 +9,7 @@ import { restTransport, type RestTransport, type RestTransportOptions } from './
 import { restUrl } from './restUrl';
 import { durationOption, retryDelay, retryPolicy, type RetryOptions, type RetryPolicy } from './retryDelay';
 
-export type { ChangeOp } from './changeFeedLine';
-
-/** What a {@link RestChangeFeed} yields. */
-export type ChangeFeedEvent<K> =
-  /**
-   * Records changed on the backend: each key once (its last op), in the
-   * order they first changed. `cursor` is the feed's position after them:
-   * store it with what the changes were applied to, and pass it as `after`
-   * to resume.
-   */
-  | { type: 'changes'; cursor: string; changes: { key: K; op: ChangeOp }[] }
-  /** The backend no longer knows what changed since the cursor given: treat everything held as stale. The feed goes on from `cursor`. */
-  | { type: 'reset'; cursor: string };
-
-/** `live`: caught up and following; `catching-up`: connecting or replaying changes since the cursor; `offline`: the backend cannot be reached (or the browser is offline), retrying. */
-export type ChangeFeedStatus = 'live' | 'catching-up' | 'offline';
+export type { ChangeFeedEvent, ChangeFeedStatus, ChangeOp } from '../core/changeFeed';
 
 /** Options of {@link RestChangeFeed}: the transport's (same origin, headers, line limit; the body's silence limit is `heartbeatMs × missedHeartbeats` and there is no deadline) and the feed's own. */
 export interface RestChangeFeedOptions<K> extends Omit<RestTransportOptions, 'deadlineMs' | 'timeoutMs'> {
@@ -65,7 +51,7 @@ const defaultKeySchema = z.union([z.number(), z.string()]);
  * Requests follow `RestDbAccess`'s rules: the base URL's origin only, the
  * `headers` option, `maxLineBytes`.
  */
-export class RestChangeFeed<K = number | string> implements AsyncIterable<ChangeFeedEvent<K>> {
+export class RestChangeFeed<K = number | string> implements ChangeSource<K> {
   private readonly transport: RestTransport;
   private readonly path: string;
   private readonly keySchema: z.ZodType<K>;

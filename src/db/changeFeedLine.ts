@@ -1,7 +1,8 @@
 import { z } from 'zod';
 
-/** What one change is to the record: created or changed (`upsert`), or gone (`delete`). */
-export type ChangeOp = 'upsert' | 'delete';
+import type { ChangeOp } from '../core/changeFeed';
+
+export type { ChangeOp } from '../core/changeFeed';
 
 /** One line of a change feed, parsed (see the README's change feed protocol). */
 export type ChangeFeedLine<K> =

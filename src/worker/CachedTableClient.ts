@@ -9,6 +9,8 @@ import type {
   RefreshOptions,
   ResumeOptions,
 } from '../core/CachedTable';
+import type { ChangeFeedStatus } from '../core/changeFeed';
+import { StatusListeners } from '../core/StatusListeners';
 import type { PrimaryKey } from '../core/keys';
 import { InvalidSpecError, TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
@@ -78,6 +80,7 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
   private readonly updatesPort: MessagePort;
   private readonly batchSize: number;
   private readonly listeners = new Map<number, SubscriptionListener<R>>();
+  private readonly feedStatus = new StatusListeners<ChangeFeedStatus | 'none'>('none');
   /** Chunks of results still arriving, per subscription. */
   private readonly partialResults = new Map<number, R[][]>();
   private nextSubscriptionId = 1;
@@ -115,6 +118,17 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
     });
     updatesPort.addEventListener('message', (event) => this.onUpdate(event.data as UpdateMessage));
     updatesPort.start();
+  }
+
+  /**
+   * Calls `listener` at once with the status of the change feed the table
+   * follows in the worker (`CachedTable.followChanges`; in a shared table,
+   * the owner's), then on each change: `'live'`, `'catching-up'`,
+   * `'offline'`, or `'none'` (it follows none, or the worker has not said
+   * yet). Returns a function that stops the calls.
+   */
+  onChangeFeedStatus(listener: (status: ChangeFeedStatus | 'none') => void): () => void {
+    return this.feedStatus.listen(listener);
   }
 
   /** Whether `close()` has been called. */
@@ -441,6 +455,10 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
     }
     if (message.type === 'closed') {
       this.closedByWorker(message.error ? asError(deserializeError(message.error)) : undefined);
+      return;
+    }
+    if (message.type === 'changeFeedStatus') {
+      this.feedStatus.set(message.status);
       return;
     }
     const { subscriptionId } = message;

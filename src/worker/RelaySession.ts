@@ -97,6 +97,7 @@ export class RelaySession<R> {
         if (!this.closedError) this.node.post(this, 'cancel', [operationId]);
       },
       stats: () => this.value('stats', [], 'retry') as ReturnType<TableSessionApi<R>['stats']>,
+      changeFeedStatus: () => this.value('changeFeedStatus', [], 'retry') as ReturnType<TableSessionApi<R>['changeFeedStatus']>,
       subscribe: (subscriptionId, spec, batchSize, options) => this.subscribe(subscriptionId, spec, batchSize, options),
       unsubscribe: (subscriptionId) => this.unsubscribe(subscriptionId),
       close: () => this.close(),
@@ -109,6 +110,8 @@ export class RelaySession<R> {
 
   /** A new owner is known: re-attach every subscription to it (each then delivers a fresh result). */
   attach(): void {
+    // Makes the owner's session for this connection, which posts the owner's feed status now and on each change.
+    if (!this.closedError) this.node.post(this, 'changeFeedStatus', []);
     for (const [subscriptionId, { spec, batchSize, options }] of this.subscriptions) {
       this.node.post(this, 'subscribe', [subscriptionId, spec, batchSize, options]);
     }
@@ -117,11 +120,17 @@ export class RelaySession<R> {
   /** The owner went away: results it was sending will not complete. */
   ownerLost(): void {
     this.chunks.clear();
+    // The next owner follows the feed again from the cursor stored with the table (or says it follows none).
+    if (!this.closedError) this.updatesPort.postMessage({ type: 'changeFeedStatus', status: 'catching-up' } satisfies UpdateMessage);
   }
 
   /** A subscription message from the owner, for this connection's client. */
   onUpdate(message: UpdateMessage): void {
     // The owner's session closing is not the client's connection closing: this relay decides that.
+    if (message.type === 'changeFeedStatus') {
+      if (!this.closedError) this.updatesPort.postMessage(message);
+      return;
+    }
     if (message.type === 'closed' || message.type === 'connected' || !this.subscriptions.has(message.subscriptionId)) return;
     const held = this.chunks.get(message.subscriptionId) ?? [];
     if (message.type === 'records' && !message.info) {

@@ -107,6 +107,8 @@ export class TableHost<R, PK, S extends IndexSpec, D> {
   async close(error: Error): Promise<void> {
     this.closedError ??= error;
     this.stopWatchingDatabase?.();
+    // A table no longer served stops following its feed: one feed per origin, the next owner's.
+    void this.table.then((table) => table.close()).catch(() => {});
     await Promise.allSettled([...this.sessions.values()].map(({ session }) => session.close()));
   }
 
@@ -184,6 +186,8 @@ export class TableHost<R, PK, S extends IndexSpec, D> {
         return api.cancel(first as number);
       case 'stats':
         return api.stats();
+      case 'changeFeedStatus':
+        return api.changeFeedStatus();
       case 'subscribe':
         return api.subscribe(first as number, second, third as number, fourth as Parameters<TableSessionApi<R>['subscribe']>[3]);
       case 'unsubscribe':

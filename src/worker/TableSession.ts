@@ -1,5 +1,6 @@
 import { finalizer } from 'comlink';
 import type { AdjustOptions, CachedTable, InvalidateOptions, ResumeOptions, TableReadOptions } from '../core/CachedTable';
+import type { ChangeFeedStatus } from '../core/changeFeed';
 import { InvalidSpecError, TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
 import { checkBatchSize } from './batchSize';
@@ -57,6 +58,7 @@ export class TableSession<R, PK, S extends IndexSpec, D> {
   private readonly operations = new Map<number, AbortController>();
   /** Cancels that arrived before their call. */
   private readonly cancelledEarly = new Set<number>();
+  private readonly stopFeedStatus: () => void;
 
   /**
    * @param updatesPort where subscription results are posted (a `MessagePort` or another {@link UpdateSink}); closed with the session.
@@ -68,6 +70,7 @@ export class TableSession<R, PK, S extends IndexSpec, D> {
     private readonly onClosed: () => void = () => {},
   ) {
     this.subscriptions = new Subscriptions(table, (message: SubscriptionMessage) => updatesPort.postMessage(message));
+    this.stopFeedStatus = table.onChangeFeedStatus((status) => updatesPort.postMessage({ type: 'changeFeedStatus', status }));
   }
 
   /**
@@ -119,6 +122,7 @@ export class TableSession<R, PK, S extends IndexSpec, D> {
         this.run('refreshInvalid', (context) => this.cancellable(call, context, (signal) => this.table.refreshInvalid({ signal }))),
       cancel: (operationId) => this.cancel(operationId),
       stats: () => this.run('stats', async () => this.table.stats()),
+      changeFeedStatus: () => this.run('changeFeedStatus', async () => this.changeFeedStatusNow()),
       subscribe: (subscriptionId, spec, batchSize, options) => this.subscribe(subscriptionId, spec, batchSize, options),
       unsubscribe: (subscriptionId) => this.subscriptions.remove(subscriptionId),
       close: () => this.close(),
@@ -140,6 +144,7 @@ export class TableSession<R, PK, S extends IndexSpec, D> {
   close(tellClient = false): Promise<void> {
     this.closing ??= (async () => {
       if (tellClient) this.updatesPort.postMessage({ type: 'closed' } satisfies UpdateMessage);
+      this.stopFeedStatus();
       this.subscriptions.dispose();
       const reads = [...this.reads.values()];
       this.reads.clear();
@@ -151,6 +156,12 @@ export class TableSession<R, PK, S extends IndexSpec, D> {
       if (failure) throw failure.reason;
     })();
     return this.closing;
+  }
+
+  private changeFeedStatusNow(): ChangeFeedStatus | 'none' {
+    let now: ChangeFeedStatus | 'none' = 'none';
+    this.table.onChangeFeedStatus((status) => (now = status))();
+    return now;
   }
 
   private async run<T>(method: string, call: (context: string) => Promise<T>): Promise<T> {

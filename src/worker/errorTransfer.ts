@@ -1,6 +1,7 @@
 import { transferHandlers, type TransferHandler } from 'comlink';
 import * as coreErrors from '../core/errors';
 import { TableCacheError } from '../core/errors';
+import { RestProtocolError } from '../db/RestProtocolError';
 import type { SerializedError, SerializedValue } from './protocol';
 import { TableOwnerLostError } from './TableOwnerLostError';
 
@@ -32,8 +33,13 @@ export function registerErrorClass(name: string, errorClass: ErrorClass): void {
 }
 
 // Every error class the core exports (by its export name, which is its `name`), so that a new one crosses the
-// boundary without being listed here; and the worker layer's own.
-for (const [name, errorClass] of [...Object.entries(coreErrors), ['TableOwnerLostError', TableOwnerLostError] as const]) {
+// boundary without being listed here; the REST layer's own (a protocol violation is not any backend error); and the
+// worker layer's own.
+for (const [name, errorClass] of [
+  ...Object.entries(coreErrors),
+  ['RestProtocolError', RestProtocolError] as const,
+  ['TableOwnerLostError', TableOwnerLostError] as const,
+]) {
   registerErrorClass(name, errorClass);
 }
 

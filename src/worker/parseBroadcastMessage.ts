@@ -20,6 +20,7 @@ const relayed: Record<RelayedMethod, true> = {
   refreshInvalid: true,
   cancel: true,
   stats: true,
+  changeFeedStatus: true,
   subscribe: true,
   unsubscribe: true,
   close: true,
@@ -65,6 +66,7 @@ const updateMessage = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('error'), subscriptionId: count, error: serializedError }),
   z.object({ type: z.literal('closed'), error: serializedError.optional() }),
+  z.object({ type: z.literal('changeFeedStatus'), status: z.enum(['live', 'catching-up', 'offline', 'none']) }),
 ]);
 
 const inboxMessage = z.discriminatedUnion('kind', [

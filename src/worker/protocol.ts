@@ -1,6 +1,7 @@
 // The messages between `connectCachedTable` (UI side) and `exposeCachedTable`
 // (worker side). Types, and the version number; the code lives in the files that use them.
 import type { AdjustProgress, CachedTableStats, InvalidateOptions, ReadSource, ResumeOptions } from '../core/CachedTable';
+import type { ChangeFeedStatus } from '../core/changeFeed';
 
 /** Version of this protocol; both sides must speak the same one. */
 export type ProtocolVersion = 1;
@@ -100,6 +101,13 @@ export interface TableSessionApi<R> {
   cancel(operationId: number): void;
   stats(): Promise<CachedTableStats>;
   /**
+   * The status of the change feed the table follows (`'none'`: none). The
+   * session also posts each status, the current one first, as a
+   * `changeFeedStatus` update; a relay calls this to have the owner's session
+   * made (and so the statuses posted).
+   */
+  changeFeedStatus(): Promise<ChangeFeedStatus | 'none'>;
+  /**
    * Starts a subscription whose results arrive on the updates port, named by
    * the client's `subscriptionId`, in chunks of at most `batchSize` records.
    */
@@ -144,6 +152,8 @@ export type SubscriptionMessage =
 /** Posted on the updates port: the connection is served, a subscription's result, or the end of the connection. */
 export type UpdateMessage =
   | SubscriptionMessage
+  /** The status of the change feed the table follows (`'none'`: none): the current one when the session starts, then each change. */
+  | { readonly type: 'changeFeedStatus'; readonly status: ChangeFeedStatus | 'none' }
   /** The first message: the worker has received the connect request and serves it (the client stops its connect timeout). */
   | { readonly type: 'connected' }
   /**

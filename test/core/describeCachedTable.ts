@@ -14,6 +14,7 @@ import type { RecordScorer, StorageTable } from '../../src/core/types';
 import { AllIndexes } from '../../src/indexes/AllIndexes';
 import { RangeIndexes } from '../../src/indexes/RangeIndexes';
 import { MemoryDbAccess } from '../support/MemoryDbAccess';
+import { describeFollowChanges } from './describeFollowChanges';
 import { describeInvalidateKeys } from './describeInvalidateKeys';
 import {
   allRecords,
@@ -940,4 +941,5 @@ export function describeCachedTable(
     });
   });
   describeInvalidateKeys(name, createStorage);
+  describeFollowChanges(name, createStorage);
 }

@@ -179,15 +179,19 @@ export function describeInvalidateKeys(name: string, createStorage: CreateStorag
         expect((await read(table, price(155.55, 155.56))).records.map((record) => record.id)).toEqual([1001]);
       });
 
-      it('with forceRefreshOnNextRead false, should only mark the keys, and the next covered read should refresh first', async () => {
+      it('with forceRefreshOnNextRead false, should only mark the keys, and reads should keep serving the old records (as invalidateRecords with false)', async () => {
         const { table, db } = await setUp(catalogue());
+        const before = byId(await collect(table.getRecords(price(150, 160))));
         db.upsert(product(1001, 155.55));
         await table.invalidateKeys([1001], { forceRefreshOnNextRead: false });
         expect(db.requests).toHaveLength(0);
-        const result = await table.readRecords(price(155.55, 155.56));
-        expect(result.refreshed).toBe(true);
-        expect(byId(await collect(result.records)).map((record) => record.id)).toEqual([1001]);
+        const result = await table.readRecords(price(150, 160));
+        expect(result.refreshed).toBe(false);
+        expect(byId(await collect(result.records))).toEqual(before);
+        expect(db.requests).toHaveLength(0);
+        await table.refreshInvalid();
         expect(db.requests.map((request) => request.description)).toEqual(['ids 1001']);
+        expect((await read(table, price(155.55, 155.56))).records.map((record) => record.id)).toEqual([1001]);
       });
 
       it('with forceRefreshOnNextRead false, should be refreshed by refreshInvalid', async () => {

@@ -103,7 +103,7 @@ describe('CachedTable', () => {
     it('should still refresh records marked invalid before serving them', async () => {
       const { table, db } = await resumed({ staleWhileRevalidate: true });
       db.upsert(reading(3, 3, 333));
-      await table.invalidateKeys([3], { forceRefreshOnNextRead: false });
+      table.invalidateRecords([ts(3, 4)], [ts(3, 4)]);
       const result = await table.readRecords(ts(0, 10));
       expect(result.refreshed).toBe(true);
       expect(byId(await collect(result.records)).find((record) => record.id === 3)?.value).toBe(333);
