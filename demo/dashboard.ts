@@ -96,7 +96,12 @@ const layout = [
       'section',
       { className: 'panel edits', 'aria-labelledby': 'edits-title' },
       h('h2', { id: 'edits-title' }, 'Edits'),
-      h('p', {}, 'Change a value in the table: the app saves it to the backend, then invalidates the reading in the cache.'),
+      h(
+        'p',
+        {},
+        'Change a value in the table: the app saves it to the backend, then invalidates the reading by its id (invalidateKeys). ' +
+          'While Live, changes made elsewhere (another browser, another user) show here on their own.',
+      ),
       h('label', { for: 'force-refresh' }, forceRefresh, ' Refresh on the next read (forceRefreshOnNextRead)'),
       refreshNow,
     ),
@@ -165,6 +170,7 @@ async function checkBackend(): Promise<void> {
 export async function startDashboard(host: Element, control: StartUpControl): Promise<void> {
   startUpControl = control;
   host.replaceChildren(...layout);
+  client.onChangeFeedStatus((feed) => status.setFeed(feed));
   meter.start();
   void checkBackend();
   setInterval(() => void checkBackend(), 3000);

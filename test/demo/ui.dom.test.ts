@@ -203,6 +203,20 @@ describe('demo UI', () => {
     });
   });
 
+  describe('StatusBar.setFeed', () => {
+    it('should say Live while the change feed is live, and what else it is doing otherwise', () => {
+      const bar = new StatusBar();
+      const feed = bar.element.querySelector('.feed-status') as HTMLElement;
+      expect([feed.textContent, feed.dataset.state]).toEqual(['Not live', 'none']);
+      bar.setFeed('catching-up');
+      expect([feed.textContent, feed.dataset.state]).toEqual(['Catching up…', 'catching-up']);
+      bar.setFeed('live');
+      expect([feed.textContent, feed.dataset.state]).toEqual(['Live', 'live']);
+      bar.setFeed('offline');
+      expect([feed.textContent, feed.dataset.state]).toEqual(['Live updates paused (offline)', 'offline']);
+    });
+  });
+
   describe('ViewControl', () => {
     it('should pan by half the width and zoom around the middle', () => {
       expect(pan({ ge: 0, lt: 100 }, -0.5)).toEqual({ ge: -50, lt: 50 });
