@@ -3,6 +3,7 @@ import { connectCachedTable } from 'tablecache-web/worker';
 import type { BenchRecord } from './data';
 import type { BenchApi } from './bench.worker';
 import { runBigFigures } from './bigFigures';
+import { runFreshness } from './freshness';
 import { figure, longTasksUnavailable, ms, percentile, perSecond, unavailableFigure, type Figure } from './stats';
 
 /** Sizes of a full run and of a `--quick` smoke run. */
@@ -208,6 +209,7 @@ async function runBenchmarks(options: {
     }),
   );
   }
+  await runFreshness({ ...options, wanted }, figures);
   await runBigFigures({ ...options, worker, wanted }, figures);
   return figures;
 }

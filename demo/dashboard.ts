@@ -49,8 +49,26 @@ const status = new StatusBar();
 const stats = new StatsPanel();
 const reads = new ReadLog();
 const meter = new FrameMeter();
+/** Where the page remembers the window it had the cache hold, to show it again after `resume()` (the table does not say). */
+const heldDaysKey = 'tablecache-demo:days';
+function rememberDays(days: number): void {
+  try {
+    localStorage.setItem(heldDaysKey, String(days));
+  } catch {
+    // Storage refused (e.g. a privacy mode): after a reload the window control shows the default again.
+  }
+}
+function rememberedDays(): number | undefined {
+  try {
+    const days = Number(localStorage.getItem(heldDaysKey));
+    return days > 0 ? days : undefined;
+  } catch {
+    return undefined;
+  }
+}
 const windowControl = new WindowControl(async (days) => {
   await client.adjust(windowSpec(days), { onProgress: ({ loaded }) => windowControl.showProgress(loaded) });
+  rememberDays(days);
 });
 const view = new ViewControl(latestDay(), (range) => watch(range), latestDay);
 const chart = new Chart((range) => view.set(range));
@@ -78,7 +96,12 @@ const layout = [
       'section',
       { className: 'panel edits', 'aria-labelledby': 'edits-title' },
       h('h2', { id: 'edits-title' }, 'Edits'),
-      h('p', {}, 'Change a value in the table: the app saves it to the backend, then invalidates the reading in the cache.'),
+      h(
+        'p',
+        {},
+        'Change a value in the table: the app saves it to the backend, then invalidates the reading by its id (invalidateKeys). ' +
+          'While Live, changes made elsewhere (another browser, another user) show here on their own.',
+      ),
       h('label', { for: 'force-refresh' }, forceRefresh, ' Refresh on the next read (forceRefreshOnNextRead)'),
       refreshNow,
     ),
@@ -98,8 +121,8 @@ async function editReading(reading: Reading, value: number): Promise<void> {
     throw new Error('The backend cannot be reached; nothing was saved.');
   });
   if (!response.ok) throw new Error(`The backend refused the change (HTTP ${response.status}).`);
-  const at = { indexName: 'ts' as const, ge: reading.ts, lt: reading.ts + 1 };
-  await client.invalidateRecords([at], [at], { forceRefreshOnNextRead: forceRefresh.checked });
+  // The cache finds the reading by its id (its old place), refetches it and puts it where its new values say.
+  await client.invalidateKeys([reading.id], { forceRefreshOnNextRead: forceRefresh.checked });
 }
 
 let unsubscribe: (() => void) | null = null;
@@ -147,6 +170,7 @@ async function checkBackend(): Promise<void> {
 export async function startDashboard(host: Element, control: StartUpControl): Promise<void> {
   startUpControl = control;
   host.replaceChildren(...layout);
+  client.onChangeFeedStatus((feed) => status.setFeed(feed));
   meter.start();
   void checkBackend();
   setInterval(() => void checkBackend(), 3000);
@@ -155,12 +179,16 @@ export async function startDashboard(host: Element, control: StartUpControl): Pr
   }, 500);
   try {
     await client.resume();
-    windowControl.showDone('Resumed the cached window (from IndexedDB, or from another tab).');
+    const days = rememberedDays();
+    const message = `Resumed the cached window (${days === undefined ? '' : `the last ${days} days, `}from IndexedDB, or from another tab).`;
+    if (days === undefined) windowControl.showDone(message);
+    else windowControl.showHeld(days, message);
   } catch (error) {
     console.info(`Nothing to resume (${error instanceof Error ? error.message : String(error)}); loading.`);
     windowControl.showProgress(0);
     try {
       await client.load(windowSpec(windowControl.days), { onProgress: ({ loaded }) => windowControl.showProgress(loaded) });
+      rememberDays(windowControl.days);
       windowControl.showDone(`Holding the last ${windowControl.days} days.`);
     } catch (error) {
       windowControl.showDone('Could not load the cache.');

@@ -54,6 +54,12 @@ export class WindowControl {
     this.message.textContent = `Loading… ${formatCount(loaded)}${total ? ` of ${formatCount(total)}` : ''} records`;
   }
 
+  /** Marks `days` as the window held, without asking for it (e.g. after `resume()` restored it), and says so with `text`. */
+  showHeld(days: number, text: string): void {
+    this.select(days);
+    this.showDone(text);
+  }
+
   /** Shows the outcome of the last load or adjust. */
   showDone(text: string): void {
     this.progress.hidden = true;

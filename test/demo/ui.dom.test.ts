@@ -118,6 +118,21 @@ describe('demo UI', () => {
       expect(control.days).toBe(7);
     });
 
+    it('should mark a restored window as held without asking for it, so that choosing another one adjusts', async () => {
+      const onChange = vi.fn(async () => undefined);
+      const control = new WindowControl(onChange, [3, 7, 30], 3);
+      control.showHeld(30, 'Resumed');
+      expect(onChange).not.toHaveBeenCalled();
+      expect(control.days).toBe(30);
+      expect(control.element.querySelector('[data-days="30"]')?.getAttribute('aria-pressed')).toBe('true');
+      expect(control.element.querySelector('[data-days="3"]')?.getAttribute('aria-pressed')).toBe('false');
+      expect(control.element.querySelector('.window-message')?.textContent).toBe('Resumed');
+      (control.element.querySelector('[data-days="3"]') as HTMLButtonElement).click();
+      await flush();
+      expect(onChange).toHaveBeenCalledWith(3);
+      expect(control.days).toBe(3);
+    });
+
     it('should go back to the previous window when the adjust fails', async () => {
       const control = new WindowControl(async () => {
         throw new Error('offline');
@@ -185,6 +200,20 @@ describe('demo UI', () => {
       expect(bar.element.querySelector('.backend-status')?.textContent).toBe('Backend: unreachable');
       bar.setStale(true);
       expect((bar.element.querySelector('.stale-badge') as HTMLElement).hidden).toBe(false);
+    });
+  });
+
+  describe('StatusBar.setFeed', () => {
+    it('should say Live while the change feed is live, and what else it is doing otherwise', () => {
+      const bar = new StatusBar();
+      const feed = bar.element.querySelector('.feed-status') as HTMLElement;
+      expect([feed.textContent, feed.dataset.state]).toEqual(['Not live', 'none']);
+      bar.setFeed('catching-up');
+      expect([feed.textContent, feed.dataset.state]).toEqual(['Catching up…', 'catching-up']);
+      bar.setFeed('live');
+      expect([feed.textContent, feed.dataset.state]).toEqual(['Live', 'live']);
+      bar.setFeed('offline');
+      expect([feed.textContent, feed.dataset.state]).toEqual(['Live updates paused (offline)', 'offline']);
     });
   });
 
