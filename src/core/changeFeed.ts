@@ -48,8 +48,8 @@ export interface FollowChangesOptions {
   /**
    * Called with an error the follower cannot mend by retrying (the feed
    * rejected for good, e.g. a 404 or a protocol violation); the follower
-   * is stopped then. Default: none (the error is only the `stopped` status
-   * and the rejection of `stop()`... see `ChangeFollower.error`).
+   * is stopped then, its status `stopped` and its `error` that error.
+   * Default: none.
    */
   onError?: ((error: unknown) => void) | undefined;
   /** First wait after a batch failed to apply, in ms, doubling up to `maxRetryDelayMs`. Default 200. */
@@ -64,7 +64,12 @@ export interface ChangeFollower {
   readonly status: ChangeFollowerStatus;
   /** Calls `listener` with each new status; returns a function that removes it. */
   onStatus(listener: (status: ChangeFollowerStatus) => void): () => void;
-  /** The cursor of the last change applied and committed with the table's state (`null` before the first). */
+  /**
+   * Where the table stands in the feed: every change through this cursor
+   * is applied (or, after a reset, covered by marking everything stale).
+   * Committed with the table's state by the write that applied it (after a
+   * reset, by the next write). `null` while unknown.
+   */
   readonly cursor: string | null;
   /** The error that stopped the follower, when one did. */
   readonly error: unknown;
