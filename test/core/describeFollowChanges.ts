@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { CachedTable } from '../../src/core/CachedTable';
-import { DbAccessError, TableCacheError, UnsupportedOperationError } from '../../src/core/errors';
+import { DbAccessError, StorageError, TableCacheError, UnsupportedOperationError } from '../../src/core/errors';
 import { Interval } from '../../src/core/Interval';
 import { isPersistedState } from '../../src/core/persistedState';
 import { StorageRecordsSpec } from '../../src/core/StorageRecordsSpec';
@@ -244,6 +244,36 @@ export function describeFollowChanges(name: string, createStorage: CreateStorage
         await applied(follower, '2');
         expect(await storedCursor(storage)).toBe('2');
         expect((await read(table)).records).toEqual(backendIn(db));
+        await follower.stop();
+      });
+
+      it('should commit a batch and its cursor together or not at all: a merge that fails leaves both as they were, and the retry stores both', async () => {
+        const { db, storage, feeds, follower } = await following({ retryDelayMs: 1 });
+        const before = await stored(storage);
+        const merge = storage.scratchMerge.bind(storage);
+        let failures = 1;
+        const states: unknown[] = [];
+        const seenAtFailure: unknown[] = [];
+        storage.scratchMerge = async (state?: unknown) => {
+          if (failures-- > 0) {
+            await storage.scratchAbort();
+            seenAtFailure.push(await storedCursor(storage), (await stored(storage)).find((record) => record.id === 22)?.value);
+            throw new StorageError('disk full', { table: 'products', operation: 'scratchMerge' });
+          }
+          states.push(state);
+          return merge(state);
+        };
+        db.upsert(product(22, 122, 2222));
+        feeds.current.changes('2', [22, 'upsert']);
+        await vi.waitFor(() => expect(failures).toBeLessThan(0), { timeout: 10_000, interval: 5 });
+        await applied(follower, '2');
+        expect(seenAtFailure).toEqual(['1', 22]);
+        // The cursor travels in the very merge that makes the batch's records visible.
+        expect(states).toHaveLength(1);
+        expect(states[0]).toMatchObject({ changeCursor: '2' });
+        expect(await storedCursor(storage)).toBe('2');
+        expect((await stored(storage)).find((record) => record.id === 22)?.value).toBe(2222);
+        expect((await stored(storage)).filter((record) => record.id !== 22)).toEqual(before.filter((record) => record.id !== 22));
         await follower.stop();
       });
 
