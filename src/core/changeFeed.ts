@@ -46,10 +46,12 @@ export type ChangeFollowerStatus = ChangeFeedStatus | 'stopped';
 /** Options of `CachedTable.followChanges`. */
 export interface FollowChangesOptions {
   /**
-   * Called with an error the follower cannot mend by retrying (the feed
-   * rejected for good, e.g. a 404 or a protocol violation); the follower
-   * is stopped then, its status `stopped` and its `error` that error.
-   * Default: none.
+   * Called with each error: a batch that failed to apply (the backend or
+   * storage failed; the follower retries it with backoff, and its records
+   * stay served meanwhile), and an error the follower cannot mend by
+   * retrying (the feed rejected for good, e.g. a 404 or a protocol
+   * violation), which stops it: its status is then `stopped` and its
+   * `error` that error. Default: none.
    */
   onError?: ((error: unknown) => void) | undefined;
   /** First wait after a batch failed to apply, in ms, doubling up to `maxRetryDelayMs`. Default 200. */

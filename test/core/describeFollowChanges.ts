@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { CachedTable } from '../../src/core/CachedTable';
 import { DbAccessError, StorageError, TableCacheError, UnsupportedOperationError } from '../../src/core/errors';
+import type { FollowChangesOptions } from '../../src/core/changeFeed';
 import { Interval } from '../../src/core/Interval';
 import { isPersistedState } from '../../src/core/persistedState';
 import { StorageRecordsSpec } from '../../src/core/StorageRecordsSpec';
@@ -45,7 +46,7 @@ export function describeFollowChanges(name: string, createStorage: CreateStorage
   }
 
   /** A table following a feed that went live at cursor '1' before its load: nothing stale, cursor '1' stored. */
-  async function following(options: { retryDelayMs?: number } = {}) {
+  async function following(options: FollowChangesOptions = {}) {
     const set = await setUp({ load: false });
     const follower = set.table.followChanges(set.feeds.open, options);
     await vi.waitFor(() => expect(set.feeds.opened).toHaveLength(1));
@@ -235,15 +236,19 @@ export function describeFollowChanges(name: string, createStorage: CreateStorage
       });
 
       it('should retry a batch that failed to apply, and commit its cursor only once applied', async () => {
-        const { db, storage, table, feeds, follower } = await following({ retryDelayMs: 1 });
+        const errors: unknown[] = [];
+        const { db, storage, table, feeds, follower } = await following({ retryDelayMs: 1, onError: (error) => errors.push(error) });
         db.upsert(product(19, 119, 1919));
-        db.failNext(new DbAccessError('backend down', { offline: true }));
+        const failure = new DbAccessError('backend down', { offline: true });
+        db.failNext(failure);
         // Reads keep working from storage while the batch cannot be applied.
         feeds.current.changes('2', [19, 'upsert']);
         await vi.waitFor(() => expect(db.requests.length).toBeGreaterThanOrEqual(2), { timeout: 10_000, interval: 5 });
         await applied(follower, '2');
         expect(await storedCursor(storage)).toBe('2');
         expect((await read(table)).records).toEqual(backendIn(db));
+        expect(errors).toEqual([failure]);
+        expect(follower.status).toBe('live');
         await follower.stop();
       });
 
