@@ -185,8 +185,9 @@ export class ChangeFeedFollower<PK> implements ChangeFollower {
         await attempt();
         this.position = event.cursor;
         return;
-      } catch {
+      } catch (error) {
         if (this.stopped) return;
+        this.options.onError?.(error);
         // The batch stays marked: what is left is to refresh it.
         attempt = () => this.host.retry();
         failures++;
