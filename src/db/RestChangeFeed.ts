@@ -19,7 +19,13 @@ export interface RestChangeFeedOptions<K> extends Omit<RestTransportOptions, 'de
   after?: string | null | undefined;
   /** Checks (and may transform) each change's key. Default: a number or a string. */
   keySchema?: z.ZodType<K> | undefined;
-  /** How long changes are gathered into one batch after the first of them arrives, in ms. Default 50. */
+  /**
+   * How long changes are gathered into one batch after the first of them
+   * arrives, in ms, before an idle consumer gets it. Default 0: at once (the
+   * changes read together from the network still come as one batch).
+   * Whatever the window, batches that gather while the consumer handles one
+   * are joined (up to `maxBatchKeys`) when it asks for the next.
+   */
   batchWindowMs?: number | undefined;
   /** The most keys in one batch; a batch that reaches it is yielded at once. Default 500. */
   maxBatchKeys?: number | undefined;
@@ -75,7 +81,7 @@ export class RestChangeFeed<K = number | string> implements ChangeSource<K> {
     this.transport = { ...restTransport(options), timeoutMs: heartbeatMs * missed, deadlineMs: 0 };
     this.path = options.path ?? 'changes';
     this.keySchema = options.keySchema ?? (defaultKeySchema as unknown as z.ZodType<K>);
-    this.batchWindowMs = durationOption(options.batchWindowMs, 50, ['batchWindowMs']);
+    this.batchWindowMs = durationOption(options.batchWindowMs, 0, ['batchWindowMs']);
     this.maxBatchKeys = options.maxBatchKeys ?? 500;
     if (!Number.isInteger(this.maxBatchKeys) || this.maxBatchKeys < 1) {
       throw new InvalidSpecError(`maxBatchKeys must be a positive integer, not ${String(options.maxBatchKeys)}.`, { path: ['maxBatchKeys'] });
@@ -135,7 +141,7 @@ export class RestChangeFeed<K = number | string> implements ChangeSource<K> {
       for (;;) {
         const event = queue.shift();
         if (event) {
-          yield event;
+          yield this.coalesce(event, queue);
           continue;
         }
         if (finished) {
@@ -148,6 +154,33 @@ export class RestChangeFeed<K = number | string> implements ChangeSource<K> {
       this.close();
       await run;
     }
+  }
+
+  /**
+   * Joins to `event` the change batches queued right behind it (those that
+   * gathered while the consumer was busy), up to `maxBatchKeys` keys: a busy
+   * consumer refetches them together, while an idle one gets each batch at once.
+   */
+  private coalesce(event: ChangeFeedEvent<K>, queue: ChangeFeedEvent<K>[]): ChangeFeedEvent<K> {
+    if (event.type !== 'changes') return event;
+    let next = queue[0];
+    if (next?.type !== 'changes') return event;
+    let keys = new Map<K, ChangeOp>(event.changes.map(({ key, op }) => [key, op]));
+    let cursor = event.cursor;
+    while (next?.type === 'changes') {
+      const merged = new Map(keys);
+      for (const { key, op } of next.changes) {
+        // As within a batch: a key changed again counts once, with its last op.
+        merged.delete(key);
+        merged.set(key, op);
+      }
+      if (merged.size > this.maxBatchKeys) break;
+      queue.shift();
+      keys = merged;
+      cursor = next.cursor;
+      next = queue[0];
+    }
+    return { type: 'changes', cursor, changes: [...keys].map(([key, op]) => ({ key, op })) };
   }
 
   private setStatus(status: ChangeFeedStatus): void {

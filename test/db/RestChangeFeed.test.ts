@@ -101,6 +101,25 @@ describe('RestChangeFeed', { timeout: 20_000 }, () => {
       expect(event.changes.map((change) => change.key).sort((a, b) => a - b)).toEqual([10, 11, 12, 13, 14]);
     });
 
+    it('should join the batches that gathered while the consumer was busy into the next one it asks for', async () => {
+      const feed = follow();
+      const events = reader(feed);
+      const first = events.next();
+      await untilStatus(feed, 'live');
+      await patch(40, 1);
+      expect(((await first) as { changes: unknown[] }).changes).toEqual([{ key: 40, op: 'upsert' }]);
+      // The consumer does not ask for a while: two changes arrive and are flushed apart.
+      const afterFirst = feed.cursor;
+      await patch(41, 1);
+      await vi.waitFor(() => expect(feed.cursor).not.toBe(afterFirst));
+      const afterSecond = feed.cursor;
+      await patch(42, 1);
+      await vi.waitFor(() => expect(feed.cursor).not.toBe(afterSecond));
+      const joined = (await events.next()) as { cursor: string; changes: { key: number }[] };
+      expect(joined.changes.map((change) => change.key)).toEqual([41, 42]);
+      expect(joined.cursor).toBe(feed.cursor);
+    });
+
     it('should yield a batch at once when it reaches maxBatchKeys', async () => {
       const feed = follow({ maxBatchKeys: 2, batchWindowMs: 60_000 });
       const events = reader(feed);
