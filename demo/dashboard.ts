@@ -49,8 +49,8 @@ const status = new StatusBar();
 const stats = new StatsPanel();
 const reads = new ReadLog();
 const meter = new FrameMeter();
-const windowControl = new WindowControl(async (days) => {
-  await client.adjust(windowSpec(days), { onProgress: ({ loaded }) => windowControl.showProgress(loaded) });
+const windowControl = new WindowControl(async (days, signal) => {
+  await client.adjust(windowSpec(days), { onProgress: ({ loaded, total }) => windowControl.showProgress(loaded, total), signal });
 });
 const view = new ViewControl(latestDay(), (range) => watch(range), latestDay);
 const chart = new Chart((range) => view.set(range));
@@ -160,7 +160,7 @@ export async function startDashboard(host: Element, control: StartUpControl): Pr
     console.info(`Nothing to resume (${error instanceof Error ? error.message : String(error)}); loading.`);
     windowControl.showProgress(0);
     try {
-      await client.load(windowSpec(windowControl.days), { onProgress: ({ loaded }) => windowControl.showProgress(loaded) });
+      await client.load(windowSpec(windowControl.days), { onProgress: ({ loaded, total }) => windowControl.showProgress(loaded, total) });
       windowControl.showDone(`Holding the last ${windowControl.days} days.`);
     } catch (error) {
       windowControl.showDone('Could not load the cache.');
