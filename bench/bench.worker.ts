@@ -8,7 +8,7 @@ import { readingSchema } from '../demo/shared';
 import type { Reading } from '../demo/ui/types';
 import { bigApi } from './bigTables';
 import { makeRecords, type BenchRecord } from './data';
-import { count, deleteDatabase, done, idb, openRawDatabase, rawPut, timed, timeIndexes, tsOf } from './idbHelpers';
+import { count, deleteDatabase, openRawDatabase, rawPut, requestResult, timed, timeIndexes, transactionDone, tsOf } from './idbHelpers';
 
 type Spec = RangeSpec<'ts'>;
 type Range = { ge: number; lt: number };
@@ -66,7 +66,7 @@ const api = {
         const fromIdb = () => timed(() => count(direct.getRecords(spec)));
         const rawRead = () =>
           timed(async () => {
-            const rows = await idb(raw.transaction('rows').objectStore('rows').index('score:ts').getAll(IDBKeyRange.bound(ge, lt, false, true)));
+            const rows = await requestResult(raw.transaction('rows').objectStore('rows').index('score:ts').getAll(IDBKeyRange.bound(ge, lt, false, true)));
             return rows.map((row: { r: BenchRecord }) => row.r).length;
           });
         const dexieRead = () => timed(async () => (await dexie.records.where('ts').between(ge, lt).toArray()).length);
@@ -106,7 +106,7 @@ const api = {
       const put = async () => {
         const clearing = rawDb.transaction('rows', 'readwrite');
         clearing.objectStore('rows').clear();
-        await done(clearing);
+        await transactionDone(clearing);
         return (await timed(() => rawPut(rawDb, records))).ms;
       };
       if (run % 2) {
@@ -231,7 +231,7 @@ const api = {
     await rawPut(raw, held as unknown as BenchRecord[]);
     for (let run = 0; run < runs; run++) {
       const rawHit = await timed(async () =>
-        (await idb(raw.transaction('rows').objectStore('rows').index('score:ts').getAll(IDBKeyRange.bound(hitRange.ge, hitRange.lt, false, true)))).length,
+        (await requestResult(raw.transaction('rows').objectStore('rows').index('score:ts').getAll(IDBKeyRange.bound(hitRange.ge, hitRange.lt, false, true)))).length,
       );
       results.rawHit.push(rawHit.ms);
       const hit = await timed(() => count(table.getRecords({ indexName: 'ts', ...hitRange })));

@@ -8,7 +8,7 @@ import { exposeCachedTable } from 'tablecache-web/worker';
 import { readingSchema } from '../demo/shared';
 import type { Reading } from '../demo/ui/types';
 import { makeRecords, type BenchRecord } from './data';
-import { count, deleteDatabase, idb, openRawDatabase, rawPut, timed, timeIndexes, tsOf } from './idbHelpers';
+import { count, deleteDatabase, openRawDatabase, rawPut, requestResult, timed, timeIndexes, tsOf } from './idbHelpers';
 
 /** A time range of readings, `[ge, lt)` in epoch ms, as the demo's spec. */
 export type TimeSpec = { indexName: 'ts'; ge: number; lt: number };
@@ -137,8 +137,8 @@ export const bigApi = {
   /** In a fresh worker: open the raw database and `getAll` the rows of `view`, one per record. */
   async warmStartRaw(view: TimeSpec): Promise<{ ms: number; records: number }> {
     const { ms, result } = await timed(async () => {
-      const db = await idb(indexedDB.open(BIG_RAW));
-      const rows = await idb(db.transaction('rows').objectStore('rows').index('score:ts').getAll(IDBKeyRange.bound(view.ge, view.lt, false, true)));
+      const db = await requestResult(indexedDB.open(BIG_RAW));
+      const rows = await requestResult(db.transaction('rows').objectStore('rows').index('score:ts').getAll(IDBKeyRange.bound(view.ge, view.lt, false, true)));
       return rows.map((row: { r: Reading }) => row.r).length;
     });
     return { ms, records: result };
@@ -228,7 +228,7 @@ export const bigApi = {
       const library = () => timed(() => count(storage.getRecords(new StorageRecordsSpec<BenchRecord>('ts', [new Interval(ge, lt)]))));
       const rawRead = () =>
         timed(async () => {
-          const rows = await idb(raw.transaction('rows').objectStore('rows').index('score:ts').getAll(IDBKeyRange.bound(ge, lt, false, true)));
+          const rows = await requestResult(raw.transaction('rows').objectStore('rows').index('score:ts').getAll(IDBKeyRange.bound(ge, lt, false, true)));
           return rows.map((row: { r: BenchRecord }) => row.r).length;
         });
       const [x, y] = run % 2 ? [await rawRead(), await library()] : [await library(), await rawRead()];

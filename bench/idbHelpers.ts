@@ -1,7 +1,11 @@
 /// <reference lib="webworker" />
-// What the bench worker's figures share: IndexedDB requests as promises, timing, and the raw baselines' rows.
+// What the bench worker's figures share: IndexedDB requests as promises (the tests' helpers on idb), timing, and
+// the raw baselines' rows.
 import { RangeIndexes } from 'tablecache-web';
+import { deleteDatabase, requestResult, transactionDone } from '../test/support/idbPromises';
 import type { BenchRecord } from './data';
+
+export { deleteDatabase, requestResult, transactionDone };
 
 type Range = { ge: number; lt: number };
 
@@ -18,24 +22,6 @@ export const timeIndexes = () =>
     dbRecordsSpecForRange: (ge, lt) => ({ ge, lt }),
   });
 
-export function idb<T>(request: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-}
-
-export function done(transaction: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
-    transaction.oncomplete = () => resolve();
-    transaction.onerror = () => reject(transaction.error);
-    transaction.onabort = () => reject(transaction.error);
-  });
-}
-
-export async function deleteDatabase(name: string): Promise<void> {
-  await idb(indexedDB.deleteDatabase(name));
-}
 
 export async function count(records: AsyncIterable<unknown>): Promise<number> {
   let n = 0;
@@ -57,7 +43,7 @@ export async function openRawDatabase(name: string): Promise<IDBDatabase> {
     const rows = request.result.createObjectStore('rows', { keyPath: 'k' });
     rows.createIndex('score:ts', 's0');
   };
-  return idb(request);
+  return requestResult(request);
 }
 
 /** Raw relaxed `put` of one row per record, `batch` rows per transaction. */
@@ -66,6 +52,6 @@ export async function rawPut(db: IDBDatabase, records: readonly { id: number; ts
     const transaction = db.transaction('rows', 'readwrite', { durability: 'relaxed' });
     const store = transaction.objectStore('rows');
     for (const record of records.slice(i, i + batch)) store.put({ k: [record.id], r: record, s0: record.ts });
-    await done(transaction);
+    await transactionDone(transaction);
   }
 }

@@ -66,8 +66,8 @@ function rememberedDays(): number | undefined {
     return undefined;
   }
 }
-const windowControl = new WindowControl(async (days) => {
-  await client.adjust(windowSpec(days), { onProgress: ({ loaded }) => windowControl.showProgress(loaded) });
+const windowControl = new WindowControl(async (days, signal) => {
+  await client.adjust(windowSpec(days), { onProgress: ({ loaded, total }) => windowControl.showProgress(loaded, total), signal });
   rememberDays(days);
 });
 const view = new ViewControl(latestDay(), (range) => watch(range), latestDay);
@@ -187,7 +187,7 @@ export async function startDashboard(host: Element, control: StartUpControl): Pr
     console.info(`Nothing to resume (${error instanceof Error ? error.message : String(error)}); loading.`);
     windowControl.showProgress(0);
     try {
-      await client.load(windowSpec(windowControl.days), { onProgress: ({ loaded }) => windowControl.showProgress(loaded) });
+      await client.load(windowSpec(windowControl.days), { onProgress: ({ loaded, total }) => windowControl.showProgress(loaded, total) });
       rememberDays(windowControl.days);
       windowControl.showDone(`Holding the last ${windowControl.days} days.`);
     } catch (error) {

@@ -1,18 +1,24 @@
 import { formatCount, formatDuration, h } from './dom';
 
-/** Called when the user picks a cached window of `days` days; resolves when the cache holds it. */
-export type WindowHandler = (days: number) => Promise<void>;
+/**
+ * Called when the user picks a cached window of `days` days; resolves when the cache holds it. `signal` aborts
+ * when the user cancels (the adjust then rejects and the cache keeps the window it held).
+ */
+export type WindowHandler = (days: number, signal: AbortSignal) => Promise<void>;
 
 /**
  * Chooses how many of the latest days the cache holds, showing progress while
- * the worker adjusts. The choice is disabled while an adjust runs.
+ * the worker adjusts (a percentage when the backend tells the total), with a
+ * Cancel button. The choice is disabled while an adjust runs.
  */
 export class WindowControl {
   readonly element: HTMLElement;
   private readonly buttons: HTMLButtonElement[];
   private readonly progress: HTMLProgressElement;
+  private readonly cancel: HTMLButtonElement;
   private readonly message: HTMLElement;
   private selected: number;
+  private running: AbortController | null = null;
 
   constructor(
     private readonly onChange: WindowHandler,
@@ -26,6 +32,8 @@ export class WindowControl {
       return button;
     });
     this.progress = h('progress', { max: 1, hidden: true, 'aria-label': 'Cache adjust progress' });
+    this.cancel = h('button', { type: 'button', className: 'window-cancel', hidden: true }, 'Cancel');
+    this.cancel.addEventListener('click', () => this.running?.abort());
     this.message = h('p', { className: 'window-message', role: 'status', 'aria-live': 'polite' });
     this.element = h(
       'section',
@@ -33,6 +41,7 @@ export class WindowControl {
       h('h2', { id: 'window-title' }, 'Cached window'),
       h('div', { className: 'button-group', role: 'group', 'aria-label': 'Days cached' }, ...this.buttons),
       this.progress,
+      this.cancel,
       this.message,
     );
   }
@@ -51,7 +60,8 @@ export class WindowControl {
     } else {
       this.progress.removeAttribute('value');
     }
-    this.message.textContent = `Loading… ${formatCount(loaded)}${total ? ` of ${formatCount(total)}` : ''} records`;
+    const percent = total && total > 0 ? ` (${Math.floor((Math.min(loaded, total) / total) * 100)}%)` : '';
+    this.message.textContent = `Loading… ${formatCount(loaded)}${total ? ` of ${formatCount(total)}` : ''} records${percent}`;
   }
 
   /** Marks `days` as the window held, without asking for it (e.g. after `resume()` restored it), and says so with `text`. */
@@ -69,17 +79,21 @@ export class WindowControl {
   private async choose(days: number): Promise<void> {
     if (days === this.selected && !this.element.hasAttribute('aria-busy')) return;
     const previous = this.selected;
+    const running = new AbortController();
+    this.running = running;
     this.setBusy(true);
     this.select(days);
     this.showProgress(0);
     const started = performance.now();
     try {
-      await this.onChange(days);
+      await this.onChange(days, running.signal);
       this.showDone(`Holding the last ${days} days (adjusted in ${formatDuration(performance.now() - started)}).`);
     } catch (error) {
       this.select(previous);
-      this.showDone(`Could not adjust: ${error instanceof Error ? error.message : String(error)}`);
+      if (running.signal.aborted) this.showDone(`Cancelled: still holding the last ${previous} days.`);
+      else this.showDone(`Could not adjust: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
+      this.running = null;
       this.setBusy(false);
     }
   }
@@ -93,5 +107,6 @@ export class WindowControl {
     if (busy) this.element.setAttribute('aria-busy', 'true');
     else this.element.removeAttribute('aria-busy');
     for (const button of this.buttons) button.disabled = busy;
+    this.cancel.hidden = !busy;
   }
 }

@@ -139,7 +139,8 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
   /**
    * Clears storage and loads the records of `spec`; see `CachedTable.load`.
    * Resolves when loaded.
-   * @param options `onProgress` is called in this thread as records load (every 1,000 and at the end).
+   * @param options `onProgress` is called in this thread as records load (every 1,000, when the backend tells
+   * the `total`, and at the end); `signal` cancels the load.
    * @throws {TableCacheError} when the table is loaded or loading already.
    */
   load(spec: S, options: AdjustOptions = {}): Promise<void> {
@@ -162,7 +163,8 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
 
   /**
    * Changes the cached records to exactly those of `spec`; see `CachedTable.adjust`. Resolves when visible.
-   * @param options `onProgress` is called in this thread as records load and expire.
+   * @param options `onProgress` is called in this thread as records load and expire, with the `total` to load
+   * when the backend tells it; `signal` cancels the adjust (the table stays as it was).
    */
   adjust(spec: S, options: AdjustOptions = {}): Promise<void> {
     return this.cancellable(options.signal, (session, call) => session.adjust(spec, progressProxy(options), call), 'adjust');

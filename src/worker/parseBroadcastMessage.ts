@@ -80,7 +80,7 @@ const inboxMessage = z.discriminatedUnion('kind', [
     progress: z.boolean(),
   }),
   z.object({ ...envelope, kind: z.literal('reply'), requestId: count, value: z.unknown().optional(), error: serializedError.optional() }),
-  z.object({ ...envelope, kind: z.literal('progress'), requestId: count, progress: z.object({ loaded: count, expired: count }) }),
+  z.object({ ...envelope, kind: z.literal('progress'), requestId: count, progress: z.object({ loaded: count, expired: count, total: count.optional() }) }),
   z.object({ ...envelope, kind: z.literal('update'), connection: count, message: updateMessage }),
 ]);
 

@@ -102,7 +102,7 @@ describe('demo UI', () => {
       const control = new WindowControl(onChange, [3, 7, 30], 3);
       const seven = control.element.querySelector('[data-days="7"]') as HTMLButtonElement;
       seven.click();
-      expect(onChange).toHaveBeenCalledWith(7);
+      expect(onChange).toHaveBeenCalledWith(7, expect.any(AbortSignal));
       expect(control.element.getAttribute('aria-busy')).toBe('true');
       expect(seven.disabled).toBe(true);
       expect(seven.getAttribute('aria-pressed')).toBe('true');
@@ -110,7 +110,11 @@ describe('demo UI', () => {
       const progress = control.element.querySelector('progress') as HTMLProgressElement;
       expect(progress.hidden).toBe(false);
       expect(progress.value).toBe(500);
-      expect(control.element.querySelector('.window-message')?.textContent).toBe('Loading… 500 of 2,000 records');
+      expect(progress.max).toBe(2000);
+      expect(control.element.querySelector('.window-message')?.textContent).toBe('Loading… 500 of 2,000 records (25%)');
+      control.showProgress(700);
+      expect(progress.hasAttribute('value')).toBe(false);
+      expect(control.element.querySelector('.window-message')?.textContent).toBe('Loading… 700 records');
       finish();
       await flush();
       expect(control.element.hasAttribute('aria-busy')).toBe(false);
@@ -129,8 +133,32 @@ describe('demo UI', () => {
       expect(control.element.querySelector('.window-message')?.textContent).toBe('Resumed');
       (control.element.querySelector('[data-days="3"]') as HTMLButtonElement).click();
       await flush();
-      expect(onChange).toHaveBeenCalledWith(3);
+      expect(onChange).toHaveBeenCalledWith(3, expect.anything());
       expect(control.days).toBe(3);
+    });
+
+    it('should abort the running adjust from its Cancel button, and keep the window it held', async () => {
+      let seen!: AbortSignal;
+      const onChange = vi.fn(
+        (_days: number, signal: AbortSignal) =>
+          new Promise<void>((_resolve, reject) => {
+            seen = signal;
+            signal.addEventListener('abort', () => reject(signal.reason));
+          }),
+      );
+      const control = new WindowControl(onChange, [3, 7, 30], 3);
+      const cancel = control.element.querySelector('.window-cancel') as HTMLButtonElement;
+      expect(cancel.hidden).toBe(true);
+      (control.element.querySelector('[data-days="30"]') as HTMLButtonElement).click();
+      expect(cancel.hidden).toBe(false);
+      expect(seen.aborted).toBe(false);
+      cancel.click();
+      expect(seen.aborted).toBe(true);
+      await flush();
+      expect(cancel.hidden).toBe(true);
+      expect(control.days).toBe(3);
+      expect(control.element.hasAttribute('aria-busy')).toBe(false);
+      expect(control.element.querySelector('.window-message')?.textContent).toBe('Cancelled: still holding the last 3 days.');
     });
 
     it('should go back to the previous window when the adjust fails', async () => {

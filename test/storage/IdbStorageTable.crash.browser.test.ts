@@ -3,6 +3,7 @@ import { Interval } from '../../src/core/Interval';
 import { StorageRecordsSpec } from '../../src/core/StorageRecordsSpec';
 import { IdbStorageTable } from '../../src/storage/IdbStorageTable';
 import { itInEngines } from '../engines/knownEngineDifferences';
+import { deleteDatabase, requestResult } from '../support/idbPromises';
 import { byId, collect, reading, readings, readingScorer, type Reading } from '../support/records';
 import type { CrashJob, CrashProgress } from './fixtures/crash.worker';
 
@@ -12,17 +13,10 @@ let tables: IdbStorageTable<Reading>[] = [];
 
 afterEach(async () => {
   for (const table of tables) table.close();
-  await Promise.all(dbNames.map((dbName) => request(indexedDB.deleteDatabase(dbName) as IDBRequest<unknown>)));
+  await Promise.all(dbNames.map((dbName) => deleteDatabase(dbName)));
   tables = [];
   dbNames = [];
 });
-
-function request<T>(idbRequest: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    idbRequest.onsuccess = () => resolve(idbRequest.result);
-    idbRequest.onerror = () => reject(idbRequest.error);
-  });
-}
 
 async function open(dbName: string): Promise<IdbStorageTable<Reading>> {
   const table = await IdbStorageTable.open(readingScorer, { name: 'crash', dbName });
@@ -65,11 +59,11 @@ function runUntil(dbName: string, kill: (progress: CrashProgress) => boolean): P
 
 /** Records in pages of the uncommitted generation, counted through a raw connection before the table recovers. */
 async function uncommittedRows(dbName: string): Promise<number> {
-  const db = await request(indexedDB.open(dbName));
+  const db = await requestResult(indexedDB.open(dbName));
   try {
     const transaction = db.transaction(['dir', 'meta']);
-    const { generation } = (await request(transaction.objectStore('meta').get('generation'))) as { generation: number };
-    const pages = (await request(transaction.objectStore('dir').getAll())) as { g: number; n: number }[];
+    const { generation } = (await requestResult(transaction.objectStore('meta').get('generation'))) as { generation: number };
+    const pages = (await requestResult(transaction.objectStore('dir').getAll())) as { g: number; n: number }[];
     return pages.filter((page) => page.g > generation).reduce((sum, page) => sum + page.n, 0);
   } finally {
     db.close();
@@ -78,7 +72,7 @@ async function uncommittedRows(dbName: string): Promise<number> {
 
 /** Records stored in pages, superseded and uncommitted ones included. */
 async function storedRecords(db: IDBDatabase): Promise<number> {
-  const pages = (await request(db.transaction('pages').objectStore('pages').getAll())) as { r: unknown[] }[];
+  const pages = (await requestResult(db.transaction('pages').objectStore('pages').getAll())) as { r: unknown[] }[];
   return pages.reduce((sum, page) => sum + page.r.length, 0);
 }
 
@@ -88,7 +82,7 @@ async function expectState(table: IdbStorageTable<Reading>, records: Reading[], 
   expect(byId(await collect(table.getRecords(everything('id'))))).toEqual(records);
   expect(await table.committedState()).toEqual(state);
   await table.idle();
-  const db = await request(indexedDB.open(dbName));
+  const db = await requestResult(indexedDB.open(dbName));
   try {
     expect(await storedRecords(db)).toBe(records.length);
   } finally {

@@ -1,8 +1,12 @@
 import { vi } from 'vitest';
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { IDBCursor, IDBDatabase, IDBFactory, IDBIndex, IDBKeyRange, IDBObjectStore, IDBRequest, IDBTransaction } from 'fake-indexeddb';
 import { IdbStorageTable } from '../../src/storage/IdbStorageTable';
 import { describeIdbStorageTable } from './fixtures/describeIdbStorageTable';
 import { describeStorageTable } from './describeStorageTable';
+
+// idb (under the suites' promise helpers) tells requests and transactions by the global IndexedDB classes, which
+// Node lacks: fake-indexeddb's stand in for them in this file (the library itself never looks at these globals).
+Object.assign(globalThis, { IDBCursor, IDBDatabase, IDBIndex, IDBObjectStore, IDBRequest, IDBTransaction });
 
 // Reads served from the in-memory copy (the default) and from IndexedDB itself.
 for (const memoryRecords of [undefined, 0]) {

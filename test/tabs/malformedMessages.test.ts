@@ -41,6 +41,7 @@ function malformedInboxMessages(owner: string): unknown[] {
     { protocol: 1, kind: 'reply', from: owner, requestId: 'x', value: 1 },
     { protocol: 1, kind: 'reply', from: owner, requestId: 1, error: badError },
     { protocol: 1, kind: 'progress', from: owner, requestId: 1, progress: null },
+    { protocol: 1, kind: 'progress', from: owner, requestId: 1, progress: { loaded: 1, expired: 0, total: 'all' } },
     { protocol: 1, kind: 'update', from: owner, connection: 1, message: null },
     { protocol: 1, kind: 'update', from: owner, connection: 1, message: { type: 'records', subscriptionId: 1, records: 'many' } },
     { protocol: 1, kind: 'update', from: owner, connection: 1, message: { type: 'error', subscriptionId: 1, error: {} } },

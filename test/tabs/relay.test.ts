@@ -50,6 +50,9 @@ describeTableClient("a follower tab's worker, relaying to the owner's over Broad
       release?.();
       release = null;
     },
+    async tellTotals() {
+      world.ownerTable().db.tellsTotal = true;
+    },
   };
   const controlChannel = new MessageChannel();
   expose(control, controlChannel.port2);

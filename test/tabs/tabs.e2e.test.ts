@@ -192,24 +192,7 @@ describe(`tabs sharing one cache (end to end, headless ${engine})`, () => {
     }
 
     it("should close every tab's connection on a versionchange from a newer app, saying to reload", async () => {
-      const upgraded = await observer.page.evaluate(async (dbName) => {
-        const version = await new Promise<number>((resolve, reject) => {
-          const request = indexedDB.open(dbName);
-          request.onsuccess = () => {
-            resolve(request.result.version);
-            request.result.close();
-          };
-          request.onerror = () => reject(request.error);
-        });
-        return new Promise<number>((resolve, reject) => {
-          const request = indexedDB.open(dbName, version + 1);
-          request.onsuccess = () => {
-            resolve(request.result.version);
-            request.result.close();
-          };
-          request.onerror = () => reject(request.error);
-        });
-      }, testDbName);
+      const upgraded = await observer.page.evaluate((dbName) => (window as unknown as TestWindow).tabsTest.upgradeDatabase(dbName), testDbName);
       expect(upgraded).toBeGreaterThan(1);
       for (const [t, id] of [
         [b, subscriptionB],

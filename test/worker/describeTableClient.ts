@@ -123,6 +123,19 @@ export function describeTableClient(transport: string, open: () => Promise<Clien
         expect(progress.map((report) => report.loaded)).toEqual([1000, 2000, 2500]);
       });
 
+      it("should report the backend's total in this thread, when the backend tells it", async () => {
+        await control.tellTotals();
+        const progress: { loaded: number; expired: number; total?: number }[] = [];
+        await client.load(ts(0, 2500), { onProgress: (report) => progress.push(report) });
+        await client.stats();
+        expect(progress).toEqual([
+          { loaded: 0, expired: 0, total: 2500 },
+          { loaded: 1000, expired: 0, total: 2500 },
+          { loaded: 2000, expired: 0, total: 2500 },
+          { loaded: 2500, expired: 0, total: 2500 },
+        ]);
+      });
+
       it('should reject a second load with a TableCacheError naming the table', async () => {
         await client.load(ts(0, 10));
         const error = await client.load(ts(0, 20)).catch((thrown: unknown) => thrown);

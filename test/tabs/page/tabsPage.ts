@@ -2,6 +2,7 @@
 import type { CachedTableStats } from '../../../src/core/CachedTableOptions';
 import { connectSharedCachedTable } from '../../../src/worker/connectSharedCachedTable';
 import type { SharedCachedTableClient } from '../../../src/worker/SharedCachedTableClient';
+import { upgradeDatabase } from '../../support/idbPromises';
 import { eventsChannel, type Reading, type TabsWorkerConfig, type TimeSpec } from './tabsConfig';
 
 /** A subscription's result as the test sees it. */
@@ -22,6 +23,8 @@ export interface TabsTestApi {
   updates(subscription: number): SeenUpdate[];
   /** Calls `method` and says how it failed (or `null`). */
   failure(method: 'stats' | 'read', spec?: TimeSpec): Promise<{ name: string; message: string } | null>;
+  /** Opens the database `dbName` at its next version, as a newer app would; resolves with that version. */
+  upgradeDatabase(dbName: string): Promise<number>;
 }
 
 const params = new URLSearchParams(location.search);
@@ -94,6 +97,7 @@ const testApi: TabsTestApi = {
       return { name: (error as Error).name, message: (error as Error).message };
     }
   },
+  upgradeDatabase,
 };
 
 (window as unknown as { tabsTest: TabsTestApi }).tabsTest = testApi;
