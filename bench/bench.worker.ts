@@ -201,7 +201,7 @@ const api = {
   /** A covered read vs the same read from the reference backend; `partial` reads 90% inside the window. */
   async vsBackend(apiUrl: string, runs: number, quick: boolean) {
     // Validated as the demo validates the reference backend's readings.
-    const rest = new RestDbAccess({ baseUrl: apiUrl, schema: readingSchema });
+    const rest = new RestDbAccess({ baseUrl: apiUrl, schema: readingSchema, timeoutMs: 60_000, connectTimeoutMs: 60_000 });
     const indexes = new RangeIndexes<Reading, number, { path: string; query: Record<string, number> }, 'ts'>({
       indexName: 'ts',
       primaryKey: (record) => record.id,

@@ -27,7 +27,8 @@ const readingIndexes = () =>
     dbRecordsSpecForRange: (ge, lt) => ({ path: READINGS_PATH, query: { ge, lt } }),
   });
 
-const restAccess = (apiUrl: string) => new RestDbAccess({ baseUrl: apiUrl, schema: readingSchema });
+// A minute per response, not the default 5 s: the bench runs on a shared, often loaded machine (it is not the figure).
+const restAccess = (apiUrl: string) => new RestDbAccess({ baseUrl: apiUrl, schema: readingSchema, timeoutMs: 60_000, connectTimeoutMs: 60_000 });
 
 /** A warm start serves stale records at once after `resume()` and refreshes them in the background (issue 14 item 2). */
 const staleWhileRevalidate: CachedTableOptions = { staleWhileRevalidate: true };
