@@ -72,6 +72,8 @@ export class IdbStorageTable<R> implements StorageTable<R> {
   /** True while pages of an uncommitted generation may be left in the store. */
   private rollbackPending: boolean;
   private readonly keyLoader: KeyDirectoryLoader;
+  /** Write operations running or queued (the fill of the in-memory copy waits for them). */
+  private writesWaiting = 0;
   private readonly onBackgroundError: (error: StorageError) => void;
 
   private constructor(scorer: RecordScorer<R, unknown>, options: IdbStorageTableOptions, opened: OpenDatabase) {
@@ -112,7 +114,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     this.filler = new MemoryFiller({
       store,
       committed: () => this.committed,
-      readsWaiting: () => this.pacer.readsWaiting,
+      busy: () => this.pacer.readsWaiting || this.writesWaiting > 0 || this.keyLoader.pending,
       closed: () => this.connection.closedReason !== null,
       onError: background('fillMemory'),
     });
@@ -449,10 +451,13 @@ export class IdbStorageTable<R> implements StorageTable<R> {
 
   /** Runs a write operation after earlier ones; rejects with `StorageError` when the connection is closed. */
   private exclusive<T>(operation: Operation, section: () => Promise<T>): Promise<T> {
-    return this.writer.run(async () => {
-      this.assertOpen(operation);
-      return section();
-    });
+    this.writesWaiting++;
+    return this.writer
+      .run(async () => {
+        this.assertOpen(operation);
+        return section();
+      })
+      .finally(() => this.writesWaiting--);
   }
 
   private assertOpen(operation: Operation): void {

@@ -25,6 +25,8 @@ export interface KeyDirectoryLoaderOptions {
 export class KeyDirectoryLoader {
   /** Whether the key directory is loaded (or known to be empty). */
   loaded = false;
+  /** True while the background load waits or runs. */
+  pending = false;
 
   constructor(private readonly options: KeyDirectoryLoaderOptions) {}
 
@@ -38,14 +40,17 @@ export class KeyDirectoryLoader {
   /** Loads it once no read of IndexedDB runs, between writes. Failures go to `onError` (none once closed). */
   loadInBackground(): void {
     const { writer, readsWaiting, closed, onError } = this.options;
+    this.pending = true;
     void (async () => {
       await nextTask();
       while (readsWaiting() && !closed()) await new Promise((resolve) => setTimeout(resolve, 5));
       await writer.run(async () => {
         if (!closed()) await this.load('open');
       });
-    })().catch((error: unknown) => {
-      if (!closed()) onError(error);
-    });
+    })()
+      .catch((error: unknown) => {
+        if (!closed()) onError(error);
+      })
+      .finally(() => (this.pending = false));
   }
 }

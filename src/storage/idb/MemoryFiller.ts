@@ -7,8 +7,13 @@ export interface MemoryFillerOptions {
   readonly store: PageStore<unknown>;
   /** The committed generation, whose pages are filled in. */
   readonly committed: () => number;
-  /** Whether a read of IndexedDB runs (the fill then waits: it must not delay reads). */
-  readonly readsWaiting: () => boolean;
+  /**
+   * Whether foreground work runs or waits: a read of IndexedDB, a write, or
+   * the load of the key directory every write needs first. The fill then
+   * waits: it must not delay them (IndexedDB serves one database's
+   * transactions in turn, and the worker's thread is shared).
+   */
+  readonly busy: () => boolean;
   readonly closed: () => boolean;
   readonly onError: (error: unknown) => void;
 }
@@ -46,7 +51,7 @@ export class MemoryFiller {
       // Let a read that was just asked for go first.
       await nextTask();
       if (this.options.closed()) return;
-      if (this.options.readsWaiting()) {
+      if (this.options.busy()) {
         await new Promise((resolve) => setTimeout(resolve, 5));
         continue;
       }
