@@ -16,8 +16,8 @@ import { describeSpec } from './describe';
 import { RecordNotFoundError, TableCacheError } from './errors';
 import type { ChangeFeedStatus, ChangeFollower, FollowChangesOptions, OpenChangeFeed } from './changeFeed';
 import { StatusListeners } from './StatusListeners';
-import { ChangeFeedFollower } from './followChanges';
-import { followerHost } from './followerHost';
+import type { ChangeFeedFollower } from './followChanges';
+import { startFollower } from './followerHost';
 import { assertKeysSupported, cursorAfter, Invalidations, keysInvalidation, specInvalidation } from './Invalidations';
 import type { PrimaryKey } from './keys';
 import { mergeAsync } from './mergeAsync';
@@ -553,22 +553,9 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       throw new TableCacheError(`Table '${this.name}' follows a change feed already; stop() it first (one feed per table).`);
     }
     assertKeysSupported(this.storage, this.indexes, this.name);
-    const host = followerHost<R, PK, S, D>({
-      table: this,
-      storage: this.storage,
-      stager: this.stager,
-      stale: this.stale,
-      invalidations: this.invalidations,
-      emit: (change) => this.emit(change),
-    });
-    const follower = new ChangeFeedFollower(host, openFeed, options);
-    this.follower = follower;
-    const relay = (status: ChangeFollower['status']) => {
-      if (this.follower === follower) this.feedStatus.set(status === 'stopped' ? 'none' : status);
-    };
-    follower.onStatus(relay);
-    relay(follower.status);
-    return follower;
+    const parts = { table: this, storage: this.storage, stager: this.stager, stale: this.stale, invalidations: this.invalidations };
+    this.follower = startFollower<R, PK, S, D>({ ...parts, emit: (change) => this.emit(change), status: this.feedStatus }, openFeed, options);
+    return this.follower;
   }
 
   /**

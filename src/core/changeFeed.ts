@@ -46,10 +46,12 @@ export type ChangeFollowerStatus = ChangeFeedStatus | 'stopped';
 /** Options of `CachedTable.followChanges`. */
 export interface FollowChangesOptions {
   /**
-   * Called with an error the follower cannot mend by retrying (the feed
-   * rejected for good, e.g. a 404 or a protocol violation); the follower
-   * is stopped then. Default: none (the error is only the `stopped` status
-   * and the rejection of `stop()`... see `ChangeFollower.error`).
+   * Called with each error: a batch that failed to apply (the backend or
+   * storage failed; the follower retries it with backoff, and its records
+   * stay served meanwhile), and an error the follower cannot mend by
+   * retrying (the feed rejected for good, e.g. a 404 or a protocol
+   * violation), which stops it: its status is then `stopped` and its
+   * `error` that error. Default: none.
    */
   onError?: ((error: unknown) => void) | undefined;
   /** First wait after a batch failed to apply, in ms, doubling up to `maxRetryDelayMs`. Default 200. */
@@ -64,7 +66,12 @@ export interface ChangeFollower {
   readonly status: ChangeFollowerStatus;
   /** Calls `listener` with each new status; returns a function that removes it. */
   onStatus(listener: (status: ChangeFollowerStatus) => void): () => void;
-  /** The cursor of the last change applied and committed with the table's state (`null` before the first). */
+  /**
+   * Where the table stands in the feed: every change through this cursor
+   * is applied (or, after a reset, covered by marking everything stale).
+   * Committed with the table's state by the write that applied it (after a
+   * reset, by the next write). `null` while unknown.
+   */
   readonly cursor: string | null;
   /** The error that stopped the follower, when one did. */
   readonly error: unknown;

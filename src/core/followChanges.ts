@@ -136,7 +136,7 @@ export class ChangeFeedFollower<PK> implements ChangeFollower {
       void this.host.loaded().then(() => this.anchor());
       for await (const event of source) {
         this.unapplied = true;
-        await this.until(this.host.loaded());
+        if (!this.host.isLoaded()) await this.until(this.host.loaded());
         if (this.stopped) return;
         await this.handle(event);
         this.unapplied = false;
@@ -185,8 +185,9 @@ export class ChangeFeedFollower<PK> implements ChangeFollower {
         await attempt();
         this.position = event.cursor;
         return;
-      } catch {
+      } catch (error) {
         if (this.stopped) return;
+        this.options.onError?.(error);
         // The batch stays marked: what is left is to refresh it.
         attempt = () => this.host.retry();
         failures++;
@@ -214,10 +215,15 @@ export class ChangeFeedFollower<PK> implements ChangeFollower {
   /** `promise`, or undefined once stopped. */
   private async until<T>(promise: Promise<T>): Promise<T | undefined> {
     if (this.stopped) return undefined;
-    return Promise.race([
-      promise,
-      new Promise<undefined>((resolve) => this.stopSignal.signal.addEventListener('abort', () => resolve(undefined), { once: true })),
-    ]);
+    const { signal } = this.stopSignal;
+    let onAbort!: () => void;
+    const stopped = new Promise<undefined>((resolve) => (onAbort = () => resolve(undefined)));
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await Promise.race([promise, stopped]);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
   }
 }
 

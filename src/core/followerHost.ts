@@ -1,9 +1,11 @@
 import type { CachedTable } from './CachedTable';
-import type { ChangeFollowerHost } from './followChanges';
+import type { ChangeFeedStatus, FollowChangesOptions, OpenChangeFeed } from './changeFeed';
+import { ChangeFeedFollower, type ChangeFollowerHost } from './followChanges';
 import { keysInvalidation, type Invalidations } from './Invalidations';
 import { isPersistedState } from './persistedState';
 import type { Stager } from './Stager';
 import type { StaleRecords } from './StaleRecords';
+import type { StatusListeners } from './StatusListeners';
 import { WholeTableChange, type TableChange } from './TableChange';
 import type { IndexSpec, StorageTable } from './types';
 
@@ -15,6 +17,21 @@ export interface FollowedTable<R, PK, S extends IndexSpec, D> {
   readonly stale: StaleRecords<R, PK, S, D>;
   readonly invalidations: Invalidations<R, D>;
   emit(change: TableChange): void;
+  /** The table's feed status, which this follower sets while it is the table's. */
+  readonly status: StatusListeners<ChangeFeedStatus | 'none'>;
+}
+
+/** Starts following `openFeed` for the table; its status becomes the table's (`'none'` once stopped). */
+export function startFollower<R, PK, S extends IndexSpec, D>(
+  parts: FollowedTable<R, PK, S, D>,
+  openFeed: OpenChangeFeed<PK>,
+  options: FollowChangesOptions,
+): ChangeFeedFollower<PK> {
+  const follower = new ChangeFeedFollower(followerHost(parts), openFeed, options);
+  const relay = (status: ChangeFeedFollower<PK>['status']) => parts.status.set(status === 'stopped' ? 'none' : status);
+  follower.onStatus(relay);
+  relay(follower.status);
+  return follower;
 }
 
 /** How a `CachedTable` applies what its change feed says. */

@@ -60,6 +60,8 @@ export class RelaySession<R> {
   private readonly chunks = new Map<number, SubscriptionMessage[]>();
   private readonly reads = new Map<number, RelayedRead>();
   private nextReadId = 1;
+  /** The owner's feed status last passed on to the client. */
+  private feedStatus: string = 'none';
   private closedError: Error | null = null;
   private closing: Promise<void> | null = null;
   private signalClosed!: () => void;
@@ -121,13 +123,17 @@ export class RelaySession<R> {
   ownerLost(): void {
     this.chunks.clear();
     // The next owner follows the feed again from the cursor stored with the table (or says it follows none).
-    if (!this.closedError) this.updatesPort.postMessage({ type: 'changeFeedStatus', status: 'catching-up' } satisfies UpdateMessage);
+    if (!this.closedError && this.feedStatus !== 'none') {
+      this.feedStatus = 'catching-up';
+      this.updatesPort.postMessage({ type: 'changeFeedStatus', status: 'catching-up' } satisfies UpdateMessage);
+    }
   }
 
   /** A subscription message from the owner, for this connection's client. */
   onUpdate(message: UpdateMessage): void {
     // The owner's session closing is not the client's connection closing: this relay decides that.
     if (message.type === 'changeFeedStatus') {
+      this.feedStatus = message.status;
       if (!this.closedError) this.updatesPort.postMessage(message);
       return;
     }

@@ -146,6 +146,8 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
       relay.shutDown(this.defunctError ?? new TableCacheError(`Shared table '${this.options.name}' is no longer served by this worker.`));
       return;
     }
+    // Asks the owner (once known) for the feed status, which it then posts to this client on each change.
+    relay.attach();
     // A shared worker outlives its pages: a client gone without close() would keep its reads open on the owner.
     void relay.whenClosed.then(watchClient(message, () => void relay.close().catch(() => {}), this.election));
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { CachedTable } from '../../src/core/CachedTable';
-import { DbAccessError, TableCacheError, UnsupportedOperationError } from '../../src/core/errors';
+import { DbAccessError, StorageError, TableCacheError, UnsupportedOperationError } from '../../src/core/errors';
+import type { FollowChangesOptions } from '../../src/core/changeFeed';
 import { Interval } from '../../src/core/Interval';
 import { isPersistedState } from '../../src/core/persistedState';
 import { StorageRecordsSpec } from '../../src/core/StorageRecordsSpec';
@@ -45,7 +46,7 @@ export function describeFollowChanges(name: string, createStorage: CreateStorage
   }
 
   /** A table following a feed that went live at cursor '1' before its load: nothing stale, cursor '1' stored. */
-  async function following(options: { retryDelayMs?: number } = {}) {
+  async function following(options: FollowChangesOptions = {}) {
     const set = await setUp({ load: false });
     const follower = set.table.followChanges(set.feeds.open, options);
     await vi.waitFor(() => expect(set.feeds.opened).toHaveLength(1));
@@ -235,15 +236,49 @@ export function describeFollowChanges(name: string, createStorage: CreateStorage
       });
 
       it('should retry a batch that failed to apply, and commit its cursor only once applied', async () => {
-        const { db, storage, table, feeds, follower } = await following({ retryDelayMs: 1 });
+        const errors: unknown[] = [];
+        const { db, storage, table, feeds, follower } = await following({ retryDelayMs: 1, onError: (error) => errors.push(error) });
         db.upsert(product(19, 119, 1919));
-        db.failNext(new DbAccessError('backend down', { offline: true }));
+        const failure = new DbAccessError('backend down', { offline: true });
+        db.failNext(failure);
         // Reads keep working from storage while the batch cannot be applied.
         feeds.current.changes('2', [19, 'upsert']);
         await vi.waitFor(() => expect(db.requests.length).toBeGreaterThanOrEqual(2), { timeout: 10_000, interval: 5 });
         await applied(follower, '2');
         expect(await storedCursor(storage)).toBe('2');
         expect((await read(table)).records).toEqual(backendIn(db));
+        expect(errors).toEqual([failure]);
+        expect(follower.status).toBe('live');
+        await follower.stop();
+      });
+
+      it('should commit a batch and its cursor together or not at all: a merge that fails leaves both as they were, and the retry stores both', async () => {
+        const { db, storage, feeds, follower } = await following({ retryDelayMs: 1 });
+        const before = await stored(storage);
+        const merge = storage.scratchMerge.bind(storage);
+        let failures = 1;
+        const states: unknown[] = [];
+        const seenAtFailure: unknown[] = [];
+        storage.scratchMerge = async (state?: unknown) => {
+          if (failures-- > 0) {
+            await storage.scratchAbort();
+            seenAtFailure.push(await storedCursor(storage), (await stored(storage)).find((record) => record.id === 22)?.value);
+            throw new StorageError('disk full', { table: 'products', operation: 'scratchMerge' });
+          }
+          states.push(state);
+          return merge(state);
+        };
+        db.upsert(product(22, 122, 2222));
+        feeds.current.changes('2', [22, 'upsert']);
+        await vi.waitFor(() => expect(failures).toBeLessThan(0), { timeout: 10_000, interval: 5 });
+        await applied(follower, '2');
+        expect(seenAtFailure).toEqual(['1', 22]);
+        // The cursor travels in the very merge that makes the batch's records visible.
+        expect(states).toHaveLength(1);
+        expect(states[0]).toMatchObject({ changeCursor: '2' });
+        expect(await storedCursor(storage)).toBe('2');
+        expect((await stored(storage)).find((record) => record.id === 22)?.value).toBe(2222);
+        expect((await stored(storage)).filter((record) => record.id !== 22)).toEqual(before.filter((record) => record.id !== 22));
         await follower.stop();
       });
 

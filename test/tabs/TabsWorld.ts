@@ -53,6 +53,8 @@ export interface TabsWorldOptions {
   /** Closes a tab's storage when it is killed. */
   closeStorage?: (storage: StorageTable<Reading>) => void;
   version?: number;
+  /** Called with each table a tab opens, as a worker module that follows a change feed does. */
+  follow?: (table: ReadingsTable, tab: string) => void;
 }
 
 let worlds = 0;
@@ -83,6 +85,7 @@ export class TabsWorld {
       const storage = await (this.options.storage?.(indexes) ?? new MemoryStorageTable(indexes, { name: 'readings' }));
       const table = new CachedTable(indexes, db, storage, { name: 'readings' });
       this.opened.push({ tab: name, table, db, storage });
+      this.options.follow?.(table, name);
       return table;
     };
     const exposed = exposeSharedCachedTable(openTable, {

@@ -1,7 +1,7 @@
 import { releaseProxy, wrap } from 'comlink';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CachedTable } from '../../src/core/CachedTable';
 import { StorageError, TableCacheError } from '../../src/core/errors';
 import { RangeIndexes } from '../../src/indexes/RangeIndexes';
@@ -11,7 +11,8 @@ import { connectCachedTable } from '../../src/worker/connectCachedTable';
 import { installErrorTransfer } from '../../src/worker/errorTransfer';
 import { exposeCachedTable, type ExposedCachedTable } from '../../src/worker/exposeCachedTable';
 import { MemoryDbAccess } from '../support/MemoryDbAccess';
-import { readings, tsRange, type FilterSpec, type Reading } from '../support/records';
+import { idsFilter, readings, tsRange, type FilterSpec, type Reading } from '../support/records';
+import { scriptedFeeds } from '../support/ScriptedFeed';
 import { describeTableClient } from './describeTableClient';
 import { connectFixtureControl, serveFixture, type TsSpec } from './fixtures/tableFixture';
 
@@ -77,6 +78,33 @@ describe('exposeCachedTable', () => {
     resolveTable(makeTable());
     await loading;
     expect((await client.stats()).loaded).toBe(10);
+  });
+
+  it('should tell the client the status of the change feed the table follows: now, on each change, and none once stopped', async () => {
+    const [page, worker] = channel();
+    const indexes = new RangeIndexes({
+      indexName: 'ts',
+      primaryKey: (record: Reading) => record.id,
+      score: (record: Reading) => record.ts,
+      dbRecordsSpecForRange: tsRange,
+      dbRecordsSpecForKeys: idsFilter,
+    });
+    const table = new CachedTable(indexes, new MemoryDbAccess(readings(100)), new MemoryStorageTable(indexes));
+    const feeds = scriptedFeeds();
+    table.followChanges(feeds.open);
+    expose(table, worker);
+    const client = connect(page);
+    const statuses: string[] = [];
+    client.onChangeFeedStatus((status) => statuses.push(status));
+    await client.stats();
+    await vi.waitFor(() => expect(statuses.at(-1)).toBe('catching-up'));
+    feeds.current.setStatus('live', '1');
+    await vi.waitFor(() => expect(statuses.at(-1)).toBe('live'));
+    feeds.current.setStatus('offline');
+    await vi.waitFor(() => expect(statuses.at(-1)).toBe('offline'));
+    await table.close();
+    await vi.waitFor(() => expect(statuses.at(-1)).toBe('none'));
+    expect(statuses).toEqual(['none', 'catching-up', 'live', 'offline', 'none']);
   });
 
   it('should reject every call with the error of a table that could not be made', async () => {
