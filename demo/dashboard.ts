@@ -164,6 +164,26 @@ async function checkBackend(): Promise<void> {
 }
 
 /**
+ * Resolves once the change feed is live (or offline), at most after `maxMs`. A load made then stores the feed's
+ * position with what it loaded; one made before the feed knows where it stands is marked stale once it does
+ * (changes made meanwhile were not seen), and each view is then refreshed again.
+ */
+function feedSettled(maxMs = 5000): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      stop();
+      resolve();
+    };
+    const timer = setTimeout(done, maxMs);
+    // The listener is called at once with the current status: `done` runs in a microtask, once `stop` is set.
+    const stop = client.onChangeFeedStatus((feed) => {
+      if (feed === 'live' || feed === 'offline') queueMicrotask(done);
+    });
+  });
+}
+
+/**
  * Shows the dashboard in `host` and opens the cache: resumes it, or loads the window. Resolves once the view is
  * watched (or the load failed, which the dashboard shows); `control` fails the start-up when the worker fails.
  */
@@ -187,6 +207,7 @@ export async function startDashboard(host: Element, control: StartUpControl): Pr
     console.info(`Nothing to resume (${error instanceof Error ? error.message : String(error)}); loading.`);
     windowControl.showProgress(0);
     try {
+      await feedSettled();
       await client.load(windowSpec(windowControl.days), { onProgress: ({ loaded, total }) => windowControl.showProgress(loaded, total) });
       rememberDays(windowControl.days);
       windowControl.showDone(`Holding the last ${windowControl.days} days.`);

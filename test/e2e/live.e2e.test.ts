@@ -43,9 +43,9 @@ describe(`demo app, live (end to end, headless ${e2eEngine()})`, () => {
 
   it('should show a value edited in another browser on its own', async () => {
     const id = (await attribute(mine, '.records tbody tr', 'data-id'))!;
-    await expect.poll(() => count(theirs, row(id))).toBe(1);
+    await expect.poll(() => count(theirs, row(id)), { timeout: 10_000 }).toBe(1);
     await fillAndChange(theirs, `${row(id)} input`, '4321.5');
-    await expect.poll(() => shownValue(mine, id), { timeout: 20_000 }).toBe('4321.5');
+    await expect.poll(() => shownValue(mine, id), { timeout: 45_000 }).toBe('4321.5');
     // Pushed to the page by its subscription after the feed's refetch, not read because the user did something.
     expect(await text(mine, '.read-latest')).toMatch(/records from storage \(live update\)$/);
     expect(await shownValue(theirs, id)).toBe('4321.5');
@@ -59,14 +59,14 @@ describe(`demo app, live (end to end, headless ${e2eEngine()})`, () => {
     });
     expect(response.status).toBe(201);
     const { id } = (await response.json()) as { id: number };
-    for (const page of [mine, theirs]) await expect.poll(() => shownValue(page, id), { timeout: 20_000 }).toBe('777.25');
+    for (const page of [mine, theirs]) await expect.poll(() => shownValue(page, id), { timeout: 45_000 }).toBe('777.25');
   });
 
   it('should drop a reading deleted on the backend from both views', async () => {
     const id = (await attribute(mine, '.records tbody tr', 'data-id'))!;
     const response = await fetch(`${api.url}/api/readings/${id}`, { method: 'DELETE' });
     expect(response.status).toBe(204);
-    for (const page of [mine, theirs]) await expect.poll(() => count(page, row(id)), { timeout: 20_000 }).toBe(0);
+    for (const page of [mine, theirs]) await expect.poll(() => count(page, row(id)), { timeout: 45_000 }).toBe(0);
   });
 
   it('should report no console errors while the backend is up', async () => {
