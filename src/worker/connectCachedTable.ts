@@ -3,10 +3,10 @@ import type { IndexSpec } from '../core/types';
 import { checkBatchSize, DEFAULT_BATCH_SIZE } from './batchSize';
 import { CachedTableClient } from './CachedTableClient';
 import { checkConnectTimeout, DEFAULT_CONNECT_TIMEOUT_MS, watchConnection } from './connectionWatch';
-import type { SharedConnectMessage } from './broadcastProtocol';
+import type { SharedConnectMessage } from '../tabs/broadcastProtocol';
 import { newConnection, type TableEndpoint } from './endpoint';
 import { holdPageLock } from './pageLock';
-import { defaultLockManager } from './TabElection';
+import { defaultLockManager } from '../tabs/TabElection';
 import type { TableSessionApi } from './protocol';
 
 /** Options of {@link connectCachedTable}. */

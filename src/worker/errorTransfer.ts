@@ -3,7 +3,7 @@ import * as coreErrors from '../core/errors';
 import { TableCacheError } from '../core/errors';
 import { RestProtocolError } from '../db/RestProtocolError';
 import type { SerializedError, SerializedValue } from './protocol';
-import { TableOwnerLostError } from './TableOwnerLostError';
+import { TableOwnerLostError } from '../tabs/TableOwnerLostError';
 
 /** A class of errors that can be rebuilt on the other side of the boundary. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -5,10 +5,10 @@ import type { IndexSpec } from '../core/types';
 import { listenForConnections, protocolMismatch, refuseConnection, type TableExposeTarget } from './endpoint';
 import { installErrorTransfer } from './errorTransfer';
 import { isConnectMessage } from './isConnectMessage';
-import type { SharedConnectMessage } from './broadcastProtocol';
+import type { SharedConnectMessage } from '../tabs/broadcastProtocol';
 import type { UpdateMessage } from './protocol';
 import { TableSession } from './TableSession';
-import { defaultLockManager, TabElection } from './TabElection';
+import { defaultLockManager, TabElection } from '../tabs/TabElection';
 import { watchClient } from './watchClient';
 
 

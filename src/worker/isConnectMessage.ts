@@ -1,4 +1,4 @@
-import type { SharedConnectMessage } from './broadcastProtocol';
+import type { SharedConnectMessage } from '../tabs/broadcastProtocol';
 
 // Duck-typed rather than `instanceof MessagePort`: the ports may come from another realm's implementation (Node's
 // `worker_threads` ports under a DOM shim such as happy-dom). A message cannot forge one: structured clones carry no

@@ -1,5 +1,5 @@
-import { defaultLockManager } from './TabElection';
-import { pageLockName } from './tabNames';
+import { defaultLockManager } from '../tabs/TabElection';
+import { pageLockName } from '../tabs/tabNames';
 
 let pageLock: Promise<string | undefined> | undefined;
 

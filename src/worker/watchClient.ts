@@ -1,5 +1,5 @@
-import type { SharedConnectMessage } from './broadcastProtocol';
-import type { TabElection } from './TabElection';
+import type { SharedConnectMessage } from '../tabs/broadcastProtocol';
+import type { TabElection } from '../tabs/TabElection';
 
 /**
  * Calls `onGone` once, when the client of a connection has gone away

@@ -1,4 +1,4 @@
-import type { LockManagerLike } from '../../src/worker/TabElection';
+import type { LockManagerLike } from '../../src/tabs/TabElection';
 
 interface LockRequest {
   readonly context: FakeLockContext;

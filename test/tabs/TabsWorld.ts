@@ -4,7 +4,7 @@ import { RangeIndexes, type RangeSpec } from '../../src/indexes/RangeIndexes';
 import { MemoryStorageTable } from '../../src/storage/MemoryStorageTable';
 import type { CachedTableClient } from '../../src/worker/CachedTableClient';
 import { connectCachedTable } from '../../src/worker/connectCachedTable';
-import { exposeSharedCachedTable, type ExposedSharedCachedTable } from '../../src/worker/exposeSharedCachedTable';
+import { exposeSharedCachedTable, type ExposedSharedCachedTable } from '../../src/tabs/exposeSharedCachedTable';
 import { MemoryDbAccess } from '../support/MemoryDbAccess';
 import { idsFilter, readings, tsRange, type FilterSpec, type Reading } from '../support/records';
 import { FakeLockRegistry, type FakeLockContext } from './FakeLocks';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TableCacheError } from '../../src/core/errors';
-import { connectSharedCachedTable } from '../../src/worker/connectSharedCachedTable';
-import type { SharedCachedTableClient } from '../../src/worker/SharedCachedTableClient';
+import { connectSharedCachedTable } from '../../src/tabs/connectSharedCachedTable';
+import type { SharedCachedTableClient } from '../../src/tabs/SharedCachedTableClient';
 import type { Reading } from '../support/records';
 import { TabsWorld, type TsSpec } from './TabsWorld';
 

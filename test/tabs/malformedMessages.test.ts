@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { inboxChannelName, tableChannelName } from '../../src/worker/tabNames';
+import { inboxChannelName, tableChannelName } from '../../src/tabs/tabNames';
 import { postMalformedConnects } from '../worker/fixtures/malformedConnectMessages';
 import { TabsWorld, until, type TsSpec } from './TabsWorld';
 

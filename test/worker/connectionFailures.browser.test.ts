@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { connectCachedTable } from '../../src/worker/connectCachedTable';
-import { connectSharedCachedTable } from '../../src/worker/connectSharedCachedTable';
+import { connectSharedCachedTable } from '../../src/tabs/connectSharedCachedTable';
 import { WorkerConnectionError } from '../../src/worker/WorkerConnectionError';
 import type { Reading } from '../support/records';
 import type { TsSpec } from './fixtures/tableFixture';

@@ -5,7 +5,7 @@ import { connectCachedTable } from '../../src/worker/connectCachedTable';
 import { itInEngines } from '../engines/knownEngineDifferences';
 import { collect, type Reading } from '../support/records';
 import { describeTableClient, UpdateQueue, type ClientHarness } from './describeTableClient';
-import type { SharedConnectMessage } from '../../src/worker/broadcastProtocol';
+import type { SharedConnectMessage } from '../../src/tabs/broadcastProtocol';
 import { PROTOCOL_VERSION, type TableSessionApi } from '../../src/worker/protocol';
 import { connectFixtureControl, fixtureRecordCount, type FixtureCounts, type TsSpec } from './fixtures/tableFixture';
 

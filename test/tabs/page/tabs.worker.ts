@@ -4,7 +4,7 @@ import { CachedTable } from '../../../src/core/CachedTable';
 import { RestDbAccess, type RestRecordsSpec } from '../../../src/db/RestDbAccess';
 import { RangeIndexes } from '../../../src/indexes/RangeIndexes';
 import { IdbStorageTable } from '../../../src/storage/IdbStorageTable';
-import { exposeSharedCachedTable } from '../../../src/worker/exposeSharedCachedTable';
+import { exposeSharedCachedTable } from '../../../src/tabs/exposeSharedCachedTable';
 import { eventsChannel, readingSchema, testDbName, type Reading, type TabsWorkerConfig } from './tabsConfig';
 
 const config = JSON.parse(self.name) as TabsWorkerConfig;

@@ -1,7 +1,7 @@
 // The tabs test page: one tab of the app, driven by the test through `window.tabsTest`.
 import type { CachedTableStats } from '../../../src/core/CachedTableOptions';
-import { connectSharedCachedTable } from '../../../src/worker/connectSharedCachedTable';
-import type { SharedCachedTableClient } from '../../../src/worker/SharedCachedTableClient';
+import { connectSharedCachedTable } from '../../../src/tabs/connectSharedCachedTable';
+import type { SharedCachedTableClient } from '../../../src/tabs/SharedCachedTableClient';
 import { upgradeDatabase } from '../../support/idbPromises';
 import { eventsChannel, type Reading, type TabsWorkerConfig, type TimeSpec } from './tabsConfig';
 

@@ -1,14 +1,14 @@
 import { wrap } from 'comlink';
 import { TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
-import { checkBatchSize, DEFAULT_BATCH_SIZE } from './batchSize';
-import { checkConnectTimeout, DEFAULT_CONNECT_TIMEOUT_MS, watchConnection } from './connectionWatch';
+import { checkBatchSize, DEFAULT_BATCH_SIZE } from '../worker/batchSize';
+import { checkConnectTimeout, DEFAULT_CONNECT_TIMEOUT_MS, watchConnection } from '../worker/connectionWatch';
 import type { SharedConnectMessage } from './broadcastProtocol';
-import type { ConnectOptions } from './connectCachedTable';
-import { newConnection } from './endpoint';
-import type { TableSessionApi } from './protocol';
+import type { ConnectOptions } from '../worker/connectCachedTable';
+import { newConnection } from '../worker/endpoint';
+import type { TableSessionApi } from '../worker/protocol';
 import { SharedCachedTableClient, type SharedTableMode } from './SharedCachedTableClient';
-import { holdPageLock } from './pageLock';
+import { holdPageLock } from '../worker/pageLock';
 
 /** Options of {@link connectSharedCachedTable}. */
 export interface ConnectSharedOptions extends ConnectOptions {

@@ -1,8 +1,8 @@
 import type { Remote } from 'comlink';
 import type { IndexSpec } from '../core/types';
-import { CachedTableClient } from './CachedTableClient';
-import type { StartConnectionWatch } from './connectionWatch';
-import type { TableSessionApi } from './protocol';
+import { CachedTableClient } from '../worker/CachedTableClient';
+import type { StartConnectionWatch } from '../worker/connectionWatch';
+import type { TableSessionApi } from '../worker/protocol';
 
 /**
  * How a tab reaches a table shared by every tab: through one `SharedWorker`

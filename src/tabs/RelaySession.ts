@@ -2,9 +2,9 @@ import { finalizer } from 'comlink';
 import type { AdjustProgress } from '../core/CachedTableOptions';
 import { TableCacheError } from '../core/errors';
 import type { NodeId, RelayedMethod } from './broadcastProtocol';
-import { serializeError } from './errorTransfer';
-import { forwardProgress } from './forwardProgress';
-import type { OpenedRead, ProgressCallback, ReadRequestOptions, RecordBatch, SubscriptionMessage, TableSessionApi, UpdateMessage } from './protocol';
+import { serializeError } from '../worker/errorTransfer';
+import { forwardProgress } from '../worker/forwardProgress';
+import type { OpenedRead, ProgressCallback, ReadRequestOptions, RecordBatch, SubscriptionMessage, TableSessionApi, UpdateMessage } from '../worker/protocol';
 import { TableOwnerLostError } from './TableOwnerLostError';
 
 /** What to do with a call whose owner went away before answering it. */

@@ -1,8 +1,8 @@
 import { TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
-import { isSharedWorkerScope, listenForConnections, type TableExposeTarget } from './endpoint';
-import { installErrorTransfer } from './errorTransfer';
-import { isConnectMessage } from './isConnectMessage';
+import { isSharedWorkerScope, listenForConnections, type TableExposeTarget } from '../worker/endpoint';
+import { installErrorTransfer } from '../worker/errorTransfer';
+import { isConnectMessage } from '../worker/isConnectMessage';
 import { SharedTableNode, type NodeRole } from './SharedTableNode';
 import { defaultLockManager, type LockManagerLike } from './TabElection';
 import type { TableFactory } from './TableHost';

@@ -10,16 +10,16 @@ import {
   type RequestMessage,
   type SharedConnectMessage,
 } from './broadcastProtocol';
-import { protocolMismatch, refuseConnection } from './endpoint';
-import { deserializeError, serializeError } from './errorTransfer';
+import { protocolMismatch, refuseConnection } from '../worker/endpoint';
+import { deserializeError, serializeError } from '../worker/errorTransfer';
 import { parseChannelMessage, parseInboxMessage } from './parseBroadcastMessage';
 import type { RelayCallOptions, RelayNode } from './RelaySession';
 import { RelaySession } from './RelaySession';
-import type { UpdateMessage } from './protocol';
+import type { UpdateMessage } from '../worker/protocol';
 import { TabElection, type LockManagerLike } from './TabElection';
 import { inboxChannelName, nodeLockName, ownerLockName, tableChannelName } from './tabNames';
 import { TableHost, type TableFactory } from './TableHost';
-import { watchClient } from './watchClient';
+import { watchClient } from '../worker/watchClient';
 
 const protocol = BROADCAST_PROTOCOL_VERSION;
 

@@ -3,9 +3,9 @@ import type { AdjustProgress, ResumeOptions } from '../core/CachedTableOptions';
 import { TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
 import { BROADCAST_PROTOCOL_VERSION, type InboxMessage, type NodeId, type ReplyMessage, type RequestMessage } from './broadcastProtocol';
-import { serializeError } from './errorTransfer';
-import type { CallOptions, ProgressCallback, TableSessionApi } from './protocol';
-import { TableSession, type UpdateSink } from './TableSession';
+import { serializeError } from '../worker/errorTransfer';
+import type { CallOptions, ProgressCallback, TableSessionApi } from '../worker/protocol';
+import { TableSession, type UpdateSink } from '../worker/TableSession';
 import { watchDatabaseVersion } from './watchDatabaseVersion';
 
 const protocol = BROADCAST_PROTOCOL_VERSION;

@@ -2,7 +2,7 @@
 // (`exposeSharedCachedTable`), over BroadcastChannels. Types, and the
 // version number; the code lives in the files that use them.
 import type { AdjustProgress } from '../core/CachedTableOptions';
-import type { ConnectMessage, SerializedError, TableSessionApi, UpdateMessage } from './protocol';
+import type { ConnectMessage, SerializedError, TableSessionApi, UpdateMessage } from '../worker/protocol';
 
 /** Version of this protocol; nodes that speak another one ignore each other's messages. */
 export type BroadcastProtocolVersion = 1;
