@@ -8,6 +8,9 @@ export function keyId(key: PrimaryKey): KeyId {
   return typeof key === 'number' ? key : keyToString(key);
 }
 
+/** How many entries of a merged layer one background step folds into the base. */
+const FOLD_STEP = 20_000;
+
 /**
  * Which page holds each primary key: of the committed state (`committed`),
  * and of the scratch space (`staged`, an overlay of the keys the scratch
@@ -15,16 +18,28 @@ export function keyId(key: PrimaryKey): KeyId {
  * replaces without asking IndexedDB, and `getRecordsByKeys` find a few
  * hundred records among millions.
  *
+ * A merge must cost the same for 1 staged key as for 100,000, so it does not
+ * fold the overlay into the committed map: it pushes the overlay as a layer
+ * over it (newest wins), and the layers are folded into the map later, in
+ * steps of {@link FOLD_STEP} entries, one task each.
+ *
  * Loaded from the `keys` store when first needed (by the first write or
  * `getRecordsByKeys` after open, not by reads), then kept up to date by the
  * writes, once their transactions have committed.
  */
 export class KeyDirectory {
   private readonly base = new Map<KeyId, number>();
-  private readonly overlay = new Map<KeyId, number | null>();
+  /** Merged overlays not folded into `base` yet, oldest first; `null`: removed. */
+  private readonly layers: Map<KeyId, number | null>[] = [];
+  private overlay = new Map<KeyId, number | null>();
+  private foldScheduled = false;
 
   /** The page holding `key` in the committed state. */
   committed(key: KeyId): number | undefined {
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const page = this.layers[i]!.get(key);
+      if (page !== undefined) return page ?? undefined;
+    }
     return this.base.get(key);
   }
 
@@ -32,12 +47,14 @@ export class KeyDirectory {
   staged(key: KeyId): number | undefined {
     const moved = this.overlay.get(key);
     if (moved !== undefined) return moved ?? undefined;
-    return this.base.get(key);
+    return this.committed(key);
   }
 
   /** Records where `key` is in the committed state (`undefined`: nowhere). */
   setCommitted(key: KeyId, page: number | undefined): void {
-    if (page === undefined) this.base.delete(key);
+    const top = this.layers[this.layers.length - 1];
+    if (top) top.set(key, page ?? null);
+    else if (page === undefined) this.base.delete(key);
     else this.base.set(key, page);
   }
 
@@ -46,24 +63,56 @@ export class KeyDirectory {
     this.overlay.set(key, page ?? null);
   }
 
-  /** The scratch space was merged: its keys are the committed ones now. */
+  /** The scratch space was merged: its keys are the committed ones now. Constant time; the folding follows in the background. */
   merge(): void {
-    for (const [key, page] of this.overlay) this.setCommitted(key, page ?? undefined);
-    this.overlay.clear();
+    if (this.overlay.size === 0) return;
+    this.layers.push(this.overlay);
+    this.overlay = new Map();
+    this.scheduleFold();
   }
 
   /** The scratch space was dropped. */
   abort(): void {
-    this.overlay.clear();
+    this.overlay = new Map();
   }
 
   clear(): void {
     this.base.clear();
-    this.overlay.clear();
+    this.layers.length = 0;
+    this.overlay = new Map();
   }
 
-  /** How many keys the committed state holds. */
-  get size(): number {
-    return this.base.size;
+  /** How many merged layers still wait to be folded (for tests). */
+  get pendingLayers(): number {
+    return this.layers.length;
+  }
+
+  /** Folds every merged layer now (for tests; the background does it step by step). */
+  foldAll(): void {
+    while (this.layers.length > 0) this.foldStep(Infinity);
+  }
+
+  private scheduleFold(): void {
+    if (this.foldScheduled) return;
+    this.foldScheduled = true;
+    setTimeout(() => {
+      this.foldScheduled = false;
+      this.foldStep(FOLD_STEP);
+      if (this.layers.length > 0) this.scheduleFold();
+    }, 0);
+  }
+
+  /** Moves up to `limit` entries of the oldest layer into the base. Lookups agree at every step: a moved entry says the same in both. */
+  private foldStep(limit: number): void {
+    const oldest = this.layers[0];
+    if (!oldest) return;
+    let moved = 0;
+    for (const [key, page] of oldest) {
+      if (moved++ >= limit) break;
+      if (page === null) this.base.delete(key);
+      else this.base.set(key, page);
+      oldest.delete(key);
+    }
+    if (oldest.size === 0) this.layers.shift();
   }
 }
