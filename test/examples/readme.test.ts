@@ -5,6 +5,7 @@ import { CachedTable } from '../../src/core/CachedTable';
 import { MemoryStorageTable } from '../../src/storage/MemoryStorageTable';
 import { collect } from '../support/records';
 import { DayIndexes, type DayReading } from './DayIndexes';
+import type { RestRecordsSpec } from '../../src/index';
 
 const DAY = 86_400_000;
 
@@ -60,25 +61,32 @@ describe('README and docs', () => {
   });
 
   describe('DayIndexes example', () => {
-    it('should cache whole days and fetch only the days that change', async () => {
+    it('should cache a run of whole days through RestDbAccess-shaped fetches, fetching only the days added', async () => {
       const records: DayReading[] = Array.from({ length: 40 }, (_, i) => ({ id: i, ts: i * (DAY / 4), value: i }));
       const requests: string[] = [];
       const db = {
-        async *getRecords(url: string) {
-          requests.push(url);
-          const days = new Set(new URL(url, 'http://x').searchParams.get('days')!.split(',').map(Number));
-          yield* records.filter((record) => days.has(Math.floor(record.ts / DAY)));
+        async *getRecords({ path, query }: RestRecordsSpec) {
+          const { ge, lt } = query as { ge: number; lt: number };
+          requests.push(`${path} ${ge / DAY}..${lt / DAY}`);
+          yield* records.filter((record) => record.ts >= ge && record.ts < lt);
         },
       };
       const indexes = new DayIndexes();
       const table = new CachedTable(indexes, db, new MemoryStorageTable(indexes));
-      await table.load({ indexName: 'day', days: [1, 2] });
-      await table.adjust({ indexName: 'day', days: [2, 3] });
-      expect(requests).toEqual(['/api/readings?days=1,2', '/api/readings?days=3']);
-      const day3 = await collect(table.getRecords({ indexName: 'day', days: [3] }));
-      expect(day3.map((record) => record.id).sort((a, b) => a - b)).toEqual([12, 13, 14, 15]);
+      const ids = async (first: number, last: number) =>
+        (await collect(table.getRecords({ indexName: 'day', first, last }))).map((record) => record.id).sort((a, b) => a - b);
+      await table.load({ indexName: 'day', first: 1, last: 2 });
+      await table.adjust({ indexName: 'day', first: 2, last: 3 }); // day 1 falls out, day 3 is fetched
+      await table.adjust({ indexName: 'day', first: 1, last: 3 }); // day 1 is fetched again
+      await table.adjust({ indexName: 'day', first: 2, last: 2 }); // inside what is held: no fetch, days 1 and 3 expire
+      await table.adjust({ indexName: 'day', first: 5, last: 6 }); // apart from what is held: the whole run
+      expect(requests).toEqual(['readings 1..3', 'readings 3..4', 'readings 1..2', 'readings 5..7']);
+      expect(await ids(5, 6)).toEqual([20, 21, 22, 23, 24, 25, 26, 27]);
       expect(table.stats().reads.cacheHit).toBe(1);
-      expect(table.stats().expired).toBe(4);
+      expect(table.stats().expired).toBe(4 + 8 + 4); // day 1, days 1 and 3, day 2
+      await table.adjust({ indexName: 'day', first: 4, last: 7 }); // both sides of what is held: the whole run again
+      expect(requests.at(-1)).toBe('readings 4..8');
+      expect(await ids(4, 7)).toEqual(Array.from({ length: 16 }, (_, i) => 16 + i));
     });
   });
 });
