@@ -1,23 +1,15 @@
 import { expose } from 'comlink';
 import { TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
-import {
-  BROADCAST_PROTOCOL_VERSION,
-  type ChannelMessage,
-  type InboxMessage,
-  type NodeId,
-  type RelayedMethod,
-  type RequestMessage,
-  type SharedConnectMessage,
-} from './broadcastProtocol';
+import { BROADCAST_PROTOCOL_VERSION, type ChannelMessage, type InboxMessage, type NodeId, type RelayedMethod, type SharedConnectMessage } from './broadcastProtocol';
 import { protocolMismatch, refuseConnection } from '../worker/endpoint';
 import { deserializeError, serializeError } from '../worker/errorTransfer';
-import { parseChannelMessage, parseInboxMessage } from './parseBroadcastMessage';
+import { NodeChannels } from './NodeChannels';
 import type { RelayCallOptions, RelayNode } from './RelaySession';
 import { RelaySession } from './RelaySession';
 import type { UpdateMessage } from '../worker/protocol';
 import { TabElection, type LockManagerLike } from './TabElection';
-import { inboxChannelName, nodeLockName, ownerLockName, tableChannelName } from './tabNames';
+import { nodeLockName, ownerLockName } from './tabNames';
 import { TableHost, type TableFactory } from './TableHost';
 import { watchClient } from '../worker/watchClient';
 
@@ -68,20 +60,25 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
   /** Whether an owner has had a loaded table: a node taking over then resumes it. */
   private everLoaded = false;
   private defunctError: Error | null = null;
-  private started = false;
   private closed = false;
   private readonly pending = new Map<number, PendingCall>();
   private nextRequestId = 1;
   private readonly relays = new Map<number, RelaySession<unknown>>();
   private nextConnection = 1;
-  private channel: BroadcastChannel | null = null;
-  private inbox: BroadcastChannel | null = null;
-  private readonly outboxes = new Map<NodeId, BroadcastChannel>();
+  private readonly channels: NodeChannels;
   private readonly election: TabElection;
   private stopWatchingOwner: (() => void) | null = null;
 
   constructor(private readonly options: SharedTableNodeOptions<R, PK, S, D>) {
     this.election = new TabElection(options.locks);
+    this.channels = new NodeChannels({
+      name: options.name,
+      self: this.id,
+      version: options.version,
+      isClosed: () => this.closed,
+      onChannel: (message) => this.onChannel(message),
+      onInbox: (message) => this.onInbox(message),
+    });
   }
 
   get owner(): NodeId | null {
@@ -116,18 +113,8 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
   async start(): Promise<void> {
     await this.election.hold(nodeLockName(this.options.name, this.id));
     if (this.closed) return;
-    this.channel = new BroadcastChannel(tableChannelName(this.options.name));
-    this.channel.onmessage = (event) => {
-      const message = parseChannelMessage(event.data);
-      if (message) this.onChannel(message);
-    };
-    this.inbox = new BroadcastChannel(inboxChannelName(this.options.name, this.id));
-    this.inbox.onmessage = (event) => {
-      const message = parseInboxMessage(event.data);
-      if (message) this.onInbox(message);
-    };
-    this.started = true;
-    this.broadcast({ kind: 'hello' });
+    this.channels.open();
+    this.channels.broadcast({ kind: 'hello' });
     this.election.compete(ownerLockName(this.options.name, this.options.version), () => this.becomeOwner());
   }
 
@@ -169,7 +156,7 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
   post(relay: RelaySession<unknown>, method: RelayedMethod, args: readonly unknown[]): void {
     if (this.ownerId === null || this.defunctError) return;
     // Request id 0 is never pending: the owner's reply is dropped.
-    this.sendRequest(this.ownerId, 0, relay, method, args, false);
+    this.channels.sendRequest(this.ownerId, 0, relay, method, args, false);
   }
 
   dropQueued(relay: RelaySession<unknown>, error: Error): void {
@@ -201,10 +188,7 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
     for (const relay of [...this.relays.values()]) relay.shutDown(this.defunctError);
     // Others may take over at once; reads still running on this node's table finish (or fail) on their own.
     this.election.release();
-    this.channel?.close();
-    this.inbox?.close();
-    for (const outbox of this.outboxes.values()) outbox.close();
-    this.outboxes.clear();
+    this.channels.close();
     await this.host?.close(this.defunctError);
   }
 
@@ -221,7 +205,7 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
     const owned = this.host !== null;
     this.election.stopCompeting();
     this.stopWatchingOwner?.();
-    if (announce) this.broadcast({ kind: 'shutdown', error: serializeError(error) });
+    if (announce) this.channels.broadcast({ kind: 'shutdown', error: serializeError(error) });
     for (const call of this.pending.values()) call.reject(error);
     this.pending.clear();
     for (const relay of [...this.relays.values()]) relay.shutDown(error);
@@ -239,11 +223,11 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
       openTable: this.options.openTable,
       resume: this.everLoaded,
       dbName: this.options.dbName,
-      send: (to, message) => this.send(to, message),
+      send: (to, message) => this.channels.send(to, message),
       watchNode: (node, onGone) =>
         this.election.watch(nodeLockName(this.options.name, node), () => {
           onGone();
-          this.closeOutbox(node);
+          this.channels.closeOutbox(node);
         }),
       onLoaded: () => {
         this.everLoaded = true;
@@ -257,7 +241,7 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
   }
 
   private announceOwner(): void {
-    if (this.host && !this.defunctError) this.broadcast({ kind: 'owner', loaded: this.everLoaded });
+    if (this.host && !this.defunctError) this.channels.broadcast({ kind: 'owner', loaded: this.everLoaded });
   }
 
   private onChannel(message: ChannelMessage): void {
@@ -268,12 +252,12 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
     }
     if (message.version < this.options.version) {
       // An older version of the app: say hello back, so that it learns it is superseded.
-      if (message.kind === 'hello') this.broadcast({ kind: 'hello' });
+      if (message.kind === 'hello') this.channels.broadcast({ kind: 'hello' });
       return;
     }
     switch (message.kind) {
       case 'hello':
-        if (this.defunctError) this.broadcast({ kind: 'shutdown', error: serializeError(this.defunctError) });
+        if (this.defunctError) this.channels.broadcast({ kind: 'shutdown', error: serializeError(this.defunctError) });
         else this.announceOwner();
         return;
       case 'owner':
@@ -316,12 +300,12 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
     this.ownerId = null;
     this.stopWatchingOwner?.();
     this.stopWatchingOwner = null;
-    this.closeOutbox(node);
+    this.channels.closeOutbox(node);
     for (const relay of this.relays.values()) relay.ownerLost();
     for (const [requestId, call] of this.pending) if (call.sentTo === node) this.settleLost(requestId, call);
     // The next owner may have announced itself before this node learnt the last one was gone (or the one lost was
     // never an owner, only claimed to be): asking makes the owner there is say so again.
-    if (!this.host && !this.closed && !this.defunctError) this.broadcast({ kind: 'hello' });
+    if (!this.host && !this.closed && !this.defunctError) this.channels.broadcast({ kind: 'hello' });
   }
 
   /** A call whose owner went away: sent again to the next owner, resolved, or rejected, as its policy says. */
@@ -340,44 +324,15 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
 
   private dispatch(requestId: number, call: PendingCall): void {
     const owner = this.ownerId;
-    if (owner === null || !this.started) return;
+    if (owner === null || !this.channels.opened) return;
     call.sentTo = owner;
     try {
-      this.sendRequest(owner, requestId, call.relay, call.method, call.args, call.options.onProgress !== undefined);
+      this.channels.sendRequest(owner, requestId, call.relay, call.method, call.args, call.options.onProgress !== undefined);
     } catch (error) {
       // Typically a spec that cannot be cloned: the caller's error, not the channel's.
       this.pending.delete(requestId);
       call.reject(error);
     }
-  }
-
-  private sendRequest(to: NodeId, requestId: number, relay: RelaySession<unknown>, method: RelayedMethod, args: readonly unknown[], progress: boolean): void {
-    const request: RequestMessage = { protocol, kind: 'request', from: this.id, requestId, connection: relay.connection, method, args, progress };
-    this.send(to, request);
-  }
-
-  private send(to: NodeId, message: InboxMessage): void {
-    if (to === this.id) {
-      // This node's own connections: no channel, no clone.
-      queueMicrotask(() => this.onInbox(message));
-      return;
-    }
-    if (this.closed) return;
-    let outbox = this.outboxes.get(to);
-    if (!outbox) {
-      outbox = new BroadcastChannel(inboxChannelName(this.options.name, to));
-      this.outboxes.set(to, outbox);
-    }
-    outbox.postMessage(message);
-  }
-
-  private closeOutbox(node: NodeId): void {
-    this.outboxes.get(node)?.close();
-    this.outboxes.delete(node);
-  }
-
-  private broadcast(body: { kind: 'hello' } | { kind: 'owner'; loaded: boolean } | { kind: 'shutdown'; error: ReturnType<typeof serializeError> }): void {
-    this.channel?.postMessage({ protocol, from: this.id, version: this.options.version, ...body } satisfies ChannelMessage);
   }
 
   private onInbox(message: InboxMessage): void {
