@@ -5,6 +5,7 @@ import { BROADCAST_PROTOCOL_VERSION, type ChannelMessage, type InboxMessage, typ
 import { protocolMismatch, refuseConnection } from '../worker/endpoint';
 import { deserializeError, serializeError } from '../worker/errorTransfer';
 import { NodeChannels } from './NodeChannels';
+import { PendingCalls } from './PendingCalls';
 import type { RelayCallOptions, RelayNode } from './RelaySession';
 import { RelaySession } from './RelaySession';
 import type { UpdateMessage } from '../worker/protocol';
@@ -31,18 +32,6 @@ export interface SharedTableNodeOptions<R, PK, S extends IndexSpec, D> {
   readonly closeContext: () => void;
 }
 
-/** A call of a relay, until answered. */
-interface PendingCall {
-  readonly relay: RelaySession<unknown>;
-  readonly method: RelayedMethod;
-  readonly args: readonly unknown[];
-  readonly options: RelayCallOptions;
-  /** The owner it was sent to; `null` while waiting for an owner. */
-  sentTo: NodeId | null;
-  readonly resolve: (answer: { value: unknown; from: NodeId }) => void;
-  readonly reject: (error: unknown) => void;
-}
-
 /**
  * One worker's part in a table shared by several tabs: it serves its own
  * client connections (a tab's dedicated worker has one tab's; a shared
@@ -61,8 +50,7 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
   private everLoaded = false;
   private defunctError: Error | null = null;
   private closed = false;
-  private readonly pending = new Map<number, PendingCall>();
-  private nextRequestId = 1;
+  private readonly calls: PendingCalls;
   private readonly relays = new Map<number, RelaySession<unknown>>();
   private nextConnection = 1;
   private readonly channels: NodeChannels;
@@ -79,6 +67,7 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
       onChannel: (message) => this.onChannel(message),
       onInbox: (message) => this.onInbox(message),
     });
+    this.calls = new PendingCalls(options.name, () => this.ownerId, this.channels);
   }
 
   get owner(): NodeId | null {
@@ -141,16 +130,7 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
 
   call(relay: RelaySession<unknown>, method: RelayedMethod, args: readonly unknown[], options: RelayCallOptions): Promise<{ value: unknown; from: NodeId }> {
     if (this.defunctError) return Promise.reject(this.defunctError);
-    return new Promise((resolve, reject) => {
-      const requestId = this.nextRequestId++;
-      const call: PendingCall = { relay, method, args, options, sentTo: null, resolve, reject };
-      this.pending.set(requestId, call);
-      if (options.pinned !== undefined && options.pinned !== this.ownerId) {
-        this.settleLost(requestId, call);
-        return;
-      }
-      this.dispatch(requestId, call);
-    });
+    return this.calls.add(relay, method, args, options);
   }
 
   post(relay: RelaySession<unknown>, method: RelayedMethod, args: readonly unknown[]): void {
@@ -160,12 +140,7 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
   }
 
   dropQueued(relay: RelaySession<unknown>, error: Error): void {
-    for (const [requestId, call] of this.pending) {
-      if (call.relay === relay && call.sentTo === null) {
-        this.pending.delete(requestId);
-        call.reject(error);
-      }
-    }
+    this.calls.dropQueued(relay, error);
   }
 
   detach(relay: RelaySession<unknown>): void {
@@ -183,8 +158,7 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
     if (this.closed) return;
     this.closed = true;
     this.defunctError ??= reason ?? new TableCacheError(`Shared table '${this.options.name}' is no longer served by this worker (it was closed).`);
-    for (const call of this.pending.values()) call.reject(this.defunctError);
-    this.pending.clear();
+    this.calls.rejectAll(this.defunctError);
     for (const relay of [...this.relays.values()]) relay.shutDown(this.defunctError);
     // Others may take over at once; reads still running on this node's table finish (or fail) on their own.
     this.election.release();
@@ -206,8 +180,7 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
     this.election.stopCompeting();
     this.stopWatchingOwner?.();
     if (announce) this.channels.broadcast({ kind: 'shutdown', error: serializeError(error) });
-    for (const call of this.pending.values()) call.reject(error);
-    this.pending.clear();
+    this.calls.rejectAll(error);
     for (const relay of [...this.relays.values()]) relay.shutDown(error);
     void this.host?.close(error);
     // A superseded owner's open database would block the newer version's upgrade; a shared worker would keep
@@ -292,7 +265,7 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
 
   private ownerFound(): void {
     for (const relay of this.relays.values()) relay.attach();
-    for (const [requestId, call] of this.pending) if (call.sentTo === null) this.dispatch(requestId, call);
+    this.calls.dispatchWaiting();
   }
 
   private ownerLost(node: NodeId): void {
@@ -302,37 +275,10 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
     this.stopWatchingOwner = null;
     this.channels.closeOutbox(node);
     for (const relay of this.relays.values()) relay.ownerLost();
-    for (const [requestId, call] of this.pending) if (call.sentTo === node) this.settleLost(requestId, call);
+    this.calls.ownerLost(node);
     // The next owner may have announced itself before this node learnt the last one was gone (or the one lost was
     // never an owner, only claimed to be): asking makes the owner there is say so again.
     if (!this.host && !this.closed && !this.defunctError) this.channels.broadcast({ kind: 'hello' });
-  }
-
-  /** A call whose owner went away: sent again to the next owner, resolved, or rejected, as its policy says. */
-  private settleLost(requestId: number, call: PendingCall): void {
-    const policy = call.options.onOwnerLost;
-    if (policy === 'retry' && call.options.pinned === undefined) {
-      call.sentTo = null;
-      this.dispatch(requestId, call);
-      return;
-    }
-    this.pending.delete(requestId);
-    if (policy === 'resolve') call.resolve({ value: undefined, from: call.sentTo ?? '' });
-    else if (policy === 'retry') call.reject(new TableCacheError(`Shared table '${this.options.name}': the node holding this call's state went away.`));
-    else call.reject(policy());
-  }
-
-  private dispatch(requestId: number, call: PendingCall): void {
-    const owner = this.ownerId;
-    if (owner === null || !this.channels.opened) return;
-    call.sentTo = owner;
-    try {
-      this.channels.sendRequest(owner, requestId, call.relay, call.method, call.args, call.options.onProgress !== undefined);
-    } catch (error) {
-      // Typically a spec that cannot be cloned: the caller's error, not the channel's.
-      this.pending.delete(requestId);
-      call.reject(error);
-    }
   }
 
   private onInbox(message: InboxMessage): void {
@@ -342,19 +288,12 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
         // Only an owner answers; a caller that thinks otherwise learns of the real owner and sends again.
         if (this.host) void this.host.handle(message);
         return;
-      case 'reply': {
-        const call = this.pending.get(message.requestId);
-        if (!call || call.sentTo !== message.from) return;
-        this.pending.delete(message.requestId);
-        if (message.error) call.reject(deserializeError(message.error));
-        else call.resolve({ value: message.value, from: message.from });
+      case 'reply':
+        this.calls.reply(message);
         return;
-      }
-      case 'progress': {
-        const call = this.pending.get(message.requestId);
-        if (call && call.sentTo === message.from) call.options.onProgress?.(message.progress);
+      case 'progress':
+        this.calls.progress(message);
         return;
-      }
       case 'update':
         if (message.from === this.ownerId) this.relays.get(message.connection)?.onUpdate(message.message);
         return;
