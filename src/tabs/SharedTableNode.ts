@@ -1,30 +1,22 @@
 import { expose } from 'comlink';
 import { TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
-import {
-  BROADCAST_PROTOCOL_VERSION,
-  type ChannelMessage,
-  type InboxMessage,
-  type NodeId,
-  type RelayedMethod,
-  type RequestMessage,
-  type SharedConnectMessage,
-} from './broadcastProtocol';
+import { BROADCAST_PROTOCOL_VERSION, type InboxMessage, type NodeId, type RelayedMethod, type SharedConnectMessage } from './broadcastProtocol';
 import { protocolMismatch, refuseConnection } from '../worker/endpoint';
-import { deserializeError, serializeError } from '../worker/errorTransfer';
-import { parseChannelMessage, parseInboxMessage } from './parseBroadcastMessage';
+import { NodeChannels } from './NodeChannels';
+import { OwnerElection, type NodeRole } from './OwnerElection';
+import { PendingCalls } from './PendingCalls';
 import type { RelayCallOptions, RelayNode } from './RelaySession';
 import { RelaySession } from './RelaySession';
 import type { UpdateMessage } from '../worker/protocol';
 import { TabElection, type LockManagerLike } from './TabElection';
-import { inboxChannelName, nodeLockName, ownerLockName, tableChannelName } from './tabNames';
-import { TableHost, type TableFactory } from './TableHost';
+import { nodeLockName, ownerLockName } from './tabNames';
+import type { TableFactory } from './TableHost';
 import { watchClient } from '../worker/watchClient';
 
 const protocol = BROADCAST_PROTOCOL_VERSION;
 
-/** What a node is doing: starting up, forwarding to another node, owning the table, or closed. */
-export type NodeRole = 'starting' | 'follower' | 'owner' | 'closed';
+export type { NodeRole };
 
 /** Options of a {@link SharedTableNode}. */
 export interface SharedTableNodeOptions<R, PK, S extends IndexSpec, D> {
@@ -39,18 +31,6 @@ export interface SharedTableNodeOptions<R, PK, S extends IndexSpec, D> {
   readonly closeContext: () => void;
 }
 
-/** A call of a relay, until answered. */
-interface PendingCall {
-  readonly relay: RelaySession<unknown>;
-  readonly method: RelayedMethod;
-  readonly args: readonly unknown[];
-  readonly options: RelayCallOptions;
-  /** The owner it was sent to; `null` while waiting for an owner. */
-  sentTo: NodeId | null;
-  readonly resolve: (answer: { value: unknown; from: NodeId }) => void;
-  readonly reject: (error: unknown) => void;
-}
-
 /**
  * One worker's part in a table shared by several tabs: it serves its own
  * client connections (a tab's dedicated worker has one tab's; a shared
@@ -63,29 +43,42 @@ interface PendingCall {
  */
 export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode {
   readonly id: NodeId = crypto.randomUUID();
-  private ownerId: NodeId | null = null;
-  private host: TableHost<R, PK, S, D> | null = null;
-  /** Whether an owner has had a loaded table: a node taking over then resumes it. */
-  private everLoaded = false;
-  private defunctError: Error | null = null;
-  private started = false;
-  private closed = false;
-  private readonly pending = new Map<number, PendingCall>();
-  private nextRequestId = 1;
+  private readonly ownership: OwnerElection<R, PK, S, D>;
+  private readonly calls: PendingCalls;
   private readonly relays = new Map<number, RelaySession<unknown>>();
   private nextConnection = 1;
-  private channel: BroadcastChannel | null = null;
-  private inbox: BroadcastChannel | null = null;
-  private readonly outboxes = new Map<NodeId, BroadcastChannel>();
+  private readonly channels: NodeChannels;
   private readonly election: TabElection;
-  private stopWatchingOwner: (() => void) | null = null;
 
   constructor(private readonly options: SharedTableNodeOptions<R, PK, S, D>) {
     this.election = new TabElection(options.locks);
+    this.channels = new NodeChannels({
+      name: options.name,
+      self: this.id,
+      version: options.version,
+      isClosed: () => this.ownership.isClosed,
+      onChannel: (message) => this.ownership.receive(message),
+      onInbox: (message) => this.onInbox(message),
+    });
+    this.ownership = new OwnerElection<R, PK, S, D>(options, {
+      self: this.id,
+      election: this.election,
+      channels: this.channels,
+      onOwnerFound: () => {
+        for (const relay of this.relays.values()) relay.attach();
+        this.calls.dispatchWaiting();
+      },
+      onOwnerLost: (node) => {
+        for (const relay of this.relays.values()) relay.ownerLost();
+        this.calls.ownerLost(node);
+      },
+      onShutDown: (error) => this.shutDownConnections(error),
+    });
+    this.calls = new PendingCalls(options.name, () => this.ownership.owner, this.channels);
   }
 
   get owner(): NodeId | null {
-    return this.ownerId;
+    return this.ownership.owner;
   }
 
   get tableName(): string {
@@ -93,9 +86,7 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
   }
 
   get role(): NodeRole {
-    if (this.closed || this.defunctError) return 'closed';
-    if (this.host) return 'owner';
-    return this.ownerId ? 'follower' : 'starting';
+    return this.ownership.role;
   }
 
   /** The client connections of this node. */
@@ -105,7 +96,7 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
 
   /** The connections (of every node) served by this node's table, when it owns it. */
   get hostedConnections(): number {
-    return this.host?.connections ?? 0;
+    return this.ownership.host?.connections ?? 0;
   }
 
   /**
@@ -115,20 +106,10 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
    */
   async start(): Promise<void> {
     await this.election.hold(nodeLockName(this.options.name, this.id));
-    if (this.closed) return;
-    this.channel = new BroadcastChannel(tableChannelName(this.options.name));
-    this.channel.onmessage = (event) => {
-      const message = parseChannelMessage(event.data);
-      if (message) this.onChannel(message);
-    };
-    this.inbox = new BroadcastChannel(inboxChannelName(this.options.name, this.id));
-    this.inbox.onmessage = (event) => {
-      const message = parseInboxMessage(event.data);
-      if (message) this.onInbox(message);
-    };
-    this.started = true;
-    this.broadcast({ kind: 'hello' });
-    this.election.compete(ownerLockName(this.options.name, this.options.version), () => this.becomeOwner());
+    if (this.ownership.isClosed) return;
+    this.channels.open();
+    this.channels.broadcast({ kind: 'hello' });
+    this.election.compete(ownerLockName(this.options.name, this.options.version), () => this.ownership.becomeOwner());
   }
 
   /** Serves a client connection (a `connectCachedTable` / `connectSharedCachedTable` request). */
@@ -142,8 +123,8 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
     const relay = new RelaySession<unknown>(this.nextConnection++, message.updatesPort, this);
     this.relays.set(relay.connection, relay);
     expose(relay.api(), message.sessionPort);
-    if (this.defunctError || this.closed) {
-      relay.shutDown(this.defunctError ?? new TableCacheError(`Shared table '${this.options.name}' is no longer served by this worker.`));
+    if (this.ownership.defunct || this.ownership.isClosed) {
+      relay.shutDown(this.ownership.defunct ?? new TableCacheError(`Shared table '${this.options.name}' is no longer served by this worker.`));
       return;
     }
     // Asks the owner (once known) for the feed status, which it then posts to this client on each change.
@@ -153,32 +134,20 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
   }
 
   call(relay: RelaySession<unknown>, method: RelayedMethod, args: readonly unknown[], options: RelayCallOptions): Promise<{ value: unknown; from: NodeId }> {
-    if (this.defunctError) return Promise.reject(this.defunctError);
-    return new Promise((resolve, reject) => {
-      const requestId = this.nextRequestId++;
-      const call: PendingCall = { relay, method, args, options, sentTo: null, resolve, reject };
-      this.pending.set(requestId, call);
-      if (options.pinned !== undefined && options.pinned !== this.ownerId) {
-        this.settleLost(requestId, call);
-        return;
-      }
-      this.dispatch(requestId, call);
-    });
+    const defunct = this.ownership.defunct;
+    if (defunct) return Promise.reject(defunct);
+    return this.calls.add(relay, method, args, options);
   }
 
   post(relay: RelaySession<unknown>, method: RelayedMethod, args: readonly unknown[]): void {
-    if (this.ownerId === null || this.defunctError) return;
+    const owner = this.ownership.owner;
+    if (owner === null || this.ownership.defunct) return;
     // Request id 0 is never pending: the owner's reply is dropped.
-    this.sendRequest(this.ownerId, 0, relay, method, args, false);
+    this.channels.sendRequest(owner, 0, relay, method, args, false);
   }
 
   dropQueued(relay: RelaySession<unknown>, error: Error): void {
-    for (const [requestId, call] of this.pending) {
-      if (call.relay === relay && call.sentTo === null) {
-        this.pending.delete(requestId);
-        call.reject(error);
-      }
-    }
+    this.calls.dropQueued(relay, error);
   }
 
   detach(relay: RelaySession<unknown>): void {
@@ -193,215 +162,36 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
    * its table, if it owned it, are closed.
    */
   async close(reason?: Error): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.defunctError ??= reason ?? new TableCacheError(`Shared table '${this.options.name}' is no longer served by this worker (it was closed).`);
-    for (const call of this.pending.values()) call.reject(this.defunctError);
-    this.pending.clear();
-    for (const relay of [...this.relays.values()]) relay.shutDown(this.defunctError);
+    const error = this.ownership.close(reason);
+    if (!error) return;
+    this.shutDownConnections(error);
     // Others may take over at once; reads still running on this node's table finish (or fail) on their own.
     this.election.release();
-    this.channel?.close();
-    this.inbox?.close();
-    for (const outbox of this.outboxes.values()) outbox.close();
-    this.outboxes.clear();
-    await this.host?.close(this.defunctError);
+    this.channels.close();
+    await this.ownership.host?.close(error);
   }
 
-  /**
-   * The table cannot be served any more: every connection is told `error`
-   * (its client's calls reject with it), calls pending reject with it, and
-   * this node stops competing for ownership. An owner in a dedicated worker
-   * keeps its lock while its page lives, so that no node of this version
-   * reopens the database another connection has just upgraded.
-   */
-  private shutDown(error: Error, announce: boolean, superseded = false): void {
-    if (this.defunctError) return;
-    this.defunctError = error;
-    const owned = this.host !== null;
-    this.election.stopCompeting();
-    this.stopWatchingOwner?.();
-    if (announce) this.broadcast({ kind: 'shutdown', error: serializeError(error) });
-    for (const call of this.pending.values()) call.reject(error);
-    this.pending.clear();
+  /** The calls pending and this node's connections fail with `error`. */
+  private shutDownConnections(error: Error): void {
+    this.calls.rejectAll(error);
     for (const relay of [...this.relays.values()]) relay.shutDown(error);
-    void this.host?.close(error);
-    // A superseded owner's open database would block the newer version's upgrade; a shared worker would keep
-    // refusing the pages that reload to recover. Closing the worker (once its clients are told) ends both.
-    if (this.options.sharedWorker || (superseded && owned)) setTimeout(() => this.options.closeContext(), 0);
-  }
-
-  private becomeOwner(): void {
-    if (this.defunctError || this.closed) return;
-    if (this.ownerId !== null) this.ownerLost(this.ownerId);
-    this.host = new TableHost<R, PK, S, D>({
-      self: this.id,
-      openTable: this.options.openTable,
-      resume: this.everLoaded,
-      dbName: this.options.dbName,
-      send: (to, message) => this.send(to, message),
-      watchNode: (node, onGone) =>
-        this.election.watch(nodeLockName(this.options.name, node), () => {
-          onGone();
-          this.closeOutbox(node);
-        }),
-      onLoaded: () => {
-        this.everLoaded = true;
-        this.announceOwner();
-      },
-      onUnusable: (error) => this.shutDown(error, true),
-    });
-    this.ownerId = this.id;
-    this.announceOwner();
-    this.ownerFound();
-  }
-
-  private announceOwner(): void {
-    if (this.host && !this.defunctError) this.broadcast({ kind: 'owner', loaded: this.everLoaded });
-  }
-
-  private onChannel(message: ChannelMessage): void {
-    if (message.protocol !== protocol || message.from === this.id || this.closed) return;
-    if (message.version > this.options.version) {
-      this.superseded(message.version);
-      return;
-    }
-    if (message.version < this.options.version) {
-      // An older version of the app: say hello back, so that it learns it is superseded.
-      if (message.kind === 'hello') this.broadcast({ kind: 'hello' });
-      return;
-    }
-    switch (message.kind) {
-      case 'hello':
-        if (this.defunctError) this.broadcast({ kind: 'shutdown', error: serializeError(this.defunctError) });
-        else this.announceOwner();
-        return;
-      case 'owner':
-        this.ownerIs(message.from, message.loaded);
-        return;
-      case 'shutdown':
-        this.shutDown(deserializeError(message.error) as Error, false);
-        return;
-    }
-  }
-
-  private superseded(version: number): void {
-    this.shutDown(
-      new TableCacheError(
-        `Shared table '${this.options.name}' was closed: version ${version} of the app is open in another tab, and this tab runs version ${this.options.version}. Reload this page.`,
-      ),
-      false,
-      true,
-    );
-  }
-
-  private ownerIs(node: NodeId, loaded: boolean): void {
-    if (this.defunctError) return;
-    if (loaded) this.everLoaded = true;
-    // While the known owner's lifetime lock is held, another claim is stale or false (any context of the origin can
-    // post here): the lock's release, not a message, says the owner is gone; the next owner's claim follows it.
-    if (node === this.ownerId || this.host || this.ownerId !== null) return;
-    this.ownerId = node;
-    this.stopWatchingOwner = this.election.watch(nodeLockName(this.options.name, node), () => this.ownerLost(node));
-    this.ownerFound();
-  }
-
-  private ownerFound(): void {
-    for (const relay of this.relays.values()) relay.attach();
-    for (const [requestId, call] of this.pending) if (call.sentTo === null) this.dispatch(requestId, call);
-  }
-
-  private ownerLost(node: NodeId): void {
-    if (this.ownerId !== node) return;
-    this.ownerId = null;
-    this.stopWatchingOwner?.();
-    this.stopWatchingOwner = null;
-    this.closeOutbox(node);
-    for (const relay of this.relays.values()) relay.ownerLost();
-    for (const [requestId, call] of this.pending) if (call.sentTo === node) this.settleLost(requestId, call);
-    // The next owner may have announced itself before this node learnt the last one was gone (or the one lost was
-    // never an owner, only claimed to be): asking makes the owner there is say so again.
-    if (!this.host && !this.closed && !this.defunctError) this.broadcast({ kind: 'hello' });
-  }
-
-  /** A call whose owner went away: sent again to the next owner, resolved, or rejected, as its policy says. */
-  private settleLost(requestId: number, call: PendingCall): void {
-    const policy = call.options.onOwnerLost;
-    if (policy === 'retry' && call.options.pinned === undefined) {
-      call.sentTo = null;
-      this.dispatch(requestId, call);
-      return;
-    }
-    this.pending.delete(requestId);
-    if (policy === 'resolve') call.resolve({ value: undefined, from: call.sentTo ?? '' });
-    else if (policy === 'retry') call.reject(new TableCacheError(`Shared table '${this.options.name}': the node holding this call's state went away.`));
-    else call.reject(policy());
-  }
-
-  private dispatch(requestId: number, call: PendingCall): void {
-    const owner = this.ownerId;
-    if (owner === null || !this.started) return;
-    call.sentTo = owner;
-    try {
-      this.sendRequest(owner, requestId, call.relay, call.method, call.args, call.options.onProgress !== undefined);
-    } catch (error) {
-      // Typically a spec that cannot be cloned: the caller's error, not the channel's.
-      this.pending.delete(requestId);
-      call.reject(error);
-    }
-  }
-
-  private sendRequest(to: NodeId, requestId: number, relay: RelaySession<unknown>, method: RelayedMethod, args: readonly unknown[], progress: boolean): void {
-    const request: RequestMessage = { protocol, kind: 'request', from: this.id, requestId, connection: relay.connection, method, args, progress };
-    this.send(to, request);
-  }
-
-  private send(to: NodeId, message: InboxMessage): void {
-    if (to === this.id) {
-      // This node's own connections: no channel, no clone.
-      queueMicrotask(() => this.onInbox(message));
-      return;
-    }
-    if (this.closed) return;
-    let outbox = this.outboxes.get(to);
-    if (!outbox) {
-      outbox = new BroadcastChannel(inboxChannelName(this.options.name, to));
-      this.outboxes.set(to, outbox);
-    }
-    outbox.postMessage(message);
-  }
-
-  private closeOutbox(node: NodeId): void {
-    this.outboxes.get(node)?.close();
-    this.outboxes.delete(node);
-  }
-
-  private broadcast(body: { kind: 'hello' } | { kind: 'owner'; loaded: boolean } | { kind: 'shutdown'; error: ReturnType<typeof serializeError> }): void {
-    this.channel?.postMessage({ protocol, from: this.id, version: this.options.version, ...body } satisfies ChannelMessage);
   }
 
   private onInbox(message: InboxMessage): void {
-    if (message.protocol !== protocol || this.closed) return;
+    if (message.protocol !== protocol || this.ownership.isClosed) return;
     switch (message.kind) {
       case 'request':
         // Only an owner answers; a caller that thinks otherwise learns of the real owner and sends again.
-        if (this.host) void this.host.handle(message);
+        if (this.ownership.host) void this.ownership.host.handle(message);
         return;
-      case 'reply': {
-        const call = this.pending.get(message.requestId);
-        if (!call || call.sentTo !== message.from) return;
-        this.pending.delete(message.requestId);
-        if (message.error) call.reject(deserializeError(message.error));
-        else call.resolve({ value: message.value, from: message.from });
+      case 'reply':
+        this.calls.reply(message);
         return;
-      }
-      case 'progress': {
-        const call = this.pending.get(message.requestId);
-        if (call && call.sentTo === message.from) call.options.onProgress?.(message.progress);
+      case 'progress':
+        this.calls.progress(message);
         return;
-      }
       case 'update':
-        if (message.from === this.ownerId) this.relays.get(message.connection)?.onUpdate(message.message);
+        if (message.from === this.ownership.owner) this.relays.get(message.connection)?.onUpdate(message.message);
         return;
     }
   }
