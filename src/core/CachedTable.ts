@@ -458,7 +458,9 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
    * a load or resume, an adjust, a refresh (with the scores of every record
    * they stored or removed), and an invalidation with
    * `forceRefreshOnNextRead`. Called synchronously once the change is visible
-   * to reads. Returns a function that stops the calls.
+   * to reads. A refresh or adjust already under way when `listener` is added
+   * (and nobody listened when it began) reaches it as a change whose
+   * `affects` is always true. Returns a function that stops the calls.
    */
   onChange(listener: TableChangeListener): () => void {
     this.changeListeners.add(listener);
