@@ -89,7 +89,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       changeCollector: () => this.changeCollector(),
       committed: (change) => {
         this.counters.refreshes++;
-        if (change) this.emit(change);
+        this.changeListeners.emitCommitted(change, 'refresh');
       },
     });
     this.stager.staleSnapshot = () => this.stale.snapshot();
@@ -342,7 +342,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
     this.counters.adjustments++;
     this.counters.expired += done.expired;
     this.counters.loaded += done.loaded;
-    if (changed) this.emit(new RecordsChange('adjust', changed.scores));
+    this.changeListeners.emitCommitted(changed && new RecordsChange('adjust', changed.scores), 'adjust');
   }
 
   /**
@@ -448,7 +448,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
         throw abortReasonOr(error, signal);
       });
       this.counters.refreshes++;
-      if (changed) this.emit(new RecordsChange('refresh', changed.scores));
+      this.changeListeners.emitCommitted(changed && new RecordsChange('refresh', changed.scores), 'refresh');
     });
     await abortable(run, signal);
   }
@@ -458,7 +458,9 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
    * a load or resume, an adjust, a refresh (with the scores of every record
    * they stored or removed), and an invalidation with
    * `forceRefreshOnNextRead`. Called synchronously once the change is visible
-   * to reads. Returns a function that stops the calls.
+   * to reads. A refresh or adjust already under way when `listener` is added
+   * (and nobody listened when it began) reaches it as a change whose
+   * `affects` is always true. Returns a function that stops the calls.
    */
   onChange(listener: TableChangeListener): () => void {
     this.changeListeners.add(listener);

@@ -1,5 +1,5 @@
 import type { TableChangeListener } from './CachedTableOptions';
-import type { TableChange } from './TableChange';
+import { WholeTableChange, type TableChange, type TableChangeKind } from './TableChange';
 import type { RecordScorer } from './types';
 
 /** Collects the scores, per index, of every record it is called with. */
@@ -25,6 +25,17 @@ export class ChangeListeners {
       for (const [indexName, list] of scores) list.push(scorer.score(indexName, record));
     };
     return Object.assign(collect, { scores });
+  }
+
+  /**
+   * Tells every listener about a committed change of `kind`: `change`, made from the `collector()` taken when the
+   * change began, or `null` when nobody listened then. A listener added since (a subscription that read while a
+   * refresh waited for the backend) cannot know which records the change touched, so it is told that any may have:
+   * otherwise it would keep what it read before the commit.
+   */
+  emitCommitted(change: TableChange | null, kind: TableChangeKind): void {
+    if (change) this.emit(change);
+    else if (this.listeners.size > 0) this.emit(new WholeTableChange(kind));
   }
 
   /** Tells every listener, synchronously; a listener that throws does not stop the others. */

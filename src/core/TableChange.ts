@@ -17,7 +17,7 @@ export interface TableChange {
   affects(indexName: string, intervals: readonly Interval[]): boolean;
 }
 
-/** A change that may touch every record (a load). */
+/** A change that may touch every record (a load, a feed reset, or a change that began before its listener was added). */
 export class WholeTableChange implements TableChange {
   constructor(readonly kind: TableChangeKind) {}
 

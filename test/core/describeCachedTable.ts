@@ -910,6 +910,31 @@ export function describeCachedTable(
           { kind: 'refresh', at15: false, at65: false, id5: false },
         ]);
       });
+
+      it('should tell a listener added while a refresh waited for the backend that the refreshed records may have changed', async () => {
+        const { table, db } = await setUp();
+        await table.load(ts(0, 50));
+        const fetchRecords = db.getRecords.bind(db);
+        let release!: () => void;
+        let held!: () => void;
+        const asked = new Promise<void>((resolve) => (held = resolve));
+        db.getRecords = async function* (spec, options) {
+          held();
+          await new Promise<void>((resolve) => (release = resolve));
+          yield* fetchRecords(spec, options);
+        };
+        db.upsert(reading(1, 10, 1));
+        table.invalidateRecords([at(10)], [at(10)]);
+        const refreshed = table.refreshInvalid();
+        await asked;
+        // Like a subscription made while the refresh waits: it reads the old record, and must hear of the new one.
+        const changes: { kind: string; at10: boolean }[] = [];
+        table.onChange((change) => changes.push({ kind: change.kind, at10: change.affects('ts', [new Interval(10, 11)]) }));
+        release();
+        await refreshed;
+        expect(changes).toEqual([{ kind: 'refresh', at10: true }]);
+        db.getRecords = fetchRecords;
+      });
     });
 
     describe('under concurrency', () => {

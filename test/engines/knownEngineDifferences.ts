@@ -16,14 +16,8 @@ export interface KnownEngineDifference {
   readonly timeout?: number;
 }
 
-// T1–T3 of ENGINES-TRIAGE.md pass in WebKit since the paged IndexedDB layout; T4 is the feed's path.
-export const knownEngineDifferences: readonly KnownEngineDifference[] = [
-  {
-    engine: 'webkit',
-    test: 'should paint the view from storage on coming back before the backend answers, then show what changed meanwhile',
-    triage: "T4 (WebKit: a resumed demo's subscription sees no update after the feed's refetch)",
-  },
-];
+// T1–T4 of ENGINES-TRIAGE.md pass in WebKit: T1–T3 since the paged IndexedDB layout, T4 since a change listener added mid-refresh is told.
+export const knownEngineDifferences: readonly KnownEngineDifference[] = [];
 
 /** The engine this test runs in: `E2E_ENGINE` in Node, the user agent in a browser. */
 export function currentEngine(): Engine {
