@@ -48,9 +48,13 @@ export function missingBinaries(engine: Engine): string[] {
 }
 
 function requestedEngines(): Engine[] {
-  const list = process.env.ENGINES?.split(',').map((name) => name.trim()).filter(Boolean);
+  const list = process.env.ENGINES?.split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   if (!list?.length) return [...allEngines];
-  for (const name of list) if (!allEngines.includes(name as Engine)) throw new Error(`ENGINES names an unknown engine "${name}"; known: ${allEngines.join(', ')}.`);
+  for (const name of list)
+    if (!allEngines.includes(name as Engine))
+      throw new Error(`ENGINES names an unknown engine "${name}"; known: ${allEngines.join(', ')}.`);
   return list as Engine[];
 }
 
@@ -66,7 +70,8 @@ export function availableEngines(): Engine[] {
       available.push(engine);
       continue;
     }
-    if (process.env.CI) throw new Error(`CI is set but ${engine} is missing (${missing.join(', ')}): every engine's browser suites must run.`);
+    if (process.env.CI)
+      throw new Error(`CI is set but ${engine} is missing (${missing.join(', ')}): every engine's browser suites must run.`);
     console.warn(
       `\n${'!'.repeat(78)}\n!! ${engine} not found (${missing.join(', ')}): SKIPPING its real-browser test suites.\n` +
         `!! Install it (apt-get install -y ${enginePackages[engine]}) or set its path (see browsers.ts).\n${'!'.repeat(78)}\n`,

@@ -6,7 +6,6 @@ import { defaultClientConditions, defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 import type { TestProjectInlineConfiguration } from 'vitest/config';
 
-
 /**
  * The real-browser projects over every engine that is here (see `browsers.ts`): the Vitest browser-mode suites,
  * one instance per engine (`browser (engine)`), and the end-to-end suites driven from Node, one project per
@@ -17,19 +16,17 @@ function browserProjects(): TestProjectInlineConfiguration[] {
   if (!engines.length) return [];
   // One id per run: the engines' end-to-end suites share one build of each page (test/engines/sharedBuild.ts).
   const runId = `${process.pid}-${Date.now()}`;
-  const e2e = engines.map(
-    (engine): TestProjectInlineConfiguration => ({
-      extends: true,
-      test: {
-        name: `e2e (${engine})`,
-        include: ['test/e2e/**/*.e2e.test.ts', 'test/tabs/**/*.e2e.test.ts'],
-        environment: 'node',
-        env: { E2E_ENGINE: engine, E2E_RUN_ID: runId },
-        testTimeout: 60_000,
-        hookTimeout: 180_000,
-      },
-    }),
-  );
+  const e2e = engines.map((engine): TestProjectInlineConfiguration => ({
+    extends: true,
+    test: {
+      name: `e2e (${engine})`,
+      include: ['test/e2e/**/*.e2e.test.ts', 'test/tabs/**/*.e2e.test.ts'],
+      environment: 'node',
+      env: { E2E_ENGINE: engine, E2E_RUN_ID: runId },
+      testTimeout: 60_000,
+      hookTimeout: 180_000,
+    },
+  }));
   const browser: TestProjectInlineConfiguration = {
     extends: true,
     test: {

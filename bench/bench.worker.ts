@@ -66,7 +66,13 @@ const api = {
         const fromIdb = () => timed(() => count(direct.getRecords(spec)));
         const rawRead = () =>
           timed(async () => {
-            const rows = await requestResult(raw.transaction('rows').objectStore('rows').index('score:ts').getAll(IDBKeyRange.bound(ge, lt, false, true)));
+            const rows = await requestResult(
+              raw
+                .transaction('rows')
+                .objectStore('rows')
+                .index('score:ts')
+                .getAll(IDBKeyRange.bound(ge, lt, false, true)),
+            );
             return rows.map((row: { r: BenchRecord }) => row.r).length;
           });
         const dexieRead = () => timed(async () => (await dexie.records.where('ts').between(ge, lt).toArray()).length);
@@ -74,7 +80,12 @@ const api = {
         if (run % 2) order.reverse();
         const measured = new Map<unknown, { ms: number; result: number }>();
         for (const measure of order) measured.set(measure, await measure());
-        for (const [measure, key] of [[library, 'library'], [fromIdb, 'fromIdb'], [rawRead, 'raw'], [dexieRead, 'dexie']] as const) {
+        for (const [measure, key] of [
+          [library, 'library'],
+          [fromIdb, 'fromIdb'],
+          [rawRead, 'raw'],
+          [dexieRead, 'dexie'],
+        ] as const) {
           const { ms, result } = measured.get(measure)!;
           if (result !== size) throw new Error(`${key} read ${result} records, not ${size}`);
           times[key].push(ms);
@@ -223,15 +234,32 @@ const api = {
     // A larger read for the partial hit (about 10,000 records), so that it weighs records rather than round trips.
     const width = Math.min(72 / 0.9, (quick ? 2000 : 10_000) / perHour) * hour;
     const partialRange = { ge: Math.round(window.ge - width * 0.1), lt: Math.round(window.ge + width * 0.9) };
-    const results = { hit: [] as number[], miss: [] as number[], partial: [] as number[], fullMiss: [] as number[], rawHit: [] as number[], hitRecords: 0, partialRecords: 0 };
+    const results = {
+      hit: [] as number[],
+      miss: [] as number[],
+      partial: [] as number[],
+      fullMiss: [] as number[],
+      rawHit: [] as number[],
+      hitRecords: 0,
+      partialRecords: 0,
+    };
     // One row per record in a database of its own: IdbStorageTable stores pages, not the rows the baseline reads.
     const raw = await openRawDatabase(`${name}-raw`);
     const held: Reading[] = [];
     for await (const record of table.getRecords({ indexName: 'ts', ...window })) held.push(record);
     await rawPut(raw, held as unknown as BenchRecord[]);
     for (let run = 0; run < runs; run++) {
-      const rawHit = await timed(async () =>
-        (await requestResult(raw.transaction('rows').objectStore('rows').index('score:ts').getAll(IDBKeyRange.bound(hitRange.ge, hitRange.lt, false, true)))).length,
+      const rawHit = await timed(
+        async () =>
+          (
+            await requestResult(
+              raw
+                .transaction('rows')
+                .objectStore('rows')
+                .index('score:ts')
+                .getAll(IDBKeyRange.bound(hitRange.ge, hitRange.lt, false, true)),
+            )
+          ).length,
       );
       results.rawHit.push(rawHit.ms);
       const hit = await timed(() => count(table.getRecords({ indexName: 'ts', ...hitRange })));
@@ -250,7 +278,8 @@ const api = {
     }
     raw.close();
     const stats = table.stats();
-    if (stats.reads.cacheHit < runs || stats.reads.partialHit < runs) throw new Error(`unexpected read kinds: ${JSON.stringify(stats.reads)}`);
+    if (stats.reads.cacheHit < runs || stats.reads.partialHit < runs)
+      throw new Error(`unexpected read kinds: ${JSON.stringify(stats.reads)}`);
     storage.close();
     return results;
   },

@@ -13,8 +13,28 @@ const HOUR = 3_600_000;
 
 /** Sizes of the big figures in a full run and in a `--quick` one (whose backend holds 20,000 readings, not 200,000). */
 export const bigSizes = {
-  full: { days: { small: 3, big: 30, view: 1 }, runs: 3, rangeTotal: 1_000_000, rangeSize: 10_000, rangeRuns: 5, rangeMemoryRecords: undefined, memory: 50_000, memoryRuns: 3, samples: 40 },
-  quick: { days: { small: 0.3, big: 3, view: 0.1 }, runs: 1, rangeTotal: 5_000, rangeSize: 500, rangeRuns: 2, rangeMemoryRecords: 1_000, memory: 2_000, memoryRuns: 1, samples: 10 },
+  full: {
+    days: { small: 3, big: 30, view: 1 },
+    runs: 3,
+    rangeTotal: 1_000_000,
+    rangeSize: 10_000,
+    rangeRuns: 5,
+    rangeMemoryRecords: undefined,
+    memory: 50_000,
+    memoryRuns: 3,
+    samples: 40,
+  },
+  quick: {
+    days: { small: 0.3, big: 3, view: 0.1 },
+    runs: 1,
+    rangeTotal: 5_000,
+    rangeSize: 500,
+    rangeRuns: 2,
+    rangeMemoryRecords: 1_000,
+    memory: 2_000,
+    memoryRuns: 1,
+    samples: 10,
+  },
 };
 
 export interface BigContext {
@@ -100,7 +120,7 @@ export async function runBigFigures(context: BigContext, figures: Figure[]): Pro
   const warmWanted = wanted('warmStart', 'warmStart.firstRead', 'refresh', 'refresh.unchangedVsFetch');
   let cleanAdjustMs: number[] = [];
   if (adjustWanted || stallWanted || warmWanted) {
-    log('big adjusts: fetching the backend\'s readings once');
+    log("big adjusts: fetching the backend's readings once");
     const held = await worker.bigFetchReadings(apiUrl, { ge: window30.ge, lt: Infinity });
     log(`big adjusts: ${held} readings`);
   }
@@ -158,10 +178,16 @@ export async function runBigFigures(context: BigContext, figures: Figure[]): Pro
       ),
     );
     figures.push(
-      figure('adjust.bigVsRawPut', `the same adjust from an in-memory backend ÷ raw relaxed put of the ${records} readings, 1,000 per transaction`, 0.2, ratios(times.memory, times.rawPut), {
-        adjust: seconds(medianOf(times.memory)),
-        'raw put': seconds(medianOf(times.rawPut)),
-      }),
+      figure(
+        'adjust.bigVsRawPut',
+        `the same adjust from an in-memory backend ÷ raw relaxed put of the ${records} readings, 1,000 per transaction`,
+        0.2,
+        ratios(times.memory, times.rawPut),
+        {
+          adjust: seconds(medianOf(times.memory)),
+          'raw put': seconds(medianOf(times.rawPut)),
+        },
+      ),
     );
   }
 
@@ -199,22 +225,36 @@ export async function runBigFigures(context: BigContext, figures: Figure[]): Pro
       ...(cleanAdjustMs.length ? { 'the same adjust with no reads (adjust.bigVsFetch)': seconds(medianOf(cleanAdjustMs)) } : {}),
     };
     figures.push(
-      figure('readStall.p95DuringAdjustVsIdle', `p95 of a page read of ~100 readings during a ${records}-reading adjust from the backend ÷ idle`, 2, [percentile(during, 95) / percentile(idle, 95)], {
-        'p95 idle': ms(percentile(idle, 95)),
-        'p95 during adjust': ms(percentile(during, 95)),
-        'reads during adjust': String(during.length),
-        ...underReads,
-      }, '200k'),
+      figure(
+        'readStall.p95DuringAdjustVsIdle',
+        `p95 of a page read of ~100 readings during a ${records}-reading adjust from the backend ÷ idle`,
+        2,
+        [percentile(during, 95) / percentile(idle, 95)],
+        {
+          'p95 idle': ms(percentile(idle, 95)),
+          'p95 during adjust': ms(percentile(during, 95)),
+          'reads during adjust': String(during.length),
+          ...underReads,
+        },
+        '200k',
+      ),
     );
     const what = `main-thread long tasks (≥ 50 ms) while the worker adjusts ${records} readings and the page reads`;
     const noLongTasks = longTasksUnavailable();
     figures.push(
       noLongTasks
         ? unavailableFigure('mainThread.longTasksDuringAdjust', what, 0, noLongTasks, '200k')
-        : figure('mainThread.longTasksDuringAdjust', what, 0, [tasks.length], {
-            ...underReads,
-            'longest task': ms(Math.max(0, ...tasks.map((task) => task.duration))),
-          }, '200k'),
+        : figure(
+            'mainThread.longTasksDuringAdjust',
+            what,
+            0,
+            [tasks.length],
+            {
+              ...underReads,
+              'longest task': ms(Math.max(0, ...tasks.map((task) => task.duration))),
+            },
+            '200k',
+          ),
     );
   }
 
@@ -250,16 +290,23 @@ export async function runBigFigures(context: BigContext, figures: Figure[]): Pro
       };
       const [a, b] = run % 2 ? [await raw(), await library()] : [await library(), await raw()];
       const [libraryResult, rawResult] = run % 2 ? [b, a] : [a, b];
-      if (libraryResult.records !== rawResult.records) throw new Error(`warm start read ${libraryResult.records} readings, raw ${rawResult.records}`);
+      if (libraryResult.records !== rawResult.records)
+        throw new Error(`warm start read ${libraryResult.records} readings, raw ${rawResult.records}`);
       warm.library.push(libraryResult.ms);
       warm.raw.push(rawResult.ms);
     }
     figures.push(
-      figure('warmStart.firstRead', `fresh worker: open + resume() + first read of the view (${days.view} day) ÷ open + raw getAll of the same rows`, 1.0, ratios(warm.library, warm.raw), {
-        library: ms(medianOf(warm.library)),
-        raw: ms(medianOf(warm.raw)),
-        read: info,
-      }),
+      figure(
+        'warmStart.firstRead',
+        `fresh worker: open + resume() + first read of the view (${days.view} day) ÷ open + raw getAll of the same rows`,
+        1.0,
+        ratios(warm.library, warm.raw),
+        {
+          library: ms(medianOf(warm.library)),
+          raw: ms(medianOf(warm.raw)),
+          read: info,
+        },
+      ),
     );
 
     const refresh = { library: [] as number[], fetch: [] as number[], fetchedAt: [] as number[] };
@@ -294,7 +341,13 @@ export async function runBigFigures(context: BigContext, figures: Figure[]): Pro
 
   if (wanted('rangeRead', 'rangeRead.bigVsRawGetAll')) {
     log(`range read from a ${size.rangeTotal}-record table (writing it takes a while)`);
-    const times = await worker.rangeBig(size.rangeTotal, size.rangeSize, size.rangeRuns, size.rangeMemoryRecords, proxy((line: string) => log(line)));
+    const times = await worker.rangeBig(
+      size.rangeTotal,
+      size.rangeSize,
+      size.rangeRuns,
+      size.rangeMemoryRecords,
+      proxy((line: string) => log(line)),
+    );
     figures.push(
       figure(
         'rangeRead.bigVsRawGetAll',
@@ -312,7 +365,14 @@ export async function runBigFigures(context: BigContext, figures: Figure[]): Pro
 
   const memoryWhat = `worker heap per record held (${size.memory} records, after GC) ÷ the record's JSON length`;
   if (wanted('memory', 'memory.bytesPerRecord') && !context.workerHeap) {
-    figures.push(unavailableFigure('memory.bytesPerRecord', memoryWhat, 3, "a worker's heap after a full GC is asked of Chromium's DevTools protocol (HeapProfiler, Runtime.getHeapUsage); this engine's driver has no equivalent"));
+    figures.push(
+      unavailableFigure(
+        'memory.bytesPerRecord',
+        memoryWhat,
+        3,
+        "a worker's heap after a full GC is asked of Chromium's DevTools protocol (HeapProfiler, Runtime.getHeapUsage); this engine's driver has no equivalent",
+      ),
+    );
   } else if (wanted('memory', 'memory.bytesPerRecord')) {
     const workerHeap = context.workerHeap as (name: string) => Promise<number>;
     log('memory per record');

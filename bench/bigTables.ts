@@ -2,7 +2,17 @@
 // The figures of big tables (issue 14): adjusts of 20k → 200k readings, a refresh and a warm start over 200k, a range
 // read from 1M records, and the worker memory a record costs. Part of the bench worker's API (bench.worker.ts).
 import { transfer } from 'comlink';
-import { CachedTable, Interval, RangeIndexes, RestDbAccess, StorageRecordsSpec, type CachedTableOptions, type RangeSpec, type DbAccess, type RestRecordsSpec } from 'tablecache-web';
+import {
+  CachedTable,
+  Interval,
+  RangeIndexes,
+  RestDbAccess,
+  StorageRecordsSpec,
+  type CachedTableOptions,
+  type RangeSpec,
+  type DbAccess,
+  type RestRecordsSpec,
+} from 'tablecache-web';
 import { IdbStorageTable } from 'tablecache-web/idb';
 import { exposeCachedTable } from 'tablecache-web/worker';
 import { readingSchema } from '../demo/shared';
@@ -28,7 +38,8 @@ const readingIndexes = () =>
   });
 
 // A minute per response, not the default 5 s: the bench runs on a shared, often loaded machine (it is not the figure).
-const restAccess = (apiUrl: string) => new RestDbAccess({ baseUrl: apiUrl, schema: readingSchema, timeoutMs: 60_000, connectTimeoutMs: 60_000 });
+const restAccess = (apiUrl: string) =>
+  new RestDbAccess({ baseUrl: apiUrl, schema: readingSchema, timeoutMs: 60_000, connectTimeoutMs: 60_000 });
 
 /** A warm start serves stale records at once after `resume()` and refreshes them in the background (issue 14 item 2). */
 const staleWhileRevalidate: CachedTableOptions = { staleWhileRevalidate: true };
@@ -111,7 +122,10 @@ export const bigApi = {
     if (!readings) throw new Error('bigFetchReadings first');
     const db = await openRawDatabase(BIG_RAW);
     const added = readings.filter(inRange(range));
-    await rawPut(db, readings.filter((reading) => !inRange(range)(reading)));
+    await rawPut(
+      db,
+      readings.filter((reading) => !inRange(range)(reading)),
+    );
     const { ms } = await timed(() => rawPut(db, added));
     db.close();
     return { ms, records: added.length };
@@ -126,7 +140,12 @@ export const bigApi = {
     const { ms, result } = await timed(async () => {
       const indexes = readingIndexes();
       const storage = await IdbStorageTable.open<Reading>(indexes, { name: BIG_TABLE });
-      const table = new CachedTable<Reading, number, RangeSpec<'ts'>, RestRecordsSpec>(indexes, restAccess(apiUrl), storage, staleWhileRevalidate);
+      const table = new CachedTable<Reading, number, RangeSpec<'ts'>, RestRecordsSpec>(
+        indexes,
+        restAccess(apiUrl),
+        storage,
+        staleWhileRevalidate,
+      );
       await table.resume();
       const read = await table.readRecords(view);
       info = { stale: read.stale, refreshed: read.refreshed };
@@ -139,7 +158,13 @@ export const bigApi = {
   async warmStartRaw(view: TimeSpec): Promise<{ ms: number; records: number }> {
     const { ms, result } = await timed(async () => {
       const db = await requestResult(indexedDB.open(BIG_RAW));
-      const rows = await requestResult(db.transaction('rows').objectStore('rows').index('score:ts').getAll(IDBKeyRange.bound(view.ge, view.lt, false, true)));
+      const rows = await requestResult(
+        db
+          .transaction('rows')
+          .objectStore('rows')
+          .index('score:ts')
+          .getAll(IDBKeyRange.bound(view.ge, view.lt, false, true)),
+      );
       return rows.map((row: { r: Reading }) => row.r).length;
     });
     return { ms, records: result };
@@ -201,7 +226,10 @@ export const bigApi = {
   async rangeBig(total: number, size: number, runs: number, memoryRecords: number | undefined, log: (line: string) => void) {
     const name = 'bench-range-big';
     await deleteDatabase(`tablecache-web:${name}`);
-    const storage = await IdbStorageTable.open<BenchRecord>(timeIndexes(), { name, ...(memoryRecords === undefined ? {} : { memoryRecords }) });
+    const storage = await IdbStorageTable.open<BenchRecord>(timeIndexes(), {
+      name,
+      ...(memoryRecords === undefined ? {} : { memoryRecords }),
+    });
     const chunk = 10_000;
     const chunks = function* () {
       for (let first = 0; first < total; first += chunk) yield makeRecords(Math.min(chunk, total - first), first);
@@ -223,18 +251,25 @@ export const bigApi = {
     log(`range reads: ${total} records written raw in ${(rawWrite.ms / 1000).toFixed(1)} s`);
     const times = { library: [] as number[], raw: [] as number[], writeLibrary: write.ms, writeRaw: rawWrite.ms };
     for (let run = 0; run < runs; run++) {
-      const first = Math.floor(((run * 7919) % 97) / 97 * (total - size));
+      const first = Math.floor((((run * 7919) % 97) / 97) * (total - size));
       const ge = tsOf(first);
       const lt = tsOf(first + size);
       const library = () => timed(() => count(storage.getRecords(new StorageRecordsSpec<BenchRecord>('ts', [new Interval(ge, lt)]))));
       const rawRead = () =>
         timed(async () => {
-          const rows = await requestResult(raw.transaction('rows').objectStore('rows').index('score:ts').getAll(IDBKeyRange.bound(ge, lt, false, true)));
+          const rows = await requestResult(
+            raw
+              .transaction('rows')
+              .objectStore('rows')
+              .index('score:ts')
+              .getAll(IDBKeyRange.bound(ge, lt, false, true)),
+          );
           return rows.map((row: { r: BenchRecord }) => row.r).length;
         });
       const [x, y] = run % 2 ? [await rawRead(), await library()] : [await library(), await rawRead()];
       const [libraryRead, rawResult] = run % 2 ? [y, x] : [x, y];
-      if (libraryRead.result !== size || rawResult.result !== size) throw new Error(`read ${libraryRead.result} and ${rawResult.result} records, not ${size}`);
+      if (libraryRead.result !== size || rawResult.result !== size)
+        throw new Error(`read ${libraryRead.result} and ${rawResult.result} records, not ${size}`);
       times.library.push(libraryRead.ms);
       times.raw.push(rawResult.ms);
     }
@@ -277,4 +312,3 @@ export const bigApi = {
     await deleteDatabase('tablecache-web:bench-memory');
   },
 };
-

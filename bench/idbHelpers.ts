@@ -22,7 +22,6 @@ export const timeIndexes = () =>
     dbRecordsSpecForRange: (ge, lt) => ({ ge, lt }),
   });
 
-
 export async function count(records: AsyncIterable<unknown>): Promise<number> {
   let n = 0;
   for await (const _ of records) n++;

@@ -24,7 +24,8 @@ if (!path) throw new Error('usage: npx tsx bench/longTaskTrace.ts trace.json [mi
 const parsed = JSON.parse(readFileSync(path, 'utf8')) as { traceEvents: TraceEvent[] } | TraceEvent[];
 const events = Array.isArray(parsed) ? parsed : parsed.traceEvents;
 const threadNames = new Map<string, string>();
-for (const event of events) if (event.ph === 'M' && event.name === 'thread_name') threadNames.set(`${event.pid}:${event.tid}`, event.args?.name ?? '');
+for (const event of events)
+  if (event.ph === 'M' && event.name === 'thread_name') threadNames.set(`${event.pid}:${event.tid}`, event.args?.name ?? '');
 
 // Complete events of every thread, as [start, end] in µs.
 const byThread = new Map<string, { name: string; cat: string; start: number; end: number; cpu: number | undefined }[]>();

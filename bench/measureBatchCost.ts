@@ -8,7 +8,6 @@
 import { chromium } from 'playwright-core';
 import { chromiumArgs, chromiumPath } from '../chromium';
 
-
 const batchSizes = [50, 100, 250, 500, 1000, 2000, 5000, 10000];
 /** Records sent per batch size (at least 8 messages each), after a warm-up round. */
 const recordsPerSize = 80_000;
@@ -96,7 +95,9 @@ try {
   const results = (await page.evaluate(pageSource)) as SizeResult[];
   const version = browser.version();
   console.log(`Chromium ${version}; records of ~${Math.round(results[0]?.recordBytes ?? 0)} bytes as JSON; per message.\n`);
-  console.log('batch size | messages | serialize in worker, median ms | deserialize on page, median ms | p90 ms | mean ms | max ms | median µs/record');
+  console.log(
+    'batch size | messages | serialize in worker, median ms | deserialize on page, median ms | p90 ms | mean ms | max ms | median µs/record',
+  );
   console.log('---:|---:|---:|---:|---:|---:|---:|---:');
   for (const result of results) {
     console.log(

@@ -21,8 +21,20 @@ const DAY = 86_400_000;
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 
-await build({ root: pageRoot, configFile: false, logLevel: 'error', worker: { format: 'es' }, build: { outDir, emptyOutDir: true, target: 'es2022' } });
-const site = await preview({ root: pageRoot, configFile: false, logLevel: 'error', build: { outDir }, preview: { port: 0, host: '127.0.0.1' } });
+await build({
+  root: pageRoot,
+  configFile: false,
+  logLevel: 'error',
+  worker: { format: 'es' },
+  build: { outDir, emptyOutDir: true, target: 'es2022' },
+});
+const site = await preview({
+  root: pageRoot,
+  configFile: false,
+  logLevel: 'error',
+  build: { outDir },
+  preview: { port: 0, host: '127.0.0.1' },
+});
 const api = await startServer({ port: 0, seedReadings: 20_000 });
 const window3Days: TimeSpec = { indexName: 'ts', ge: Date.now() - 3 * DAY, lt: Infinity };
 

@@ -45,16 +45,14 @@ if (!engines.every((engine) => allEngines.includes(engine))) {
   throw new Error(`--engine takes ${allEngines.join(', ')} (or a list of them) or all; got "${engineArg}".`);
 }
 if ((tracePath || profilePath) && engines.some((engine) => engine !== 'chromium')) {
-  throw new Error('--trace and --profile use Chromium\'s DevTools protocol: run them with --engine chromium.');
+  throw new Error("--trace and --profile use Chromium's DevTools protocol: run them with --engine chromium.");
 }
 const jsonPath = resolve(jsonIndex >= 0 && args[jsonIndex + 1] ? (args[jsonIndex + 1] as string) : resolve(here, 'results.json'));
 
 function formatRatio(figure: Figure): string {
   if (figure.unavailable) return 'n/a';
   const { median, min, max } = figure.ratio;
-  return figure.name === 'mainThread.longTasksDuringAdjust'
-    ? String(median)
-    : `${median.toFixed(2)} (${min.toFixed(2)}–${max.toFixed(2)})`;
+  return figure.name === 'mainThread.longTasksDuringAdjust' ? String(median) : `${median.toFixed(2)} (${min.toFixed(2)}–${max.toFixed(2)})`;
 }
 
 function printTable(figures: Figure[]): void {
@@ -69,7 +67,11 @@ function printTable(figures: Figure[]): void {
   ]);
   const header = ['figure', 'ratio: median (min–max)', 'goal', '', 'absolute, this machine'];
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] as string).length)));
-  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i] as number)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i] as number))
+      .join('  ')
+      .trimEnd();
   console.log(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
   for (const row of rows) console.log(line(row));
   const missed = figures.filter((figure) => !figure.pass && !figure.unavailable);
@@ -128,7 +130,16 @@ async function runChromium(siteUrl: string, server: Server): Promise<{ figures: 
     if (tracePath) {
       await browser.startTracing(page, {
         path: tracePath,
-        categories: ['toplevel', 'devtools.timeline', 'v8', 'v8.execute', 'blink_gc', 'cppgc', 'disabled-by-default-cppgc', 'disabled-by-default-v8.gc'],
+        categories: [
+          'toplevel',
+          'devtools.timeline',
+          'v8',
+          'v8.execute',
+          'blink_gc',
+          'cppgc',
+          'disabled-by-default-cppgc',
+          'disabled-by-default-v8.gc',
+        ],
       });
     }
     const figures = (await page.evaluate(
@@ -175,7 +186,11 @@ async function runEngine(engine: Engine, siteUrl: string, server: Server): Promi
 
 /** Every engine's median ratio side by side (with `--engine all`). */
 function printComparison(reports: EngineReport[]): void {
-  const keys = [...new Set(reports.flatMap((report) => report.figures.map((figure) => (figure.case ? `${figure.name} [${figure.case}]` : figure.name))))];
+  const keys = [
+    ...new Set(
+      reports.flatMap((report) => report.figures.map((figure) => (figure.case ? `${figure.name} [${figure.case}]` : figure.name))),
+    ),
+  ];
   const cell = (report: EngineReport, key: string) => {
     const figure = report.figures.find((f) => (f.case ? `${f.name} [${f.case}]` : f.name) === key);
     if (!figure) return '—';
@@ -185,8 +200,14 @@ function printComparison(reports: EngineReport[]): void {
   const header = ['figure', ...reports.map((report) => report.engine)];
   const rows = keys.map((key) => [key, ...reports.map((report) => cell(report, key))]);
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] as string).length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd();
-  console.log(`\nMedian ratios per engine (each against baselines of the same engine):\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] as number))
+      .join('  ')
+      .trimEnd();
+  console.log(
+    `\nMedian ratios per engine (each against baselines of the same engine):\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`,
+  );
   for (const row of rows) console.log(line(row));
 }
 
@@ -216,7 +237,15 @@ async function main(): Promise<void> {
     const only1 = reports[0] as EngineReport;
     const report =
       reports.length === 1
-        ? { date: new Date().toISOString(), quick, engine: only1.engine, browser: only1.browser, machine, seconds: only1.seconds, figures: only1.figures }
+        ? {
+            date: new Date().toISOString(),
+            quick,
+            engine: only1.engine,
+            browser: only1.browser,
+            machine,
+            seconds: only1.seconds,
+            figures: only1.figures,
+          }
         : { date: new Date().toISOString(), quick, machine, seconds: Math.round((Date.now() - started) / 1000), engines: reports };
     mkdirSync(dirname(jsonPath), { recursive: true });
     writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);

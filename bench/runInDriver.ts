@@ -91,7 +91,10 @@ export async function runInDriver(engine: Exclude<Engine, 'chromium'>, run: Driv
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const userAgent = await page.evaluate(new Function('return navigator.userAgent') as () => string);
-    await page.evaluate(new Function('arg', startScript) as (arg: unknown) => boolean, { control: url, options: { ...run.options, apiUrl: run.apiUrl } });
+    await page.evaluate(new Function('arg', startScript) as (arg: unknown) => boolean, {
+      control: url,
+      options: { ...run.options, apiUrl: run.apiUrl },
+    });
     const figures = await result;
     await context.close();
     return { figures, userAgent };

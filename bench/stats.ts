@@ -62,7 +62,17 @@ export function figure(
 /** A figure this engine cannot measure honestly: `n/a`, with the reason, rather than a made-up number. */
 export function unavailableFigure(name: string, what: string, goal: number, reason: string, caseName?: string): Figure {
   const none = { median: NaN, min: NaN, max: NaN };
-  return { name, ...(caseName ? { case: caseName } : {}), what, ratio: none, goal, pass: false, absolute: { 'n/a': reason }, runs: 0, unavailable: reason };
+  return {
+    name,
+    ...(caseName ? { case: caseName } : {}),
+    what,
+    ratio: none,
+    goal,
+    pass: false,
+    absolute: { 'n/a': reason },
+    runs: 0,
+    unavailable: reason,
+  };
 }
 
 /**
@@ -71,7 +81,9 @@ export function unavailableFigure(name: string, what: string, goal: number, reas
  */
 export function longTasksUnavailable(): string | undefined {
   const types = typeof PerformanceObserver === 'undefined' ? [] : (PerformanceObserver.supportedEntryTypes ?? []);
-  return types.includes('longtask') ? undefined : 'this engine has no Long Tasks API (PerformanceObserver "longtask" entries are Chromium\'s)';
+  return types.includes('longtask')
+    ? undefined
+    : 'this engine has no Long Tasks API (PerformanceObserver "longtask" entries are Chromium\'s)';
 }
 
 export function ms(value: number): string {

@@ -34,7 +34,13 @@ export async function profileWorkers(page: Page, path: string): Promise<{ stop: 
   session.on('Target.detachedFromTarget', (event: { sessionId: string }) => workers.delete(event.sessionId));
   let consoleProfiles = 0;
   session.on('Target.receivedMessageFromTarget', (event: { message: string }) => {
-    const message = JSON.parse(event.message) as { id?: number; result?: unknown; error?: { message: string }; method?: string; params?: { title?: string; profile?: unknown } };
+    const message = JSON.parse(event.message) as {
+      id?: number;
+      result?: unknown;
+      error?: { message: string };
+      method?: string;
+      params?: { title?: string; profile?: unknown };
+    };
     if (message.method === 'Profiler.consoleProfileFinished' && message.params) {
       const file = `${path}.${(message.params.title ?? 'console').replace(/[^\w.-]+/g, '_')}-${consoleProfiles++}.cpuprofile`;
       writeFileSync(file, JSON.stringify(message.params.profile));

@@ -25,7 +25,10 @@ let startUpControl: StartUpControl | undefined;
  */
 function watchWorker<W extends Worker | SharedWorker>(worker: W): W {
   worker.addEventListener('error', (event) => {
-    const detail = event instanceof ErrorEvent && event.message ? `: ${event.message}` : ' (its script did not load or threw; the console has the details)';
+    const detail =
+      event instanceof ErrorEvent && event.message
+        ? `: ${event.message}`
+        : ' (its script did not load or threw; the console has the details)';
     const error = new Error(`The cache worker failed${detail}`);
     if (!startUpControl?.fail(error)) {
       console.error(error);
@@ -36,7 +39,8 @@ function watchWorker<W extends Worker | SharedWorker>(worker: W): W {
 }
 const client = connectSharedCachedTable<Reading, TimeSpec>({
   mode: tabsMode,
-  sharedWorker: () => watchWorker(new SharedWorker(new URL('./cache.worker.ts', import.meta.url), { type: 'module', name: JSON.stringify(config) })),
+  sharedWorker: () =>
+    watchWorker(new SharedWorker(new URL('./cache.worker.ts', import.meta.url), { type: 'module', name: JSON.stringify(config) })),
   worker: () => watchWorker(new Worker(new URL('./cache.worker.ts', import.meta.url), { type: 'module', name: JSON.stringify(config) })),
 });
 
@@ -80,7 +84,10 @@ refreshNow.addEventListener('click', () => {
   refreshNow.disabled = true;
   client
     .refreshInvalid()
-    .then(() => status.showError(null), (error: unknown) => status.showError(error))
+    .then(
+      () => status.showError(null),
+      (error: unknown) => status.showError(error),
+    )
     .finally(() => (refreshNow.disabled = false));
 });
 
@@ -195,7 +202,10 @@ export async function startDashboard(host: Element, control: StartUpControl): Pr
   void checkBackend();
   setInterval(() => void checkBackend(), 3000);
   setInterval(() => {
-    client.stats().then((counters) => stats.update(counters), () => undefined);
+    client.stats().then(
+      (counters) => stats.update(counters),
+      () => undefined,
+    );
   }, 500);
   try {
     await client.resume();

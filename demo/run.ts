@@ -44,7 +44,8 @@ if (!previewMode) await (site as Awaited<ReturnType<typeof createServer>>).liste
 const url = site.resolvedUrls?.local[0] ?? `http://127.0.0.1:${port}/`;
 const pageUrl = previewMode ? `${url}?api=${encodeURIComponent(backend.url)}` : url;
 const backendPort = envInteger('PORT', 8787);
-const movedNote = !external && 'port' in backend && backendPort !== 0 && backend.port !== backendPort ? ` (port ${backendPort} was taken)` : '';
+const movedNote =
+  !external && 'port' in backend && backendPort !== 0 && backend.port !== backendPort ? ` (port ${backendPort} was taken)` : '';
 console.log(`\n  Backend (reference API): ${backend.url}/api${external ? ' (started separately)' : movedNote}`);
 console.log(`  Demo:                    ${pageUrl}\n  Ctrl-C stops ${external ? 'the page server' : 'both'}.\n`);
 

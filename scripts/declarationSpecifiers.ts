@@ -66,7 +66,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const dir = process.argv[2] ?? 'dist';
   try {
     const changed = rewriteDeclarationTree(dir);
-    console.log(`declarations: made the relative imports of ${changed} file(s) under ${relative(process.cwd(), dir) || '.'} explicit for node16/nodenext`);
+    console.log(
+      `declarations: made the relative imports of ${changed} file(s) under ${relative(process.cwd(), dir) || '.'} explicit for node16/nodenext`,
+    );
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
     process.exit(1);

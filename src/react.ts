@@ -6,7 +6,14 @@ import { createRecordsStore, type RecordsSnapshot, type RecordsSource } from './
 import { specKey } from './ui/specKey';
 
 export { createRecordsStore } from './ui/RecordsStore';
-export type { RecordsSnapshot, RecordsSource, RecordsStatus, RecordsStore, RecordsStoreListener, RecordsStoreOptions } from './ui/RecordsStore';
+export type {
+  RecordsSnapshot,
+  RecordsSource,
+  RecordsStatus,
+  RecordsStore,
+  RecordsStoreListener,
+  RecordsStoreOptions,
+} from './ui/RecordsStore';
 
 /** Options of {@link useRecords}. */
 export interface UseRecordsOptions {

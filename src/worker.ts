@@ -31,4 +31,11 @@ export { WorkerConnectionError } from './worker/WorkerConnectionError';
 export type { WorkerConnectionFailure } from './worker/WorkerConnectionError';
 // Framework-neutral live records over a client's subscription (React's hook is in `tablecache-web/react`).
 export { createRecordsStore } from './ui/RecordsStore';
-export type { RecordsSnapshot, RecordsSource, RecordsStatus, RecordsStore, RecordsStoreListener, RecordsStoreOptions } from './ui/RecordsStore';
+export type {
+  RecordsSnapshot,
+  RecordsSource,
+  RecordsStatus,
+  RecordsStore,
+  RecordsStoreListener,
+  RecordsStoreOptions,
+} from './ui/RecordsStore';

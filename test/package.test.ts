@@ -14,7 +14,11 @@ const PAGE_BUDGET_GZIP_BYTES = 8 * 1024;
 
 /** Runs a command of this repository's `node_modules/.bin`; resolves with its exit status and output. */
 function runBin(bin: string, args: readonly string[], cwd: string): { status: number | null; output: string } {
-  const result = spawnSync(join(root, 'node_modules', '.bin', bin), args, { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const result = spawnSync(join(root, 'node_modules', '.bin', bin), args, {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
@@ -106,7 +110,9 @@ describe('package', () => {
   });
 
   it('should import react only in the react entry', () => {
-    const importers = packed.files.filter((path) => path.endsWith('.js') && /\bfrom\s*["']react["']/.test(readFileSync(`${root}/${path}`, 'utf8')));
+    const importers = packed.files.filter(
+      (path) => path.endsWith('.js') && /\bfrom\s*["']react["']/.test(readFileSync(`${root}/${path}`, 'utf8')),
+    );
     expect(importers).toEqual(['dist/react.js']);
   });
 
@@ -143,14 +149,19 @@ describe('package', () => {
     it.each(['tablecache-web/worker', 'tablecache-web'])(
       'should keep a page that only connects to the worker (from %s) under 8 kB gzipped, without zod or storage code',
       async (entry) => {
-        const dir = installConsumer(join(packed.dir, `page-${entry.replace('/', '-')}`), packed.tarball, ['comlink', 'zod', 'sorted-btree'], {
-          'package.json': JSON.stringify({ name: 'page', private: true, type: 'module' }),
-          'page.js': [
-            `import { connectCachedTable, connectSharedCachedTable } from '${entry}';`,
-            `export const table = connectCachedTable(new Worker('/table.worker.js', { type: 'module' }));`,
-            `export const shared = () => connectSharedCachedTable({ worker: () => new Worker('/table.worker.js', { type: 'module' }) });`,
-          ].join('\n'),
-        });
+        const dir = installConsumer(
+          join(packed.dir, `page-${entry.replace('/', '-')}`),
+          packed.tarball,
+          ['comlink', 'zod', 'sorted-btree'],
+          {
+            'package.json': JSON.stringify({ name: 'page', private: true, type: 'module' }),
+            'page.js': [
+              `import { connectCachedTable, connectSharedCachedTable } from '${entry}';`,
+              `export const table = connectCachedTable(new Worker('/table.worker.js', { type: 'module' }));`,
+              `export const shared = () => connectSharedCachedTable({ worker: () => new Worker('/table.worker.js', { type: 'module' }) });`,
+            ].join('\n'),
+          },
+        );
         const bundle = await buildPage(dir, 'page.js');
         console.log(
           `page importing the client from '${entry}': the library's share is ${(bundle.bytes / 1024).toFixed(1)} kB, ` +

@@ -76,7 +76,10 @@ export async function changeLogBounds(db: Database): Promise<{ current: string; 
 
 /** Up to `limit` changes after `cursor`, in cursor order. */
 export async function changesAfter(db: Database, cursor: string, limit: number): Promise<ChangeRow[]> {
-  return db.query<ChangeRow>(`select cursor::text as cursor, key, op from changes where cursor > $1::bigint order by cursor limit $2`, [cursor, limit]);
+  return db.query<ChangeRow>(`select cursor::text as cursor, key, op from changes where cursor > $1::bigint order by cursor limit $2`, [
+    cursor,
+    limit,
+  ]);
 }
 
 /** Deletes the changes beyond `retention` (the oldest past `maxChanges`, and those older than `maxAgeMs`) and raises the horizon over them. */

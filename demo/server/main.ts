@@ -24,7 +24,11 @@ function envInteger(name: string, fallback: number): number {
 const started = performance.now();
 const databaseUrl = process.env.DATABASE_URL;
 const dataDir = process.env.PGLITE_DATA_DIR;
-const list = (name: string) => (process.env[name] ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+const list = (name: string) =>
+  (process.env[name] ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 const port = envInteger('PORT', 8787);
 const server = await startServer({
   port,

@@ -178,7 +178,12 @@ export async function insertReading(db: Database, fields: ReadingFields): Promis
 export async function updateReading(db: Database, id: number, fields: Partial<ReadingFields>): Promise<ReadingRow | null> {
   const assignments: string[] = [];
   const params: unknown[] = [id];
-  for (const [column, cast] of [['sensor', ''], ['ts', '::timestamptz'], ['value', ''], ['note', '']] as const) {
+  for (const [column, cast] of [
+    ['sensor', ''],
+    ['ts', '::timestamptz'],
+    ['value', ''],
+    ['note', ''],
+  ] as const) {
     if (fields[column] === undefined) continue;
     params.push(fields[column]);
     assignments.push(`${column} = $${params.length}${cast}`);

@@ -25,7 +25,9 @@ export function readOrigin(result: { from: string; refreshed?: boolean; stale?: 
 
 /** A sentence for one read, e.g. `5,000 records from storage in 12 ms`. */
 export function describeRead(entry: ReadEntry): string {
-  const split = entry.counts ? ` (${formatCount(entry.counts.storage)} from storage, ${formatCount(entry.counts.db)} from the backend)` : '';
+  const split = entry.counts
+    ? ` (${formatCount(entry.counts.storage)} from storage, ${formatCount(entry.counts.db)} from the backend)`
+    : '';
   const timing = entry.ms === undefined ? ' (live update)' : ` in ${formatDuration(entry.ms)}`;
   return `${formatCount(entry.records)} records from ${entry.origin}${split}${timing}`;
 }

@@ -31,15 +31,7 @@ export class RecordsTable {
           'table',
           {},
           this.caption,
-          h(
-            'thead',
-            {},
-            h(
-              'tr',
-              {},
-              ...['Id', 'Sensor', 'Time (UTC)', 'Value', 'Note'].map((label) => h('th', { scope: 'col' }, label)),
-            ),
-          ),
+          h('thead', {}, h('tr', {}, ...['Id', 'Sensor', 'Time (UTC)', 'Value', 'Note'].map((label) => h('th', { scope: 'col' }, label)))),
           this.body,
         ),
       ),

@@ -20,10 +20,25 @@ export class StatusBar {
 
   constructor() {
     this.backend = h('span', { className: 'backend-status', 'data-state': 'unknown' }, 'Backend: checking…');
-    this.feed = h('span', { className: 'feed-status', 'data-state': 'none', title: 'Changes made on the backend, by anyone, reach this view on their own while Live' }, feedText.none);
+    this.feed = h(
+      'span',
+      {
+        className: 'feed-status',
+        'data-state': 'none',
+        title: 'Changes made on the backend, by anyone, reach this view on their own while Live',
+      },
+      feedText.none,
+    );
     this.stale = h('span', { className: 'stale-badge', hidden: true }, 'Showing cached data (stale)');
     this.error = h('p', { className: 'error', role: 'alert', hidden: true });
-    this.element = h('div', { className: 'status-bar', role: 'status', 'aria-live': 'polite' }, this.backend, this.feed, this.stale, this.error);
+    this.element = h(
+      'div',
+      { className: 'status-bar', role: 'status', 'aria-live': 'polite' },
+      this.backend,
+      this.feed,
+      this.stale,
+      this.error,
+    );
   }
 
   setBackend(online: boolean): void {

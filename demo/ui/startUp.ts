@@ -13,7 +13,8 @@ export interface StartUpControl {
 /** `RangeError: Incorrect locale information provided`; `error event from SharedWorker`; or the text of anything else. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
-  if (typeof Event !== 'undefined' && error instanceof Event) return `${error.type} event from ${error.target?.constructor.name ?? 'nowhere'}`;
+  if (typeof Event !== 'undefined' && error instanceof Event)
+    return `${error.type} event from ${error.target?.constructor.name ?? 'nowhere'}`;
   return String(error);
 }
 

@@ -70,12 +70,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
     loaded: 0,
   };
 
-  constructor(
-    indexes: Indexes<R, PK, S, D>,
-    dbAccess: DbAccess<R, D>,
-    storageTable: StorageTable<R>,
-    options: CachedTableOptions = {},
-  ) {
+  constructor(indexes: Indexes<R, PK, S, D>, dbAccess: DbAccess<R, D>, storageTable: StorageTable<R>, options: CachedTableOptions = {}) {
     this.indexes = indexes;
     this.db = dbAccess;
     this.storage = storageTable;
@@ -183,7 +178,8 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       this.stager.committedAt = stored.committedAt;
       this.stager.changeCursor = typeof stored.changeCursor === 'string' ? stored.changeCursor : null;
       // With a cursor and a follower, the feed brings what changed since: only what was stale then is stale now.
-      if (this.stager.changeCursor !== null && this.follower && this.follower.status !== 'stopped') this.stale.restore(stored.fresh ?? null);
+      if (this.stager.changeCursor !== null && this.follower && this.follower.status !== 'stopped')
+        this.stale.restore(stored.fresh ?? null);
       else this.stale.resumed();
       this.finishLoading();
     } catch (error) {
@@ -331,7 +327,10 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
     const { signal } = options;
     signal?.throwIfAborted();
     await abortable(this.loaded(), signal);
-    await abortable(this.writer.run(() => this.adjustNow(spec, options, signal)), signal);
+    await abortable(
+      this.writer.run(() => this.adjustNow(spec, options, signal)),
+      signal,
+    );
   }
 
   private async adjustNow(spec: S, options: AdjustOptions, signal: AbortSignal | undefined): Promise<void> {
@@ -440,13 +439,15 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       const invalidations = this.invalidations.snapshot();
       if (invalidations.length === 0) return;
       const changed = this.changeCollector();
-      await this.stager.staging(async () => {
-        await this.stager.stageRefresh(invalidations, null, changed ? { expired: changed, loaded: changed } : null, signal);
-        signal?.throwIfAborted();
-        await this.stager.commitAndMerge(null, () => this.invalidations.forget(invalidations), cursorAfter(invalidations));
-      }).catch((error: unknown) => {
-        throw abortReasonOr(error, signal);
-      });
+      await this.stager
+        .staging(async () => {
+          await this.stager.stageRefresh(invalidations, null, changed ? { expired: changed, loaded: changed } : null, signal);
+          signal?.throwIfAborted();
+          await this.stager.commitAndMerge(null, () => this.invalidations.forget(invalidations), cursorAfter(invalidations));
+        })
+        .catch((error: unknown) => {
+          throw abortReasonOr(error, signal);
+        });
       this.counters.refreshes++;
       this.changeListeners.emitCommitted(changed && new RecordsChange('refresh', changed.scores), 'refresh');
     });
@@ -490,7 +491,11 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
     }
     assertKeysSupported(this.storage, this.indexes, this.name);
     const parts = { table: this, storage: this.storage, stager: this.stager, stale: this.stale, invalidations: this.invalidations };
-    this.follower = startFollower<R, PK, S, D>({ ...parts, emit: (change) => this.emit(change), status: this.feedStatus }, openFeed, options);
+    this.follower = startFollower<R, PK, S, D>(
+      { ...parts, emit: (change) => this.emit(change), status: this.feedStatus },
+      openFeed,
+      options,
+    );
     return this.follower;
   }
 

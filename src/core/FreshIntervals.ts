@@ -26,7 +26,8 @@ export class FreshIntervals {
       if (!Array.isArray(entry) || typeof entry[0] !== 'string' || !Array.isArray(entry[1])) return null;
       const intervals: Interval[] = [];
       for (const bounds of entry[1] as unknown[]) {
-        if (!Array.isArray(bounds) || typeof bounds[0] !== 'number' || typeof bounds[1] !== 'number' || !(bounds[0] <= bounds[1])) return null;
+        if (!Array.isArray(bounds) || typeof bounds[0] !== 'number' || typeof bounds[1] !== 'number' || !(bounds[0] <= bounds[1]))
+          return null;
         intervals.push(new Interval(bounds[0], bounds[1]));
       }
       restored.add(entry[0], intervals);
@@ -36,9 +37,7 @@ export class FreshIntervals {
 
   /** Records that `intervals` of `indexName` are fresh now. */
   add(indexName: string, intervals: readonly Interval[]): void {
-    const all = [...(this.fresh.get(indexName) ?? []), ...intervals.filter((interval) => !interval.isEmpty)].sort(
-      (a, b) => a.ge - b.ge,
-    );
+    const all = [...(this.fresh.get(indexName) ?? []), ...intervals.filter((interval) => !interval.isEmpty)].sort((a, b) => a.ge - b.ge);
     const merged: Interval[] = [];
     for (const interval of all) {
       const last = merged.at(-1);

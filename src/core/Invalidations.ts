@@ -75,14 +75,21 @@ export function specInvalidation<R, PK, S extends IndexSpec, D>(
   forceRefresh: boolean,
 ): SpecInvalidation<R, D> {
   const intervals = new Map<string, Interval[]>();
-  for (const [listName, specs] of [['oldSpecs', oldSpecs], ['newSpecs', newSpecs]] as const) {
-    if (specs.length === 0) throw new InvalidSpecError(`invalidateRecords on table '${tableName}': ${listName} is empty.`, { path: [listName] });
+  for (const [listName, specs] of [
+    ['oldSpecs', oldSpecs],
+    ['newSpecs', newSpecs],
+  ] as const) {
+    if (specs.length === 0)
+      throw new InvalidSpecError(`invalidateRecords on table '${tableName}': ${listName} is empty.`, { path: [listName] });
     const seen = new Set<string>();
     specs.forEach((spec, i) => {
       if (seen.has(spec.indexName)) {
-        throw new InvalidSpecError(`invalidateRecords on table '${tableName}': ${listName} names index '${spec.indexName}' more than once.`, {
-          path: [listName, i, 'indexName'],
-        });
+        throw new InvalidSpecError(
+          `invalidateRecords on table '${tableName}': ${listName} names index '${spec.indexName}' more than once.`,
+          {
+            path: [listName, i, 'indexName'],
+          },
+        );
       }
       seen.add(spec.indexName);
       if (!indexes.covers(spec)) {
@@ -117,7 +124,8 @@ export function keysInvalidation(
   forceRefresh = true,
   feed: { cursor: string; gone: readonly PrimaryKey[] } | null = null,
 ): KeysInvalidation | null {
-  if (!Array.isArray(keys)) throw new InvalidSpecError(`invalidateKeys on table '${tableName}': keys must be an array of primary keys.`, { path: ['keys'] });
+  if (!Array.isArray(keys))
+    throw new InvalidSpecError(`invalidateKeys on table '${tableName}': keys must be an array of primary keys.`, { path: ['keys'] });
   const unique = new Map<string, PrimaryKey>();
   keys.forEach((key: unknown, i) => {
     if (!isValidKey(key)) {

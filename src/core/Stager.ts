@@ -232,7 +232,11 @@ export class Stager<R, PK, S extends IndexSpec, D> {
     const keys = new Set(records.map((record) => this.keyOf(record)));
     const indexName = indexes.indexNames[0] as string;
     const scores = [...new Set(records.map((record) => indexes.score(indexName, record)))].sort((a, b) => a - b);
-    const spec = new StorageRecordsSpec<R>(indexName, scores.map((score) => Interval.onlyContaining(score)), (record) => keys.has(this.keyOf(record)));
+    const spec = new StorageRecordsSpec<R>(
+      indexName,
+      scores.map((score) => Interval.onlyContaining(score)),
+      (record) => keys.has(this.keyOf(record)),
+    );
     this.dropStaged(session.staged, spec, observer);
     await this.storage.scratchDiscardRecords(spec, observer?.expired);
     for (const key of keys) session.touched.add(key);
@@ -325,7 +329,10 @@ export async function* observed<R>(records: AsyncIterable<R>, observe: (record: 
 }
 
 /** A backend fetch's options: only those given (`undefined` when none), as a `DbAccess` has always been called. */
-export function dbAccessOptions(signal: AbortSignal | undefined, onTotal: ((total: number) => void) | undefined): DbAccessOptions | undefined {
+export function dbAccessOptions(
+  signal: AbortSignal | undefined,
+  onTotal: ((total: number) => void) | undefined,
+): DbAccessOptions | undefined {
   if (!signal && !onTotal) return undefined;
   return { ...(signal && { signal }), ...(onTotal && { onTotal }) };
 }

@@ -98,7 +98,10 @@ export class StaleRecords<R, PK, S extends IndexSpec, D> {
     try {
       await this.host.stager.staging(async () => {
         // Each stale part is refreshed as an invalidation of it would be: delete what is stored, load it anew.
-        const refreshes = stale.map(({ spec, storageSpec }) => ({ oldStorageSpec: storageSpec, newDbSpec: this.host.indexes.dbRecordsSpec(spec) }));
+        const refreshes = stale.map(({ spec, storageSpec }) => ({
+          oldStorageSpec: storageSpec,
+          newDbSpec: this.host.indexes.dbRecordsSpec(spec),
+        }));
         await this.host.stager.stageRefresh(refreshes, null, changed ? { expired: changed, loaded: changed } : null);
         await this.host.stager.commitAndMerge(null, () => {
           for (const { storageSpec } of stale) {
@@ -113,13 +116,13 @@ export class StaleRecords<R, PK, S extends IndexSpec, D> {
     let change: RecordsChange | null = null;
     if (changed) {
       const intervals = new Map<string, Interval[]>();
-      for (const { storageSpec } of stale) intervals.set(storageSpec.indexName, [...(intervals.get(storageSpec.indexName) ?? []), ...storageSpec.intervals]);
+      for (const { storageSpec } of stale)
+        intervals.set(storageSpec.indexName, [...(intervals.get(storageSpec.indexName) ?? []), ...storageSpec.intervals]);
       change = new RecordsChange('refresh', changed.scores, intervals);
     }
     this.host.committed(change);
     return 'refreshed';
   }
-
 
   /** Whether a read of `specs` touches stale records. */
   isStale(specs: readonly StorageRecordsSpec<R>[]): boolean {

@@ -2,12 +2,13 @@
 export function describeSpec(spec: unknown, maxLength = 200): string {
   let text: string;
   try {
-    text = JSON.stringify(spec, (_key, value: unknown) => {
-      if (typeof value === 'function') return '[function]';
-      if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-      if (typeof value === 'bigint') return `${value}n`;
-      return value;
-    }) ?? String(spec);
+    text =
+      JSON.stringify(spec, (_key, value: unknown) => {
+        if (typeof value === 'function') return '[function]';
+        if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+        if (typeof value === 'bigint') return `${value}n`;
+        return value;
+      }) ?? String(spec);
   } catch {
     text = String(spec);
   }

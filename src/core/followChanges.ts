@@ -230,7 +230,9 @@ export class ChangeFeedFollower<PK> implements ChangeFollower {
 function delayOption(value: unknown, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new InvalidSpecError(`followChanges: ${name} must be a finite number of milliseconds ≥ 0, not ${String(value)}.`, { path: [name] });
+    throw new InvalidSpecError(`followChanges: ${name} must be a finite number of milliseconds ≥ 0, not ${String(value)}.`, {
+      path: [name],
+    });
   }
   return value;
 }

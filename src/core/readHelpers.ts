@@ -17,9 +17,7 @@ export async function withFirstRecord<R>(records: AsyncIterable<R>): Promise<Asy
 
 /** Whether a backend failure means it could not be reached (so stale records may be served instead). */
 export function isUnreachable(error: unknown): boolean {
-  return (
-    error instanceof DbAccessError && (error.offline || error.timedOut || (error.status !== undefined && error.status >= 500))
-  );
+  return error instanceof DbAccessError && (error.offline || error.timedOut || (error.status !== undefined && error.status >= 500));
 }
 
 /** @throws {TableCacheError} unless `keysPerFetch` is a whole number of at least 1. */

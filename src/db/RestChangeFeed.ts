@@ -84,7 +84,9 @@ export class RestChangeFeed<K = number | string> implements ChangeSource<K> {
     this.batchWindowMs = durationOption(options.batchWindowMs, 0, ['batchWindowMs']);
     this.maxBatchKeys = options.maxBatchKeys ?? 500;
     if (!Number.isInteger(this.maxBatchKeys) || this.maxBatchKeys < 1) {
-      throw new InvalidSpecError(`maxBatchKeys must be a positive integer, not ${String(options.maxBatchKeys)}.`, { path: ['maxBatchKeys'] });
+      throw new InvalidSpecError(`maxBatchKeys must be a positive integer, not ${String(options.maxBatchKeys)}.`, {
+        path: ['maxBatchKeys'],
+      });
     }
     this.retry = retryPolicy({ ...options.retry, attempts: 1 });
     if (options.after != null && !/^\d{1,20}$/.test(options.after)) {
@@ -133,10 +135,12 @@ export class RestChangeFeed<K = number | string> implements ChangeSource<K> {
     const run = this.run((event) => {
       queue.push(event);
       notify();
-    }).then(
-      () => void (finished = true),
-      (error: unknown) => void ((failure = error), (finished = true)),
-    ).finally(notify);
+    })
+      .then(
+        () => void (finished = true),
+        (error: unknown) => void ((failure = error), (finished = true)),
+      )
+      .finally(notify);
     try {
       for (;;) {
         const event = queue.shift();
@@ -272,19 +276,28 @@ export class RestChangeFeed<K = number | string> implements ChangeSource<K> {
     let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
     try {
       const response = await sendRequest(this.transport, url, 'application/x-ndjson', attempt, this.stop.signal);
-      if (!response.body) throw new RetryableFailure(new DbAccessError(`GET ${url.href} answered without a body.`, { status: response.status, url: url.href }));
+      if (!response.body)
+        throw new RetryableFailure(
+          new DbAccessError(`GET ${url.href} answered without a body.`, { status: response.status, url: url.href }),
+        );
       reader = response.body.getReader();
       const read = chunkReader(this.transport, reader, url, attempt, this.stop.signal, response.status);
       const lineTooLong = (bytes: number) =>
-        new RestProtocolError(`GET ${url.href}: a change feed line is longer than maxLineBytes (${this.transport.maxLineBytes}; ${bytes} seen).`, {
-          violation: 'line-too-long',
-          url: url.href,
-        });
+        new RestProtocolError(
+          `GET ${url.href}: a change feed line is longer than maxLineBytes (${this.transport.maxLineBytes}; ${bytes} seen).`,
+          {
+            violation: 'line-too-long',
+            url: url.href,
+          },
+        );
       for await (const lines of ndjsonLines(read, { maxLineBytes: this.transport.maxLineBytes, lineTooLong })) {
         for (const text of lines) {
           const line = parseChangeFeedLine(text, this.keySchema);
           if (typeof line === 'string') {
-            throw new DbAccessError(`GET ${url.href}: a line is ${line}: ${text.slice(0, 200)}`, { status: response.status, url: url.href });
+            throw new DbAccessError(`GET ${url.href}: a line is ${line}: ${text.slice(0, 200)}`, {
+              status: response.status,
+              url: url.href,
+            });
           }
           onLine(line);
         }

@@ -186,10 +186,13 @@ export class RestDbAccess<R> implements DbAccess<R, RestRecordsSpec> {
         if (failure) throw failure;
         if (page.next !== null) yield { next: page.next };
       } else {
-        throw new DbAccessError(`GET ${url.href} answered with Content-Type '${type}'; expected application/x-ndjson or application/json.`, {
-          status: response.status,
-          url: url.href,
-        });
+        throw new DbAccessError(
+          `GET ${url.href} answered with Content-Type '${type}'; expected application/x-ndjson or application/json.`,
+          {
+            status: response.status,
+            url: url.href,
+          },
+        );
       }
     } finally {
       attempt.dispose();
@@ -209,11 +212,14 @@ export class RestDbAccess<R> implements DbAccess<R, RestRecordsSpec> {
     let position = firstPosition;
     let endCount: number | null = null;
     const lineTooLong = (bytes: number) =>
-      new RestProtocolError(`GET ${url.href}: an NDJSON line is longer than maxLineBytes (${this.transport.maxLineBytes} bytes; ${bytes} seen).`, {
-        violation: 'line-too-long',
-        status,
-        url: url.href,
-      });
+      new RestProtocolError(
+        `GET ${url.href}: an NDJSON line is longer than maxLineBytes (${this.transport.maxLineBytes} bytes; ${bytes} seen).`,
+        {
+          violation: 'line-too-long',
+          status,
+          url: url.href,
+        },
+      );
     for await (let lines of ndjsonLines(read, { maxLineBytes: this.transport.maxLineBytes, lineTooLong })) {
       if (endPromised) {
         if (endCount !== null) throw this.truncated(url, status, 'lines follow the end line');

@@ -6,8 +6,7 @@ export type { ChangeOp } from '../core/changeFeed';
 
 /** One line of a change feed, parsed (see docs/rest-protocol.md#the-change-feed-protocol). */
 export type ChangeFeedLine<K> =
-  | { kind: 'change'; cursor: string; key: K; op: ChangeOp }
-  | { kind: 'live' | 'reset' | 'heartbeat'; cursor: string };
+  { kind: 'change'; cursor: string; key: K; op: ChangeOp } | { kind: 'live' | 'reset' | 'heartbeat'; cursor: string };
 
 const cursor = z.string().regex(/^\d{1,20}$/, 'expected a cursor: a string of digits');
 const control = z.strictObject({ cursor });

@@ -145,13 +145,21 @@ export async function sendRequest(
     const location = response.headers.get('Location');
     response.body?.cancel().catch(() => {});
     if (location === null) {
-      throw new DbAccessError(`GET ${target.href} answered ${response.status} without a Location.`, { status: response.status, url: target.href });
+      throw new DbAccessError(`GET ${target.href} answered ${response.status} without a Location.`, {
+        status: response.status,
+        url: target.href,
+      });
     }
     let next: URL;
     try {
       next = new URL(location, target);
     } catch (cause) {
-      throw new RestProtocolError(`GET ${target.href} redirects to '${location}', which is not a URL.`, { violation: 'redirect', status: response.status, url: target.href, cause });
+      throw new RestProtocolError(`GET ${target.href} redirects to '${location}', which is not a URL.`, {
+        violation: 'redirect',
+        status: response.status,
+        url: target.href,
+        cause,
+      });
     }
     assertSameOrigin(transport, next, target, `the redirect (${response.status}) to`);
     if (visited.includes(next.href) || visited.length > MAX_REDIRECTS) {
@@ -165,7 +173,13 @@ export async function sendRequest(
   }
 }
 
-async function fetchOnce(transport: RestTransport, url: URL, headers: Headers, attempt: Attempt, signal: AbortSignal | undefined): Promise<Response> {
+async function fetchOnce(
+  transport: RestTransport,
+  url: URL,
+  headers: Headers,
+  attempt: Attempt,
+  signal: AbortSignal | undefined,
+): Promise<Response> {
   try {
     return await attempt.within(
       transport.connectTimeoutMs,
@@ -189,10 +203,11 @@ async function fetchOnce(transport: RestTransport, url: URL, headers: Headers, a
       throw new RestProtocolError(`GET ${url.href} failed on a redirect: ${message}.`, { violation: 'redirect', url: url.href, cause });
     }
     const code = errorCode(cause);
-    const error = new DbAccessError(
-      `GET ${url.href} failed: the server could not be reached (${code ?? 'offline or down'}).`,
-      { offline: true, url: url.href, cause },
-    );
+    const error = new DbAccessError(`GET ${url.href} failed: the server could not be reached (${code ?? 'offline or down'}).`, {
+      offline: true,
+      url: url.href,
+      cause,
+    });
     // Nobody listening (or a browser, which does not say why): offline now, so that stale records are served at once.
     if (code === undefined || UNREACHABLE_CODES.has(code)) throw error;
     throw new RetryableFailure(error);

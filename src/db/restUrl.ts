@@ -37,10 +37,13 @@ export function absoluteBaseUrl(baseUrl: string | URL): URL {
   try {
     url = new URL(baseUrl, location);
   } catch (cause) {
-    throw new InvalidSpecError(`baseUrl '${String(baseUrl)}' is not an absolute URL${location ? '' : ' (there is no page location to resolve it against)'}.`, {
-      path: ['baseUrl'],
-      cause,
-    });
+    throw new InvalidSpecError(
+      `baseUrl '${String(baseUrl)}' is not an absolute URL${location ? '' : ' (there is no page location to resolve it against)'}.`,
+      {
+        path: ['baseUrl'],
+        cause,
+      },
+    );
   }
   if (!url.pathname.endsWith('/')) url.pathname += '/';
   return url;

@@ -30,9 +30,12 @@ const MAX_ATTEMPTS = 100;
 export function durationOption(value: unknown, fallback: number, path: readonly string[]): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new InvalidSpecError(`${path.join('.')} must be a finite number of milliseconds ≥ 0 (0 where documented means no limit), not ${String(value)}.`, {
-      path,
-    });
+    throw new InvalidSpecError(
+      `${path.join('.')} must be a finite number of milliseconds ≥ 0 (0 where documented means no limit), not ${String(value)}.`,
+      {
+        path,
+      },
+    );
   }
   return value;
 }

@@ -10,8 +10,7 @@ import { checkIndexName, parseSpec, primaryKeySchema } from './schemas';
 
 /** Some records by primary key, or all of them. */
 export type PrimaryKeySpec<PK = PrimaryKey> =
-  | { readonly indexName: 'primaryKey'; readonly primaryKeys: readonly PK[] }
-  | { readonly indexName: 'primaryKey'; readonly all: true };
+  { readonly indexName: 'primaryKey'; readonly primaryKeys: readonly PK[] } | { readonly indexName: 'primaryKey'; readonly all: true };
 
 /** Options of {@link PrimaryKeyIndexes}. */
 export interface PrimaryKeyIndexesOptions<R, PK, D> {
@@ -58,9 +57,7 @@ function hashKey(key: string): number {
  * `{ indexName: 'primaryKey', all: true }`. An adjust loads only the keys not
  * yet held and expires only the keys no longer wanted.
  */
-export class PrimaryKeyIndexes<R, PK extends PrimaryKey = PrimaryKey, D = unknown>
-  implements Indexes<R, PK, PrimaryKeySpec<PK>, D>
-{
+export class PrimaryKeyIndexes<R, PK extends PrimaryKey = PrimaryKey, D = unknown> implements Indexes<R, PK, PrimaryKeySpec<PK>, D> {
   readonly indexNames = ['primaryKey'] as const;
   /** Parses `{ indexName: 'primaryKey', primaryKeys: [...] }` or `{ indexName: 'primaryKey', all: true }`. */
   readonly specSchema: z.ZodType<PrimaryKeySpec<PK>> = z.union(
@@ -159,8 +156,7 @@ export class PrimaryKeyIndexes<R, PK extends PrimaryKey = PrimaryKey, D = unknow
     const covered: PK[] = [];
     const missing: PK[] = [];
     for (const [text, key] of keys) (held.has(text) ? covered : missing).push(key);
-    const toSpec = (primaryKeys: PK[]): PrimaryKeySpec<PK>[] =>
-      primaryKeys.length ? [{ indexName: 'primaryKey', primaryKeys }] : [];
+    const toSpec = (primaryKeys: PK[]): PrimaryKeySpec<PK>[] => (primaryKeys.length ? [{ indexName: 'primaryKey', primaryKeys }] : []);
     return { covered: toSpec(covered), missing: toSpec(missing) };
   }
 
@@ -171,9 +167,7 @@ export class PrimaryKeyIndexes<R, PK extends PrimaryKey = PrimaryKey, D = unknow
 
   /** @throws {TableCacheError} when `state` is not one `snapshotState` returns. */
   restoreState(state: unknown): void {
-    const parsed = z
-      .union([z.object({ all: z.literal(true) }), z.object({ keys: z.array(primaryKeySchema) })])
-      .safeParse(state);
+    const parsed = z.union([z.object({ all: z.literal(true) }), z.object({ keys: z.array(primaryKeySchema) })]).safeParse(state);
     if (!parsed.success) throw new TableCacheError(`Index 'primaryKey' cannot restore state ${describeSpec(state)}.`);
     this.held = 'all' in parsed.data ? 'all' : new Map(parsed.data.keys.map((key) => [keyToString(key), key as PK]));
   }

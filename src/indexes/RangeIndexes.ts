@@ -61,9 +61,7 @@ export class RangeAdjustment<R, D> extends Adjustment<R, D> {
  * range and loads only the part of it not already held (the whole new range
  * when it grows on both sides).
  */
-export class RangeIndexes<R, PK = PrimaryKey, D = unknown, N extends string = string>
-  implements Indexes<R, PK, RangeSpec<N>, D>
-{
+export class RangeIndexes<R, PK = PrimaryKey, D = unknown, N extends string = string> implements Indexes<R, PK, RangeSpec<N>, D> {
   readonly indexNames: readonly [N];
   /** Parses `{ indexName, ge, lt }`; bounds may be numbers, Dates or ISO date-time strings, and come out as numbers. */
   readonly specSchema: z.ZodType<RangeSpec<N> & { readonly ge: number; readonly lt: number }, RangeSpec<N>>;

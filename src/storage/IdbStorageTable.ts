@@ -87,7 +87,12 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     this.writeBatchSize = options.writeBatchSize ?? 4 * this.recordsPerPage;
     this.readBatchSize = options.readBatchSize ?? 1000;
     // A page costs a few ms to write: with no read waiting, staged writes go in full batches (about 50 ms each).
-    this.pacer = new WritePacer({ maxRows: this.writeBatchSize, minRows: this.recordsPerPage, initialRows: this.writeBatchSize, targetMs: 50 });
+    this.pacer = new WritePacer({
+      maxRows: this.writeBatchSize,
+      minRows: this.recordsPerPage,
+      initialRows: this.writeBatchSize,
+      targetMs: 50,
+    });
     this.onBackgroundError = options.onBackgroundError ?? ((error) => console.warn(error));
     const cache = new PageCache<R>(options.memoryRecords ?? DEFAULT_MEMORY_RECORDS);
     this.store = new PageStore(connection, scorer, opened.directory, new KeyDirectory(), cache);
@@ -186,7 +191,8 @@ export class IdbStorageTable<R> implements StorageTable<R> {
    * when that read finishes). Never rejects.
    */
   async idle(): Promise<void> {
-    if (!this.keyLoader.loaded && !this.connection.closedReason) await this.writer.run(() => this.keyLoader.load('open')).catch(() => undefined);
+    if (!this.keyLoader.loaded && !this.connection.closedReason)
+      await this.writer.run(() => this.keyLoader.load('open')).catch(() => undefined);
     await this.writer.run(async () => undefined);
     await this.cleaner.idle();
     await this.filler.idle();
@@ -298,7 +304,14 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     return this.exclusive('deleteRecords', async () => {
       await this.prepareDirectWrite('deleteRecords');
       const position = this.position(spec, 'deleteRecords');
-      return this.pages.remove(spec, position, { staged: false, committed: this.committed }, () => this.writeBatchSize, 'deleteRecords', onDeleted);
+      return this.pages.remove(
+        spec,
+        position,
+        { staged: false, committed: this.committed },
+        () => this.writeBatchSize,
+        'deleteRecords',
+        onDeleted,
+      );
     }).finally(() => this.filler.schedule());
   }
 
@@ -328,7 +341,14 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     return this.exclusive('scratchDiscardRecords', async () => {
       await this.openScratch('scratchDiscardRecords');
       const position = this.position(spec, 'scratchDiscardRecords');
-      return this.pages.remove(spec, position, { staged: true, committed: this.committed }, () => this.pacer.nextRows(), 'scratchDiscardRecords', onDiscarded);
+      return this.pages.remove(
+        spec,
+        position,
+        { staged: true, committed: this.committed },
+        () => this.pacer.nextRows(),
+        'scratchDiscardRecords',
+        onDiscarded,
+      );
     });
   }
 
@@ -421,7 +441,10 @@ export class IdbStorageTable<R> implements StorageTable<R> {
   private async prepareDirectWrite(operation: Operation): Promise<void> {
     await this.rollBack(operation);
     if (this.scratchOpen) {
-      throw this.error(operation, 'a scratch space is open; direct writes change the committed state only when none is (merge or abort it first).');
+      throw this.error(
+        operation,
+        'a scratch space is open; direct writes change the committed state only when none is (merge or abort it first).',
+      );
     }
     await this.keyLoader.load(operation);
   }
@@ -435,9 +458,11 @@ export class IdbStorageTable<R> implements StorageTable<R> {
 
   private rollBackInBackground(operation: Operation): void {
     // Queued now, so that it runs before any write that comes later (each of which would also finish it first).
-    this.writer.run(() => this.rollBack(operation)).catch((error: unknown) => {
-      if (!this.connection.closedReason) this.onBackgroundError(error as StorageError);
-    });
+    this.writer
+      .run(() => this.rollBack(operation))
+      .catch((error: unknown) => {
+        if (!this.connection.closedReason) this.onBackgroundError(error as StorageError);
+      });
   }
 
   /** Removes the pages of generations above the committed one and restores those they superseded (see `rollBack`). */

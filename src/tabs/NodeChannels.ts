@@ -14,7 +14,8 @@ import { inboxChannelName, tableChannelName } from './tabNames';
 const protocol = BROADCAST_PROTOCOL_VERSION;
 
 /** What a node says to every node of the table. */
-export type ChannelBody = { kind: 'hello' } | { kind: 'owner'; loaded: boolean } | { kind: 'shutdown'; error: ReturnType<typeof serializeError> };
+export type ChannelBody =
+  { kind: 'hello' } | { kind: 'owner'; loaded: boolean } | { kind: 'shutdown'; error: ReturnType<typeof serializeError> };
 
 /** Options of {@link NodeChannels}. */
 export interface NodeChannelsOptions {
@@ -66,8 +67,24 @@ export class NodeChannels {
   }
 
   /** Sends a call of `relay` to node `to` (request id 0: no answer awaited); throws what posting it throws. */
-  sendRequest(to: NodeId, requestId: number, relay: RelaySession<unknown>, method: RelayedMethod, args: readonly unknown[], progress: boolean): void {
-    const request: RequestMessage = { protocol, kind: 'request', from: this.options.self, requestId, connection: relay.connection, method, args, progress };
+  sendRequest(
+    to: NodeId,
+    requestId: number,
+    relay: RelaySession<unknown>,
+    method: RelayedMethod,
+    args: readonly unknown[],
+    progress: boolean,
+  ): void {
+    const request: RequestMessage = {
+      protocol,
+      kind: 'request',
+      from: this.options.self,
+      requestId,
+      connection: relay.connection,
+      method,
+      args,
+      progress,
+    };
     this.send(to, request);
   }
 

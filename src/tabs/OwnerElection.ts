@@ -94,7 +94,8 @@ export class OwnerElection<R, PK, S extends IndexSpec, D> {
   close(reason: Error | undefined): Error | null {
     if (this.closed) return null;
     this.closed = true;
-    this.defunctError ??= reason ?? new TableCacheError(`Shared table '${this.options.name}' is no longer served by this worker (it was closed).`);
+    this.defunctError ??=
+      reason ?? new TableCacheError(`Shared table '${this.options.name}' is no longer served by this worker (it was closed).`);
     return this.defunctError;
   }
 

@@ -38,7 +38,12 @@ export class PendingCalls {
   ) {}
 
   /** Sends a call to the owner (once one is known) and resolves with its answer and who answered. */
-  add(relay: RelaySession<unknown>, method: RelayedMethod, args: readonly unknown[], options: RelayCallOptions): Promise<{ value: unknown; from: NodeId }> {
+  add(
+    relay: RelaySession<unknown>,
+    method: RelayedMethod,
+    args: readonly unknown[],
+    options: RelayCallOptions,
+  ): Promise<{ value: unknown; from: NodeId }> {
     return new Promise((resolve, reject) => {
       const requestId = this.nextRequestId++;
       const call: PendingCall = { relay, method, args, options, sentTo: null, resolve, reject };
@@ -102,7 +107,8 @@ export class PendingCalls {
     }
     this.pending.delete(requestId);
     if (policy === 'resolve') call.resolve({ value: undefined, from: call.sentTo ?? '' });
-    else if (policy === 'retry') call.reject(new TableCacheError(`Shared table '${this.tableName}': the node holding this call's state went away.`));
+    else if (policy === 'retry')
+      call.reject(new TableCacheError(`Shared table '${this.tableName}': the node holding this call's state went away.`));
     else call.reject(policy());
   }
 

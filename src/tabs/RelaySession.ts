@@ -4,7 +4,15 @@ import { TableCacheError } from '../core/errors';
 import type { NodeId, RelayedMethod } from './broadcastProtocol';
 import { serializeError } from '../worker/errorTransfer';
 import { forwardProgress } from '../worker/forwardProgress';
-import type { OpenedRead, ProgressCallback, ReadRequestOptions, RecordBatch, SubscriptionMessage, TableSessionApi, UpdateMessage } from '../worker/protocol';
+import type {
+  OpenedRead,
+  ProgressCallback,
+  ReadRequestOptions,
+  RecordBatch,
+  SubscriptionMessage,
+  TableSessionApi,
+  UpdateMessage,
+} from '../worker/protocol';
 import { TableOwnerLostError } from './TableOwnerLostError';
 
 /** What to do with a call whose owner went away before answering it. */
@@ -25,7 +33,12 @@ export interface RelayNode {
   /** The shared table's name, for messages. */
   readonly tableName: string;
   /** Sends a call to the owner (once one is known) and resolves with its answer and who answered. */
-  call(relay: RelaySession<unknown>, method: RelayedMethod, args: readonly unknown[], options: RelayCallOptions): Promise<{ value: unknown; from: NodeId }>;
+  call(
+    relay: RelaySession<unknown>,
+    method: RelayedMethod,
+    args: readonly unknown[],
+    options: RelayCallOptions,
+  ): Promise<{ value: unknown; from: NodeId }>;
   /** Sends a call to the current owner, if any, without waiting for its answer. */
   post(relay: RelaySession<unknown>, method: RelayedMethod, args: readonly unknown[]): void;
   /** Rejects the calls of `relay` not sent yet. */

@@ -1,7 +1,13 @@
 import { expose } from 'comlink';
 import { TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
-import { BROADCAST_PROTOCOL_VERSION, type InboxMessage, type NodeId, type RelayedMethod, type SharedConnectMessage } from './broadcastProtocol';
+import {
+  BROADCAST_PROTOCOL_VERSION,
+  type InboxMessage,
+  type NodeId,
+  type RelayedMethod,
+  type SharedConnectMessage,
+} from './broadcastProtocol';
 import { protocolMismatch, refuseConnection } from '../worker/endpoint';
 import { NodeChannels } from './NodeChannels';
 import { OwnerElection, type NodeRole } from './OwnerElection';
@@ -124,7 +130,9 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
     this.relays.set(relay.connection, relay);
     expose(relay.api(), message.sessionPort);
     if (this.ownership.defunct || this.ownership.isClosed) {
-      relay.shutDown(this.ownership.defunct ?? new TableCacheError(`Shared table '${this.options.name}' is no longer served by this worker.`));
+      relay.shutDown(
+        this.ownership.defunct ?? new TableCacheError(`Shared table '${this.options.name}' is no longer served by this worker.`),
+      );
       return;
     }
     // Asks the owner (once known) for the feed status, which it then posts to this client on each change.
@@ -133,7 +141,12 @@ export class SharedTableNode<R, PK, S extends IndexSpec, D> implements RelayNode
     void relay.whenClosed.then(watchClient(message, () => void relay.close().catch(() => {}), this.election));
   }
 
-  call(relay: RelaySession<unknown>, method: RelayedMethod, args: readonly unknown[], options: RelayCallOptions): Promise<{ value: unknown; from: NodeId }> {
+  call(
+    relay: RelaySession<unknown>,
+    method: RelayedMethod,
+    args: readonly unknown[],
+    options: RelayCallOptions,
+  ): Promise<{ value: unknown; from: NodeId }> {
     const defunct = this.ownership.defunct;
     if (defunct) return Promise.reject(defunct);
     return this.calls.add(relay, method, args, options);

@@ -62,10 +62,14 @@ export class TabElection {
    */
   watch(name: string, onGone: () => void): () => void {
     const controller = new AbortController();
-    this.request(name, () => {
-      if (!controller.signal.aborted) onGone();
-      return undefined;
-    }, controller).catch(() => {
+    this.request(
+      name,
+      () => {
+        if (!controller.signal.aborted) onGone();
+        return undefined;
+      },
+      controller,
+    ).catch(() => {
       // Cancelled.
     });
     return () => controller.abort();

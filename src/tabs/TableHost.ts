@@ -75,7 +75,13 @@ export class TableHost<R, PK, S extends IndexSpec, D> {
   /** Answers one request (always: with its result or its error). */
   async handle(request: RequestMessage): Promise<void> {
     const reply = (body: { value: unknown } | { error: ReturnType<typeof serializeError> }) =>
-      this.options.send(request.from, { protocol, kind: 'reply', from: this.options.self, requestId: request.requestId, ...body } as ReplyMessage);
+      this.options.send(request.from, {
+        protocol,
+        kind: 'reply',
+        from: this.options.self,
+        requestId: request.requestId,
+        ...body,
+      } as ReplyMessage);
     let value: unknown;
     try {
       value = await this.invoke(request);
@@ -95,9 +101,10 @@ export class TableHost<R, PK, S extends IndexSpec, D> {
   closeNode(node: NodeId): void {
     this.watchedNodes.delete(node);
     for (const [key, { session }] of this.sessions) {
-      if (key.startsWith(`${node}/`)) session.close().catch(() => {
-        // Nobody is left to tell that closing one of its reads failed.
-      });
+      if (key.startsWith(`${node}/`))
+        session.close().catch(() => {
+          // Nobody is left to tell that closing one of its reads failed.
+        });
     }
   }
 

@@ -64,8 +64,7 @@ export interface RequestMessage extends Envelope {
 
 /** The outcome of a request, sent back to the caller's inbox. */
 export type ReplyMessage = Envelope & { readonly kind: 'reply'; readonly requestId: number } & (
-    | { readonly value: unknown; readonly error?: undefined }
-    | { readonly error: SerializedError }
+    { readonly value: unknown; readonly error?: undefined } | { readonly error: SerializedError }
   );
 
 /** Progress of a `load` or `adjust` request. */

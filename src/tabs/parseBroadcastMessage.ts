@@ -29,7 +29,9 @@ const relayedMethods = Object.keys(relayed) as [RelayedMethod, ...RelayedMethod[
 
 const count = z.number().int().nonnegative();
 
-const serializedValue = z.lazy(() => z.union([serializedError, z.object({ type: z.literal('tablecache-web:value'), value: z.unknown().optional() })]));
+const serializedValue = z.lazy(() =>
+  z.union([serializedError, z.object({ type: z.literal('tablecache-web:value'), value: z.unknown().optional() })]),
+);
 
 const serializedError: z.ZodType = z.lazy(() =>
   z.object({
@@ -80,7 +82,12 @@ const inboxMessage = z.discriminatedUnion('kind', [
     progress: z.boolean(),
   }),
   z.object({ ...envelope, kind: z.literal('reply'), requestId: count, value: z.unknown().optional(), error: serializedError.optional() }),
-  z.object({ ...envelope, kind: z.literal('progress'), requestId: count, progress: z.object({ loaded: count, expired: count, total: count.optional() }) }),
+  z.object({
+    ...envelope,
+    kind: z.literal('progress'),
+    requestId: count,
+    progress: z.object({ loaded: count, expired: count, total: count.optional() }),
+  }),
   z.object({ ...envelope, kind: z.literal('update'), connection: count, message: updateMessage }),
 ]);
 

@@ -64,7 +64,9 @@ export interface RecordsStore<R> {
 }
 
 function asError(value: unknown): Error {
-  return value instanceof Error ? value : new TableCacheError(`Subscribing failed with a non-error value: ${String(value)}.`, { cause: value });
+  return value instanceof Error
+    ? value
+    : new TableCacheError(`Subscribing failed with a non-error value: ${String(value)}.`, { cause: value });
 }
 
 /**
@@ -77,7 +79,13 @@ export function createRecordsStore<R, S extends IndexSpec = IndexSpec>(
   spec: S,
   options: RecordsStoreOptions<R> = {},
 ): RecordsStore<R> {
-  let snapshot: RecordsSnapshot<R> = { records: options.initialRecords ?? [], status: 'loading', stale: false, error: undefined, from: undefined };
+  let snapshot: RecordsSnapshot<R> = {
+    records: options.initialRecords ?? [],
+    status: 'loading',
+    stale: false,
+    error: undefined,
+    from: undefined,
+  };
   const listeners = new Set<{ readonly listener: RecordsStoreListener<R> }>();
   let stopSubscription: (() => void) | null = null;
 

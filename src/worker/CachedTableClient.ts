@@ -28,7 +28,14 @@ import type {
   UpdateMessage,
 } from './protocol';
 
-export type { GetRecordsOptions, SubscribeOptions, SubscriptionFailure, SubscriptionListener, SubscriptionRecords, SubscriptionUpdate } from './clientOptions';
+export type {
+  GetRecordsOptions,
+  SubscribeOptions,
+  SubscriptionFailure,
+  SubscriptionListener,
+  SubscriptionRecords,
+  SubscriptionUpdate,
+} from './clientOptions';
 import type { GetRecordsOptions, SubscribeOptions, SubscriptionListener, SubscriptionUpdate } from './clientOptions';
 
 /** Batches a client read keeps requested ahead of the one it hands out. */
@@ -330,8 +337,8 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
     if (this.closed) throw this.closedError();
     const subscriptionId = this.nextSubscriptionId++;
     this.listeners.set(subscriptionId, listener);
-    this.call((session) => session.subscribe(subscriptionId, spec, this.batchSize, readRequest(options)), 'subscribe').catch((error: unknown) =>
-      this.deliver(subscriptionId, { error: asError(error) }),
+    this.call((session) => session.subscribe(subscriptionId, spec, this.batchSize, readRequest(options)), 'subscribe').catch(
+      (error: unknown) => this.deliver(subscriptionId, { error: asError(error) }),
     );
     return () => {
       if (!this.listeners.delete(subscriptionId)) return;
@@ -406,9 +413,10 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
     const operationId = this.nextOperationId++;
     const pending = this.call((session) => invoke(session, { operationId }), specMethod);
     const onAbort = () => {
-      if (!this.closed) this.session.cancel(operationId).catch(() => {
-        // Only a closed connection rejects, and closing ends the call anyway.
-      });
+      if (!this.closed)
+        this.session.cancel(operationId).catch(() => {
+          // Only a closed connection rejects, and closing ends the call anyway.
+        });
     };
     signal.addEventListener('abort', onAbort, { once: true });
     return abortable(

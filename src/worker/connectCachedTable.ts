@@ -33,7 +33,10 @@ interface SharedWorkerLike {
 }
 
 function isSharedWorkerLike(endpoint: TableEndpoint | SharedWorkerLike): endpoint is SharedWorkerLike {
-  return typeof (endpoint as Partial<TableEndpoint>).postMessage !== 'function' && typeof (endpoint as Partial<SharedWorkerLike>).port === 'object';
+  return (
+    typeof (endpoint as Partial<TableEndpoint>).postMessage !== 'function' &&
+    typeof (endpoint as Partial<SharedWorkerLike>).port === 'object'
+  );
 }
 
 /**

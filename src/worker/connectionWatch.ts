@@ -30,7 +30,9 @@ export type StartConnectionWatch = (onFailure: (error: WorkerConnectionError) =>
  */
 export function checkConnectTimeout(timeoutMs: number): number {
   if (timeoutMs === Infinity || (typeof timeoutMs === 'number' && timeoutMs >= 0 && timeoutMs <= MAX_TIMEOUT_MS)) return timeoutMs;
-  throw new TableCacheError(`connectTimeoutMs must be a number of milliseconds from 0 (no timeout) to ${MAX_TIMEOUT_MS}, or Infinity; got ${String(timeoutMs)}.`);
+  throw new TableCacheError(
+    `connectTimeoutMs must be a number of milliseconds from 0 (no timeout) to ${MAX_TIMEOUT_MS}, or Infinity; got ${String(timeoutMs)}.`,
+  );
 }
 
 interface DomErrorSource {
@@ -90,9 +92,18 @@ export function watchConnection(source: unknown, timeoutMs: number): StartConnec
     if (typeof source === 'object' && source !== null) {
       if (isNodeWorker(source)) {
         const onError = (error: unknown) =>
-          fail(new WorkerConnectionError(`The worker thread threw an uncaught error and stopped: ${String(error)}`, { reason: 'worker-error', cause: error }));
+          fail(
+            new WorkerConnectionError(`The worker thread threw an uncaught error and stopped: ${String(error)}`, {
+              reason: 'worker-error',
+              cause: error,
+            }),
+          );
         const onExit = (code: unknown) =>
-          fail(new WorkerConnectionError(`The worker thread exited (exit code ${String(code)}): the table is no longer served.`, { reason: 'worker-exit' }));
+          fail(
+            new WorkerConnectionError(`The worker thread exited (exit code ${String(code)}): the table is no longer served.`, {
+              reason: 'worker-exit',
+            }),
+          );
         source.on('error', onError);
         source.on('exit', onExit);
         stops.push(() => {

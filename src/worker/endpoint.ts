@@ -64,7 +64,10 @@ export function listen(target: TableExposeTarget, onData: (data: unknown) => voi
 /** A `SharedWorkerGlobalScope`: connections arrive as `connect` events, one port each. */
 export function isSharedWorkerScope(target: unknown): target is EventTarget {
   return (
-    typeof target === 'object' && target !== null && 'onconnect' in target && typeof (target as Partial<EventTarget>).addEventListener === 'function'
+    typeof target === 'object' &&
+    target !== null &&
+    'onconnect' in target &&
+    typeof (target as Partial<EventTarget>).addEventListener === 'function'
   );
 }
 

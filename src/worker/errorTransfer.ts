@@ -137,7 +137,14 @@ export function serializeError(thrown: unknown, depth = 0): SerializedError {
     return { ...serialized, cause };
   } catch (error) {
     // A hostile getter on the error must not break the boundary: send what can be said about it.
-    return { ...base, kind: 'builtin', className: 'Error', name: 'Error', message: `Unserializable error: ${String(error)}`, stack: undefined };
+    return {
+      ...base,
+      kind: 'builtin',
+      className: 'Error',
+      name: 'Error',
+      message: `Unserializable error: ${String(error)}`,
+      stack: undefined,
+    };
   }
 }
 

@@ -11,7 +11,6 @@ import { TableSession } from './TableSession';
 import { defaultLockManager, TabElection } from '../tabs/TabElection';
 import { watchClient } from './watchClient';
 
-
 /** What {@link exposeCachedTable} returns: a handle on the exposed table. */
 export interface ExposedCachedTable {
   /** The number of connections open right now. */
@@ -94,7 +93,12 @@ export function exposeCachedTable<R, PK, S extends IndexSpec, D>(
     void whenMade.then(stopWatching);
   };
 
-  const whenMade = isPromiseLike(table) ? Promise.resolve(table).then(() => {}, () => {}) : Promise.resolve();
+  const whenMade = isPromiseLike(table)
+    ? Promise.resolve(table).then(
+        () => {},
+        () => {},
+      )
+    : Promise.resolve();
   if (isPromiseLike(table)) {
     table.then(
       (value) => {
@@ -138,4 +142,3 @@ export function exposeCachedTable<R, PK, S extends IndexSpec, D>(
 function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as Partial<PromiseLike<T>>).then === 'function';
 }
-

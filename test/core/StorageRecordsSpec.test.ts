@@ -15,9 +15,7 @@ describe('StorageRecordsSpec', () => {
 
     it('should throw TableCacheError for overlapping intervals, in any order', () => {
       expect(() => new StorageRecordsSpec('ts', [new Interval(5, 10), new Interval(0, 6)])).toThrow(TableCacheError);
-      expect(() => new StorageRecordsSpec('ts', [new Interval(0, 10), new Interval(20, 30), new Interval(9, 11)])).toThrow(
-        /overlapping/,
-      );
+      expect(() => new StorageRecordsSpec('ts', [new Interval(0, 10), new Interval(20, 30), new Interval(9, 11)])).toThrow(/overlapping/);
     });
 
     it('should accept adjacent and empty intervals', () => {

@@ -59,11 +59,7 @@ async function isPending(promise: Promise<unknown>): Promise<boolean> {
  * The behaviour of `CachedTable` (SPEC section 6), over any storage table.
  * Readings have `ts = id * 10` unless a test says otherwise.
  */
-export function describeCachedTable(
-  name: string,
-  createStorage: CreateStorageTable,
-  suiteOptions: CachedTableSuiteOptions = {},
-): void {
+export function describeCachedTable(name: string, createStorage: CreateStorageTable, suiteOptions: CachedTableSuiteOptions = {}): void {
   async function setUp(records: Reading[] = readings(20, 10), indexes: TwoIndexes = new TwoIndexes()) {
     const db = new MemoryDbAccess(records);
     const storage = await createStorage<Reading>(indexes);
@@ -208,7 +204,14 @@ export function describeCachedTable(
         db.upsert(reading(3, 30, -1));
         expect(await read(table, ts(20, 50))).toEqual([reading(2, 20), reading(3, 30), reading(4, 40)]);
         expect(db.requests).toEqual([]);
-        expect(table.stats().reads).toEqual({ cacheHit: 1, cacheHitWithRefresh: 0, cacheMiss: 0, partialHit: 0, servedStale: 0, servedIncomplete: 0 });
+        expect(table.stats().reads).toEqual({
+          cacheHit: 1,
+          cacheHitWithRefresh: 0,
+          cacheMiss: 0,
+          partialHit: 0,
+          servedStale: 0,
+          servedIncomplete: 0,
+        });
       });
 
       it('should serve uncovered reads from the backend, not at all from storage', async () => {
@@ -220,7 +223,14 @@ export function describeCachedTable(
           ...[4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14].map((id) => reading(id, id * 10)),
         ]);
         expect(db.requests.map((request) => request.description)).toEqual(['ts in [20, 150)']);
-        expect(table.stats().reads).toEqual({ cacheHit: 0, cacheHitWithRefresh: 0, cacheMiss: 1, partialHit: 0, servedStale: 0, servedIncomplete: 0 });
+        expect(table.stats().reads).toEqual({
+          cacheHit: 0,
+          cacheHitWithRefresh: 0,
+          cacheMiss: 1,
+          partialHit: 0,
+          servedStale: 0,
+          servedIncomplete: 0,
+        });
       });
 
       it('should load by one index and read by another', async () => {
@@ -463,7 +473,12 @@ export function describeCachedTable(
       });
 
       it('should run adjusts one at a time, each prepared against the state the previous one committed', async () => {
-        const storage = await createStorage<Reading>({ ...new TwoIndexes(), indexNames: ['t'], score: (_i, r) => r.ts, primaryKey: (r) => r.id });
+        const storage = await createStorage<Reading>({
+          ...new TwoIndexes(),
+          indexNames: ['t'],
+          score: (_i, r) => r.ts,
+          primaryKey: (r) => r.id,
+        });
         const indexes = new RangeIndexes<Reading, number, FilterSpec, 't'>({
           indexName: 't',
           primaryKey: (record) => record.id,
@@ -685,7 +700,11 @@ export function describeCachedTable(
 
       it('should fetch both gaps when the read reaches past both sides', async () => {
         const { table, db } = await partial();
-        expect(idsOf(await read(table, ts(150, 550)))).toEqual(readings(55).slice(15).map((r) => r.id));
+        expect(idsOf(await read(table, ts(150, 550)))).toEqual(
+          readings(55)
+            .slice(15)
+            .map((r) => r.id),
+        );
         expect(requested(db)).toEqual(['ts in [150, 200)', 'ts in [500, 550)']);
       });
 
@@ -955,7 +974,9 @@ export function describeCachedTable(
         const checkRead = async (ge: number, lt: number) => {
           const started = new Map(minimumValue);
           const records = await collect(table.getRecords(ts(ge, lt)));
-          const expected = readings(count, 10).filter((record) => record.ts >= ge && record.ts < lt).map((r) => r.id);
+          const expected = readings(count, 10)
+            .filter((record) => record.ts >= ge && record.ts < lt)
+            .map((r) => r.id);
           expect(idsOf(byId(records))).toEqual(expected);
           for (const record of records) expect(record.value).toBeGreaterThanOrEqual(started.get(record.id)!);
         };

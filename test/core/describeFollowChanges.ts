@@ -73,7 +73,8 @@ export function describeFollowChanges(name: string, createStorage: CreateStorage
   const stored = async (storage: StorageTable<Reading>) =>
     byId(await collect(storage.getRecords(new StorageRecordsSpec('price', [Interval.everything()]))));
   /** Polls until the follower has committed `cursor` (no time is asserted). */
-  const applied = (follower: { cursor: string | null }, cursor: string) => vi.waitFor(() => expect(follower.cursor).toBe(cursor), { timeout: 10_000, interval: 5 });
+  const applied = (follower: { cursor: string | null }, cursor: string) =>
+    vi.waitFor(() => expect(follower.cursor).toBe(cursor), { timeout: 10_000, interval: 5 });
 
   describe(`CachedTable over ${name}`, () => {
     describe('followChanges', () => {

@@ -51,7 +51,13 @@ export class FaultProxy {
         return;
       }
       const upstream = request(
-        { host: targetUrl.hostname, port: targetUrl.port, path: req.url, method: req.method, headers: { ...req.headers, host: targetUrl.host, 'accept-encoding': 'identity' } },
+        {
+          host: targetUrl.hostname,
+          port: targetUrl.port,
+          path: req.url,
+          method: req.method,
+          headers: { ...req.headers, host: targetUrl.host, 'accept-encoding': 'identity' },
+        },
         (upstreamRes) => {
           const forward = () => {
             res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);

@@ -12,10 +12,7 @@ let hostile: HostileServer;
 const feeds: RestChangeFeed<number>[] = [];
 
 beforeAll(async () => {
-  [server, hostile] = await Promise.all([
-    startServer({ seedReadings: 100, changeFeed: { heartbeatMs: 100 } }),
-    HostileServer.start(),
-  ]);
+  [server, hostile] = await Promise.all([startServer({ seedReadings: 100, changeFeed: { heartbeatMs: 100 } }), HostileServer.start()]);
 }, 120_000);
 
 afterEach(async () => {
@@ -219,7 +216,9 @@ describe('RestChangeFeed', { timeout: 20_000 }, () => {
       const elsewhere = await HostileServer.start();
       try {
         hostile.route('/api/changes', (_request, response) => response.writeHead(302, { Location: `${elsewhere.url}/api/changes` }).end());
-        await expect(reader(follow({ headers: { Authorization: 'Bearer x' } }, `${hostile.url}/api`)).next()).rejects.toBeInstanceOf(RestProtocolError);
+        await expect(reader(follow({ headers: { Authorization: 'Bearer x' } }, `${hostile.url}/api`)).next()).rejects.toBeInstanceOf(
+          RestProtocolError,
+        );
         expect(elsewhere.requests).toHaveLength(0);
       } finally {
         await elsewhere.close();
@@ -227,12 +226,18 @@ describe('RestChangeFeed', { timeout: 20_000 }, () => {
     });
 
     it('should reject a line over maxLineBytes', async () => {
-      hostile.route('/api/changes', (_request, response) => response.writeHead(200, ndjson).write(`{"$live":{"cursor":"1"}}\n{"x":"${'y'.repeat(5000)}`));
-      await expect(reader(follow({ maxLineBytes: 1000 }, `${hostile.url}/api`)).next()).rejects.toMatchObject({ violation: 'line-too-long' });
+      hostile.route('/api/changes', (_request, response) =>
+        response.writeHead(200, ndjson).write(`{"$live":{"cursor":"1"}}\n{"x":"${'y'.repeat(5000)}`),
+      );
+      await expect(reader(follow({ maxLineBytes: 1000 }, `${hostile.url}/api`)).next()).rejects.toMatchObject({
+        violation: 'line-too-long',
+      });
     });
 
     it('should reject a line that is not of the protocol', async () => {
-      hostile.route('/api/changes', (_request, response) => response.writeHead(200, ndjson).write('{"cursor":"1","key":"a","op":"upsert"}\n'));
+      hostile.route('/api/changes', (_request, response) =>
+        response.writeHead(200, ndjson).write('{"cursor":"1","key":"a","op":"upsert"}\n'),
+      );
       await expect(reader(follow({}, `${hostile.url}/api`)).next()).rejects.toThrow(/key is invalid/);
     });
 

@@ -96,7 +96,9 @@ describe('RestDbAccess', () => {
       const records = await collect(viaProxy().getRecords(lastDays(3)));
       expect(records).toHaveLength(await countInDb(`ts >= $1 and ts < $2`, [new Date(SEED_END - 3 * DAY), new Date(SEED_END)]));
       expect(records.length).toBeGreaterThan(0);
-      expect(records.every((record) => typeof record.ts === 'number' && record.ts >= SEED_END - 3 * DAY && record.ts < SEED_END)).toBe(true);
+      expect(records.every((record) => typeof record.ts === 'number' && record.ts >= SEED_END - 3 * DAY && record.ts < SEED_END)).toBe(
+        true,
+      );
       expect(proxy.requests[0]?.headers.accept).toBe('application/x-ndjson, application/json;q=0.9');
     });
 
@@ -195,7 +197,8 @@ describe('RestDbAccess', () => {
       /** What a fetch of `spec` tells onTotal and yields, in order. */
       async function events(access: RestDbAccess<Reading>, spec: RestRecordsSpec): Promise<string[]> {
         const seen: string[] = [];
-        for await (const record of access.getRecords(spec, { onTotal: (total) => seen.push(`total ${total}`) })) seen.push(`record ${record.id}`);
+        for await (const record of access.getRecords(spec, { onTotal: (total) => seen.push(`total ${total}`) }))
+          seen.push(`record ${record.id}`);
         return seen;
       }
 
@@ -347,7 +350,12 @@ describe('RestDbAccess', () => {
       const db = new RestDbAccess({ baseUrl: `${stopped.url}/api`, schema: readingSchema, retry: { attempts: 2, baseDelayMs: 1 } });
       const error = await rejection(collect(db.getRecords(lastDays(1))));
       expect(error).toBeInstanceOf(DbAccessError);
-      expect(error).toMatchObject({ offline: true, timedOut: false, status: undefined, url: `${stopped.url}/api/readings?ge=${SEED_END - DAY}&lt=${SEED_END}` });
+      expect(error).toMatchObject({
+        offline: true,
+        timedOut: false,
+        status: undefined,
+        url: `${stopped.url}/api/readings?ge=${SEED_END - DAY}&lt=${SEED_END}`,
+      });
     });
 
     it('should abort the request when the signal fires in the middle of the stream', async () => {

@@ -17,7 +17,10 @@ function chunks(...parts: (string | Uint8Array)[]): () => Promise<ReadableStream
 
 describe('ndjsonLines', () => {
   it('should yield the complete lines of each chunk together, as soon as the chunk is read', async () => {
-    expect(await collect(ndjsonLines(chunks('1\n2\n3', '\n4\n')))).toEqual([['1', '2'], ['3', '4']]);
+    expect(await collect(ndjsonLines(chunks('1\n2\n3', '\n4\n')))).toEqual([
+      ['1', '2'],
+      ['3', '4'],
+    ]);
   });
 
   it('should yield each line once its newline has arrived, across chunk boundaries', async () => {
@@ -61,7 +64,8 @@ describe('ndjsonLines', () => {
   it('should throw the given error once a line passes maxLineBytes, counting UTF-8 bytes', async () => {
     const tooLong = (bytes: number) => new Error(`too long: ${bytes}`);
     await expect(allLines(chunks('"ééé"\n'))).resolves.toEqual(['"ééé"']);
-    const limited = (read: () => Promise<ReadableStreamReadResult<Uint8Array>>) => collect(ndjsonLines(read, { maxLineBytes: 7, lineTooLong: tooLong }));
+    const limited = (read: () => Promise<ReadableStreamReadResult<Uint8Array>>) =>
+      collect(ndjsonLines(read, { maxLineBytes: 7, lineTooLong: tooLong }));
     await expect(limited(chunks('"éé"\n'))).resolves.toEqual([['"éé"']]);
     await expect(limited(chunks('"ééé"\n'))).rejects.toThrow('too long: 8');
     await expect(limited(chunks('"é', 'éé', '"'))).rejects.toThrow('too long');

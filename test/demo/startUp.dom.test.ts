@@ -56,7 +56,9 @@ describe('demo start-up', () => {
       });
       expect(started).toBe(false);
       expect(failedByControl).toBe(true);
-      expect(host.querySelector('.startup-error-message')?.textContent).toBe('Error: The cache worker failed: SyntaxError: Unexpected token');
+      expect(host.querySelector('.startup-error-message')?.textContent).toBe(
+        'Error: The cache worker failed: SyntaxError: Unexpected token',
+      );
       expect(logged).toHaveBeenCalledWith('The dashboard could not start:', workerError);
     });
 

@@ -185,9 +185,9 @@ describe('demo UI', () => {
     it('should describe a read with its counts and duration', () => {
       const range = { ge: 0, lt: 1 };
       expect(describeRead({ range, origin: 'storage', records: 5000, ms: 12.3 })).toBe('5,000 records from storage in 12 ms');
-      expect(
-        describeRead({ range, origin: 'storage + backend', records: 10, ms: 1500, counts: { storage: 9, db: 1 } }),
-      ).toBe('10 records from storage + backend (9 from storage, 1 from the backend) in 1.5 s');
+      expect(describeRead({ range, origin: 'storage + backend', records: 10, ms: 1500, counts: { storage: 9, db: 1 } })).toBe(
+        '10 records from storage + backend (9 from storage, 1 from the backend) in 1.5 s',
+      );
       expect(describeRead({ range, origin: 'storage', records: 3 })).toBe('3 records from storage (live update)');
     });
 

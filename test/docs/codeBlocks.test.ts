@@ -8,7 +8,21 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 describe('codeBlocks', () => {
   describe('codeBlocks', () => {
     it('should take ts and tsx blocks, named by their first comment when it names a file', () => {
-      const blocks = codeBlocks('doc.md', ['```ts', '// a.ts — the first', 'export const a = 1;', '```', '```sh', 'npm test', '```', '```tsx', 'const b = <p />;', '```'].join('\n'));
+      const blocks = codeBlocks(
+        'doc.md',
+        [
+          '```ts',
+          '// a.ts — the first',
+          'export const a = 1;',
+          '```',
+          '```sh',
+          'npm test',
+          '```',
+          '```tsx',
+          'const b = <p />;',
+          '```',
+        ].join('\n'),
+      );
       expect(blocks.map(({ lang, fileName, line }) => ({ lang, fileName, line }))).toEqual([
         { lang: 'ts', fileName: 'a.ts', line: 1 },
         { lang: 'tsx', fileName: 'block8.tsx', line: 8 },
@@ -19,7 +33,17 @@ describe('codeBlocks', () => {
   // One program checks the docs and this example (a program costs tens of seconds on a loaded machine).
   const example = codeBlocks(
     'example.md',
-    ['```ts', '// a.ts — exports a number', 'export const a = 1;', '```', '', '```ts', "import { a } from './a';", 'const b: string = a;', '```'].join('\n'),
+    [
+      '```ts',
+      '// a.ts — exports a number',
+      'export const a = 1;',
+      '```',
+      '',
+      '```ts',
+      "import { a } from './a';",
+      'const b: string = a;',
+      '```',
+    ].join('\n'),
   );
   let diagnostics: string[] = [];
   beforeAll(() => {

@@ -65,12 +65,16 @@ declare function save(cursor: string): void;
  * `src/` as in the project. Returns the diagnostics, formatted with the doc and line of their block.
  */
 export function typeCheck(root: string, blocks: readonly CodeBlock[]): string[] {
-  const config = ts.getParsedCommandLineOfConfigFile(join(root, 'tsconfig.json'), {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
-      throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+  const config = ts.getParsedCommandLineOfConfigFile(
+    join(root, 'tsconfig.json'),
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
+        throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+      },
     },
-  })!;
+  )!;
   // Virtual files inside the repository, so that the package's self-reference resolves `tablecache-web`.
   const folder = (doc: string) => join(root, '.docs-blocks', doc.replace(/[/.]/g, '_'));
   const virtual = new Map<string, { block: CodeBlock | null; text: string }>();
@@ -88,8 +92,7 @@ export function typeCheck(root: string, blocks: readonly CodeBlock[]): string[] 
   const directoryExists = host.directoryExists?.bind(host);
   host.readFile = (path) => virtual.get(path)?.text ?? readFile(path);
   host.fileExists = (path) => virtual.has(path) || fileExists(path);
-  host.directoryExists = (path) =>
-    path.startsWith(join(root, '.docs-blocks')) || (directoryExists ? directoryExists(path) : true);
+  host.directoryExists = (path) => path.startsWith(join(root, '.docs-blocks')) || (directoryExists ? directoryExists(path) : true);
   const getSourceFile = host.getSourceFile.bind(host);
   host.getSourceFile = (path, language, onError, shouldCreate) => {
     const file = virtual.get(path);

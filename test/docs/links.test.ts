@@ -3,15 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  brokenReferences,
-  commentsOf,
-  documentationFiles,
-  headingSlugs,
-  markdownLinks,
-  repositoryPaths,
-  sourceFiles,
-} from './docLinks';
+import { brokenReferences, commentsOf, documentationFiles, headingSlugs, markdownLinks, repositoryPaths, sourceFiles } from './docLinks';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -59,9 +51,17 @@ describe('docLinks', () => {
   });
 
   describe('commentsOf', () => {
-    it("should read every comment, and no string or template that looks like one", () => {
+    it('should read every comment, and no string or template that looks like one', () => {
       const comments = commentsOf(
-        ["const a = '// src/no.ts';", 'const b = `${a} /* src/neither.ts */`; // src/yes.ts', '/** docs/also.md */', 'function f() {', '  return 1;', '  // at the end', '}'].join('\n'),
+        [
+          "const a = '// src/no.ts';",
+          'const b = `${a} /* src/neither.ts */`; // src/yes.ts',
+          '/** docs/also.md */',
+          'function f() {',
+          '  return 1;',
+          '  // at the end',
+          '}',
+        ].join('\n'),
         'x.ts',
       );
       expect(comments).toBe('// src/yes.ts\n/** docs/also.md */\n// at the end');

@@ -56,15 +56,25 @@ describe(`npm run bench -- --quick (end to end, headless ${engine})`, () => {
   if (engine !== 'chromium') {
     it('should run a figure in this engine against its own baseline, and say n/a with a reason for one that needs Chromium', async () => {
       const json = join(directory, 'results.json');
-      const { stdout } = await run('npx', ['tsx', 'bench/run.ts', '--engine', engine, '--quick', '--only', 'commit,memory', '--json', json], {
-        timeout: 570_000,
-        env: { ...process.env, BENCH_OUT_DIR: join(directory, 'page') },
-      });
+      const { stdout } = await run(
+        'npx',
+        ['tsx', 'bench/run.ts', '--engine', engine, '--quick', '--only', 'commit,memory', '--json', json],
+        {
+          timeout: 570_000,
+          env: { ...process.env, BENCH_OUT_DIR: join(directory, 'page') },
+        },
+      );
       expect(stdout).toMatch(/Figures written to/);
-      const report = JSON.parse(readFileSync(json, 'utf8')) as { engine: string; browser: string; figures: (Figure & { unavailable?: string })[] };
+      const report = JSON.parse(readFileSync(json, 'utf8')) as {
+        engine: string;
+        browser: string;
+        figures: (Figure & { unavailable?: string })[];
+      };
       expect(report.engine).toBe(engine);
       expect(report.browser).toMatch(engine === 'firefox' ? /Firefox\// : /AppleWebKit\/(?!.*Chrome\/)/);
-      const [commit, memory] = ['commit.ratio100kVs1k', 'memory.bytesPerRecord'].map((name) => report.figures.find((figure) => figure.name === name));
+      const [commit, memory] = ['commit.ratio100kVs1k', 'memory.bytesPerRecord'].map((name) =>
+        report.figures.find((figure) => figure.name === name),
+      );
       expect(commit?.runs).toBeGreaterThan(0);
       expect(commit?.ratio.median).toBeGreaterThan(0);
       expect(commit?.unavailable).toBeUndefined();
@@ -81,7 +91,10 @@ describe(`npm run bench -- --quick (end to end, headless ${engine})`, () => {
     expect(report.quick).toBe(true);
     expect(new Set(report.figures.map((figure) => figure.name))).toEqual(new Set(Object.keys(goals)));
     for (const [name, expected] of Object.entries(cases)) {
-      expect(report.figures.filter((figure) => figure.name === name).map((figure) => figure.case ?? ''), name).toEqual(expected);
+      expect(
+        report.figures.filter((figure) => figure.name === name).map((figure) => figure.case ?? ''),
+        name,
+      ).toEqual(expected);
     }
     for (const figure of report.figures) {
       expect(figure.goal, figure.name).toBe(goals[figure.name]);

@@ -2,7 +2,18 @@ import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../demo/server/startServer';
 import type { Driver, DriverPage } from '../engines/driver';
-import { attribute, clickButton, count, e2eEngine, failedRequest, fillAndChange, heldText, hold, isVisible, text } from '../engines/pageOps';
+import {
+  attribute,
+  clickButton,
+  count,
+  e2eEngine,
+  failedRequest,
+  fillAndChange,
+  heldText,
+  hold,
+  isVisible,
+  text,
+} from '../engines/pageOps';
 import { itInEngines } from '../engines/knownEngineDifferences';
 import { backend, launchEngine, openPage, screenshot, serveDemo } from './demoApp';
 import { startHoldingProxy, type HoldingProxy } from './holdingProxy';
@@ -77,36 +88,39 @@ describe(`demo app (end to end, headless ${e2eEngine()})`, () => {
     await expect.poll(() => latestOrigin(page)).toBe('storage');
   });
 
-  itInEngines('should paint the view from storage on coming back before the backend answers, then show what changed meanwhile', async () => {
-    const id = (await attribute(page, '.records tbody tr', 'data-id'))!;
-    const before = await attribute(page, `.records tbody tr[data-id="${id}"] input`, 'value');
-    const url = await page.evaluate(() => location.href);
-    // The user leaves (the cache's worker ends with its last page); meanwhile someone changes a reading in view.
-    await page.goto('about:blank');
-    const changed = await fetch(`${api.url}/api/readings/${id}`, {
-      method: 'PATCH',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ value: 9876.5 }),
-    });
-    expect(changed.status).toBe(200);
-    proxy.hold();
-    await page.goto(url);
-    await expect.poll(() => text(page, '.window-message'), { timeout: 30_000 }).toMatch(/^Resumed the cached window \(the last 30 days/);
-    // Painted from IndexedDB with no record from the backend: the reading still shows its old value. Stale (a
-    // background refresh is under way) unless the table stored the feed's cursor, which then brings the change.
-    await expect.poll(() => attribute(page, `.records tbody tr[data-id="${id}"] input`, 'value'), { timeout: 30_000 }).toBe(before);
-    expect(['stale storage', 'storage']).toContain(await latestOrigin(page));
-    expect(proxy.answered).toBe(0);
-    expect(await count(page, '.records tbody tr')).toBeGreaterThan(10);
-    // The refresh (the stale view's, or the feed's refetch of the changed reading) has asked and waits for the answer.
-    await expect.poll(() => proxy.held, { timeout: 30_000 }).toBeGreaterThan(0);
-    proxy.release();
-    await expect.poll(() => attribute(page, `.records tbody tr[data-id="${id}"] input`, 'value'), { timeout: 30_000 }).toBe('9876.5');
-    expect(proxy.answered).toBeGreaterThan(0);
-    expect(await latestOrigin(page)).toBe('storage');
-    expect(await text(page, '.read-latest')).toMatch(/records from storage \(live update\)$/);
-    await expect.poll(() => isVisible(page, '.stale-badge')).toBe(false);
-  });
+  itInEngines(
+    'should paint the view from storage on coming back before the backend answers, then show what changed meanwhile',
+    async () => {
+      const id = (await attribute(page, '.records tbody tr', 'data-id'))!;
+      const before = await attribute(page, `.records tbody tr[data-id="${id}"] input`, 'value');
+      const url = await page.evaluate(() => location.href);
+      // The user leaves (the cache's worker ends with its last page); meanwhile someone changes a reading in view.
+      await page.goto('about:blank');
+      const changed = await fetch(`${api.url}/api/readings/${id}`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ value: 9876.5 }),
+      });
+      expect(changed.status).toBe(200);
+      proxy.hold();
+      await page.goto(url);
+      await expect.poll(() => text(page, '.window-message'), { timeout: 30_000 }).toMatch(/^Resumed the cached window \(the last 30 days/);
+      // Painted from IndexedDB with no record from the backend: the reading still shows its old value. Stale (a
+      // background refresh is under way) unless the table stored the feed's cursor, which then brings the change.
+      await expect.poll(() => attribute(page, `.records tbody tr[data-id="${id}"] input`, 'value'), { timeout: 30_000 }).toBe(before);
+      expect(['stale storage', 'storage']).toContain(await latestOrigin(page));
+      expect(proxy.answered).toBe(0);
+      expect(await count(page, '.records tbody tr')).toBeGreaterThan(10);
+      // The refresh (the stale view's, or the feed's refetch of the changed reading) has asked and waits for the answer.
+      await expect.poll(() => proxy.held, { timeout: 30_000 }).toBeGreaterThan(0);
+      proxy.release();
+      await expect.poll(() => attribute(page, `.records tbody tr[data-id="${id}"] input`, 'value'), { timeout: 30_000 }).toBe('9876.5');
+      expect(proxy.answered).toBeGreaterThan(0);
+      expect(await latestOrigin(page)).toBe('storage');
+      expect(await text(page, '.read-latest')).toMatch(/records from storage \(live update\)$/);
+      await expect.poll(() => isVisible(page, '.stale-badge')).toBe(false);
+    },
+  );
 
   it('should shrink the resumed 30 days back to 3 days', async () => {
     // The page remembered 30 days across the return; the offline test below needs uncovered ranges where 3 days leave them.

@@ -12,7 +12,9 @@ export { outputDir };
 
 /** The demo's production build, one per test run shared by every engine; resolves with its folder. */
 export function buildDemo(): Promise<string> {
-  return sharedBuild('demo-dist', (dir) => build({ root, logLevel: 'error', plugins: [captureErrors()], build: { outDir: dir, emptyOutDir: true } }));
+  return sharedBuild('demo-dist', (dir) =>
+    build({ root, logLevel: 'error', plugins: [captureErrors()], build: { outDir: dir, emptyOutDir: true } }),
+  );
 }
 
 /** The demo's production build served by `vite preview`, with `plugins` (e.g. a middleware) if given. */

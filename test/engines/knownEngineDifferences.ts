@@ -40,6 +40,11 @@ export function knownDifference(test: string): KnownEngineDifference | undefined
 /** `it`, or `it.fails` with the triage reference in its title where `knownEngineDifferences` lists the test for this engine. */
 export function itInEngines(name: string, fn: TestFunction, timeout?: number): void {
   const known = knownDifference(name);
-  if (known) it.fails(`${name} [expected to fail in ${known.engine}: ENGINES-TRIAGE.md ${known.triage.split(' ')[0]}]`, fn, known.timeout ?? timeout);
+  if (known)
+    it.fails(
+      `${name} [expected to fail in ${known.engine}: ENGINES-TRIAGE.md ${known.triage.split(' ')[0]}]`,
+      fn,
+      known.timeout ?? timeout,
+    );
   else it(name, fn, timeout);
 }

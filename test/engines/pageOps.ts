@@ -9,12 +9,14 @@ import type { DriverPage } from './driver';
 /** The engine an end-to-end project runs in (`E2E_ENGINE`, set per project by `vite.config.ts`). */
 export function e2eEngine(): Engine {
   const engine = process.env.E2E_ENGINE ?? 'chromium';
-  if (engine !== 'chromium' && engine !== 'firefox' && engine !== 'webkit') throw new Error(`E2E_ENGINE names an unknown engine "${engine}".`);
+  if (engine !== 'chromium' && engine !== 'firefox' && engine !== 'webkit')
+    throw new Error(`E2E_ENGINE names an unknown engine "${engine}".`);
   return engine;
 }
 
 /** Console errors of requests to a stopped backend, as each engine words them. */
-export const failedRequest = /Failed to load resource|ERR_CONNECTION_REFUSED|NetworkError|CORS request did not succeed|Could not connect|Load failed/;
+export const failedRequest =
+  /Failed to load resource|ERR_CONNECTION_REFUSED|NetworkError|CORS request did not succeed|Could not connect|Load failed/;
 
 /** The text of the first element matching `selector`, or null when there is none. */
 export const text = (page: DriverPage, selector: string) => page.evaluate((s) => document.querySelector(s)?.textContent ?? null, selector);

@@ -68,7 +68,10 @@ async function request(base: string, method: 'GET' | 'POST' | 'DELETE', path: st
 
 async function startWebDriver(display: string): Promise<{ base: string; process: ChildProcess }> {
   const port = await freePort();
-  const child = spawn(webkitDriverPath, [`--port=${port}`], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...locale, DISPLAY: display } });
+  const child = spawn(webkitDriverPath, [`--port=${port}`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...locale, DISPLAY: display },
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const base = `http://127.0.0.1:${port}`;
@@ -101,9 +104,17 @@ Promise.resolve().then(() => (${fn})(decode(arguments[0]))).then(
 }
 
 const encode = (value: unknown) =>
-  value === undefined ? undefined : JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? { $nonFinite: String(v) } : v));
+  value === undefined
+    ? undefined
+    : JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? { $nonFinite: String(v) } : v));
 const decode = (text: string | undefined): unknown =>
-  text === undefined ? undefined : JSON.parse(text, (_key, v: unknown) => (v && typeof v === 'object' && typeof (v as { $nonFinite?: unknown }).$nonFinite === 'string' ? Number((v as { $nonFinite: string }).$nonFinite) : v));
+  text === undefined
+    ? undefined
+    : JSON.parse(text, (_key, v: unknown) =>
+        v && typeof v === 'object' && typeof (v as { $nonFinite?: unknown }).$nonFinite === 'string'
+          ? Number((v as { $nonFinite: string }).$nonFinite)
+          : v,
+      );
 
 async function newSession(display: string, viewport: { width: number; height: number }): Promise<DriverContext> {
   const binary = miniBrowserPath();
@@ -143,7 +154,9 @@ async function newSession(display: string, viewport: { width: number; height: nu
 
   const evaluate = (handle: string) =>
     (async (fn: (arg: unknown) => unknown, arg?: unknown) => {
-      const result = (await inWindow(handle, () => call('POST', path('/execute/async'), { script: evaluationScript(fn.toString()), args: [encode(arg)] }))) as {
+      const result = (await inWindow(handle, () =>
+        call('POST', path('/execute/async'), { script: evaluationScript(fn.toString()), args: [encode(arg)] }),
+      )) as {
         value?: string;
         error?: string;
       } | null;
@@ -155,7 +168,8 @@ async function newSession(display: string, viewport: { width: number; height: nu
     goto: (url) => inWindow(handle, async () => void (await call('POST', path('/url'), { url }))),
     reload: () => inWindow(handle, async () => void (await call('POST', path('/refresh'), {}))),
     evaluate: evaluate(handle),
-    screenshot: (file) => inWindow(handle, async () => writeFile(file, Buffer.from((await call('GET', path('/screenshot'))) as string, 'base64'))),
+    screenshot: (file) =>
+      inWindow(handle, async () => writeFile(file, Buffer.from((await call('GET', path('/screenshot'))) as string, 'base64'))),
     errors: () => evaluate(handle)(() => [...((globalThis as unknown as { __e2eErrors?: string[] }).__e2eErrors ?? [])]),
     close: () =>
       inWindow(handle, async () => {

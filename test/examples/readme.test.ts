@@ -12,7 +12,9 @@ const DAY = 86_400_000;
 /** The README and every file of `docs/`, as one text: each example must appear in exactly one of them. */
 function documentation(): string {
   const docs = new URL('../../docs/', import.meta.url);
-  const files = readdirSync(docs).filter((file) => file.endsWith('.md')).map((file) => new URL(file, docs));
+  const files = readdirSync(docs)
+    .filter((file) => file.endsWith('.md'))
+    .map((file) => new URL(file, docs));
   return [new URL('../../README.md', import.meta.url), ...files].map((file) => readFileSync(file, 'utf8')).join('\n');
 }
 
@@ -44,7 +46,9 @@ describe('README and docs', () => {
 
     it("should tell Vite to pre-bundle every entry of the exports map but React's", async () => {
       const { default: config } = await import('./viteConfig');
-      const { exports } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { exports: Record<string, unknown> };
+      const { exports } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+        exports: Record<string, unknown>;
+      };
       const entries = Object.keys(exports)
         .filter((entry) => entry !== './package.json' && entry !== './react')
         .map((entry) => entry.replace(/^\./, 'tablecache-web'));

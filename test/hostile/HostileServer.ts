@@ -74,10 +74,13 @@ export class HostileServer {
     for (const timer of this.timers) clearInterval(timer);
     this.timers.clear();
     await Promise.all(
-      [...this.sockets].map((socket) => new Promise<void>((resolve) => {
-        socket.once('close', () => resolve());
-        socket.destroy();
-      })),
+      [...this.sockets].map(
+        (socket) =>
+          new Promise<void>((resolve) => {
+            socket.once('close', () => resolve());
+            socket.destroy();
+          }),
+      ),
     );
   }
 

@@ -45,7 +45,9 @@ describe('RestDbAccess against a hostile server', () => {
     it('should refuse a next link to another origin without sending it anything', async () => {
       elsewhere.route('/api/steal', (_request, response) => response.writeHead(200, { 'Content-Type': 'application/json' }).end('[]'));
       hostile.route('/api/items', (_request, response) =>
-        response.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ records: [{ id: 1 }], next: `${elsewhere.url}/api/steal` })),
+        response
+          .writeHead(200, { 'Content-Type': 'application/json' })
+          .end(JSON.stringify({ records: [{ id: 1 }], next: `${elsewhere.url}/api/steal` })),
       );
       const error = await failure(collect(access({ headers: { Authorization: 'Bearer secret' } }).getRecords({ path: 'items' })));
       expect(error).toBeInstanceOf(RestProtocolError);
@@ -57,7 +59,9 @@ describe('RestDbAccess against a hostile server', () => {
 
     it('should refuse a next link that is a data: URL', async () => {
       hostile.route('/api/items', (_request, response) =>
-        response.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ records: [], next: 'data:application/json,[{"id":666}]' })),
+        response
+          .writeHead(200, { 'Content-Type': 'application/json' })
+          .end(JSON.stringify({ records: [], next: 'data:application/json,[{"id":666}]' })),
       );
       const error = await failure(collect(access().getRecords({ path: 'items' })));
       expect((error as RestProtocolError).violation).toBe('cross-origin');
@@ -112,7 +116,8 @@ describe('RestDbAccess against a hostile server', () => {
       const records: unknown[] = [];
       const error = await failure(
         (async () => {
-          for await (const record of access({ timeoutMs: 200, connectTimeoutMs: 10_000 }).getRecords({ path: 'blank' })) records.push(record);
+          for await (const record of access({ timeoutMs: 200, connectTimeoutMs: 10_000 }).getRecords({ path: 'blank' }))
+            records.push(record);
         })(),
       );
       expect(records).toEqual([{ id: 1 }]);
@@ -218,7 +223,9 @@ describe('RestDbAccess against a hostile server', () => {
         calls++;
         return fetch(input, init);
       };
-      const error = await failure(collect(access({ baseUrl: `${url}/api`, fetch: counting, retry: { attempts: 5 } }).getRecords({ path: 'x' })));
+      const error = await failure(
+        collect(access({ baseUrl: `${url}/api`, fetch: counting, retry: { attempts: 5 } }).getRecords({ path: 'x' })),
+      );
       expect(error.offline).toBe(true);
       expect(calls).toBe(1);
     });

@@ -92,7 +92,10 @@ describe('RangeIndexes', () => {
     it('should load only the new part when the range grows on the right', () => {
       const adjustment = adjustmentFrom([0, 10], [5, 20]);
       expect(adjustment.loadSpec).toEqual({ ge: 10, lt: 20 });
-      expect(intervalsOf(adjustment)).toEqual([[-Infinity, 5], [20, Infinity]]);
+      expect(intervalsOf(adjustment)).toEqual([
+        [-Infinity, 5],
+        [20, Infinity],
+      ]);
     });
 
     it('should load only the new part when the range grows on the left', () => {
@@ -107,7 +110,10 @@ describe('RangeIndexes', () => {
     it('should load nothing when the range shrinks', () => {
       const adjustment = adjustmentFrom([0, 100], [20, 30]);
       expect(adjustment.loadSpec).toBeNull();
-      expect(intervalsOf(adjustment)).toEqual([[-Infinity, 20], [30, Infinity]]);
+      expect(intervalsOf(adjustment)).toEqual([
+        [-Infinity, 20],
+        [30, Infinity],
+      ]);
     });
 
     it('should load the whole new range when it is disjoint from the held one', () => {
@@ -194,7 +200,9 @@ describe('RangeIndexes', () => {
       expect(() => indexes.covers({ indexName: 'ts', ge: 'soon', lt: 5 } as never)).toThrow(
         /invalid spec at 'ge': expected a number \(not NaN; ±Infinity allowed\), a valid Date, or an ISO 8601 date-time string .*got "soon"/,
       );
-      expect(() => indexes.covers({ indexName: 'ts', ge: 1 } as never)).toThrow(/at 'lt': expected a number.*got nothing \(the field is missing\)/);
+      expect(() => indexes.covers({ indexName: 'ts', ge: 1 } as never)).toThrow(
+        /at 'lt': expected a number.*got nothing \(the field is missing\)/,
+      );
     });
   });
 });

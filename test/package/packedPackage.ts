@@ -22,7 +22,10 @@ export interface PackedPackage {
 export function buildAndPack(): PackedPackage {
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'pipe' });
   const dir = mkdtempSync(join(tmpdir(), 'tablecache-web-pack-'));
-  const name = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: root, encoding: 'utf8' }).trim().split('\n').pop()!;
+  const name = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: root, encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .pop()!;
   const tarball = join(dir, name);
   const files = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' })
     .split('\n')

@@ -27,7 +27,9 @@ export async function buildPage(dir: string, entry: string): Promise<PageBundle>
       write: false,
       minify: true,
       lib: { entry: `${dir}/${entry}`, formats: ['es'], fileName: 'page' },
-      rolldownOptions: { external: (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('tablecache-web') && !id.startsWith('\0') },
+      rolldownOptions: {
+        external: (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('tablecache-web') && !id.startsWith('\0'),
+      },
     },
   });
   const results = (Array.isArray(output) ? output : [output]) as Rolldown.RolldownOutput[];

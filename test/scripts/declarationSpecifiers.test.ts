@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { rewriteDeclarationSpecifiers, UnresolvedSpecifierError } from '../../scripts/declarationSpecifiers';
 
-const files = new Set(['dist/index.d.ts', 'dist/core/Adjustment.d.ts', 'dist/core/keys.d.ts', 'dist/worker/index.d.ts', 'dist/worker.d.ts']);
+const files = new Set([
+  'dist/index.d.ts',
+  'dist/core/Adjustment.d.ts',
+  'dist/core/keys.d.ts',
+  'dist/worker/index.d.ts',
+  'dist/worker.d.ts',
+]);
 const rewrite = (text: string, file = 'dist/index.d.ts') => rewriteDeclarationSpecifiers(text, file, (path) => files.has(path));
 
 describe('declarationSpecifiers', () => {

@@ -53,7 +53,9 @@ describe.each(backends)('reference server on $name', (backend) => {
     it('should start from now without after, telling the current cursor, then stream each committed change', async () => {
       const lines = await feed();
       const start = await liveCursor(lines);
-      const created = (await (await write('POST', '/api/readings', { sensor: 's', ts: '2026-11-01T00:00:00Z', value: 1 })).json()) as WireReading;
+      const created = (await (
+        await write('POST', '/api/readings', { sensor: 's', ts: '2026-11-01T00:00:00Z', value: 1 })
+      ).json()) as WireReading;
       await write('PATCH', `/api/readings/${created.id}`, { value: 2 });
       await write('DELETE', `/api/readings/${created.id}`);
       const changes = await lines.changes(3);
@@ -113,15 +115,20 @@ describe.each(backends)('reference server on $name', (backend) => {
       expect(await lines.nextNotHeartbeat()).toEqual({ $reset: { cursor: expect.any(String) } });
     });
 
-    it.each([['after=abc'], ['after=-1'], ['after=1.5'], ['after=99999999999999999999'], ['after=9223372036854775808'], ['after=1&after=2'], ['since=1']])(
-      'should answer %s with a 400 naming the parameter',
-      async (query) => {
-        const response = await fetch(`${server.url}/api/changes?${query}`);
-        expect(response.status).toBe(400);
-        const body = (await response.json()) as { issues: { path: string[]; message: string }[] };
-        expect(body.issues[0]?.message).toBeTruthy();
-      },
-    );
+    it.each([
+      ['after=abc'],
+      ['after=-1'],
+      ['after=1.5'],
+      ['after=99999999999999999999'],
+      ['after=9223372036854775808'],
+      ['after=1&after=2'],
+      ['since=1'],
+    ])('should answer %s with a 400 naming the parameter', async (query) => {
+      const response = await fetch(`${server.url}/api/changes?${query}`);
+      expect(response.status).toBe(400);
+      const body = (await response.json()) as { issues: { path: string[]; message: string }[] };
+      expect(body.issues[0]?.message).toBeTruthy();
+    });
 
     it('should refuse a Host that is not allowed', async () => {
       const status = await new Promise<number>((resolve, reject) => {

@@ -26,7 +26,9 @@ function psql(sql: string, port: string): void {
 function localCluster(): { port: string } | { reason: string } {
   if (process.getuid?.() !== 0) return { reason: 'not running as root (pg_ctlcluster needs it)' };
   if (!existsSync('/usr/bin/pg_lsclusters')) return { reason: "Debian's postgresql is not installed (apt-get install -y postgresql)" };
-  const line = run('pg_lsclusters', ['-h']).split('\n').find((row) => row.trim() !== '');
+  const line = run('pg_lsclusters', ['-h'])
+    .split('\n')
+    .find((row) => row.trim() !== '');
   if (!line) return { reason: 'pg_lsclusters lists no cluster' };
   const [version = '', cluster = '', port = '', status = ''] = line.trim().split(/\s+/);
   if (status !== 'online') {
@@ -34,7 +36,8 @@ function localCluster(): { port: string } | { reason: string } {
       run('pg_ctlcluster', [version, cluster, 'start']);
     } catch (error) {
       // Another suite may have started it at the same moment: what counts is whether it is online now.
-      if (!run('pg_lsclusters', ['-h', version, cluster]).includes('online')) return { reason: `pg_ctlcluster ${version} ${cluster} start failed: ${String(error)}` };
+      if (!run('pg_lsclusters', ['-h', version, cluster]).includes('online'))
+        return { reason: `pg_ctlcluster ${version} ${cluster} start failed: ${String(error)}` };
     }
   }
   return { port };
@@ -74,7 +77,10 @@ export async function testBackends(suite: string): Promise<TestBackend[]> {
       return [{ name: 'pglite' }];
     }
     try {
-      psql(`do $$ begin create role ${ROLE} login createdb password '${PASSWORD}'; exception when duplicate_object or unique_violation then null; end $$`, cluster.port);
+      psql(
+        `do $$ begin create role ${ROLE} login createdb password '${PASSWORD}'; exception when duplicate_object or unique_violation then null; end $$`,
+        cluster.port,
+      );
     } catch {
       // A concurrent suite created it.
     }

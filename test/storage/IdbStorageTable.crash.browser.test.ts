@@ -92,22 +92,30 @@ async function expectState(table: IdbStorageTable<Reading>, records: Reading[], 
 
 describe('IdbStorageTable (real browser, worker terminated)', () => {
   describe('open', () => {
-    itInEngines('should reopen to the last committed state when the worker dies while staging', async () => {
-      const dbName = await prepare();
-      const last = await runUntil(dbName, (progress) => progress.type === 'staged' && progress.count >= 8000);
-      expect(last).toMatchObject({ type: 'staged' });
-      expect(await uncommittedRows(dbName)).toBeGreaterThan(1000);
-      const table = await open(dbName);
-      await expectState(table, firstState, { version: 1 }, dbName);
-    }, 60_000);
+    itInEngines(
+      'should reopen to the last committed state when the worker dies while staging',
+      async () => {
+        const dbName = await prepare();
+        const last = await runUntil(dbName, (progress) => progress.type === 'staged' && progress.count >= 8000);
+        expect(last).toMatchObject({ type: 'staged' });
+        expect(await uncommittedRows(dbName)).toBeGreaterThan(1000);
+        const table = await open(dbName);
+        await expectState(table, firstState, { version: 1 }, dbName);
+      },
+      60_000,
+    );
 
-    itInEngines('should reopen to exactly one committed state when the worker dies right after calling scratchMerge', async () => {
-      const dbName = await prepare();
-      await runUntil(dbName, (progress) => progress.type === 'merging');
-      const table = await open(dbName);
-      const state = await table.committedState();
-      if ((state as { version: number }).version === 1) await expectState(table, firstState, { version: 1 }, dbName);
-      else await expectState(table, secondState, { version: 2 }, dbName);
-    }, 60_000);
+    itInEngines(
+      'should reopen to exactly one committed state when the worker dies right after calling scratchMerge',
+      async () => {
+        const dbName = await prepare();
+        await runUntil(dbName, (progress) => progress.type === 'merging');
+        const table = await open(dbName);
+        const state = await table.committedState();
+        if ((state as { version: number }).version === 1) await expectState(table, firstState, { version: 1 }, dbName);
+        else await expectState(table, secondState, { version: 2 }, dbName);
+      },
+      60_000,
+    );
   });
 });

@@ -72,7 +72,15 @@ describe(`IdbStorageTable in ${engine}: what it relies on`, () => {
     });
 
     it('should serve a read of the committed state issued during a long staged write before that write ends', async () => {
-      const table = track(await IdbStorageTable.open(readingScorer, { name: 'pacing', dbName: newDbName('pacing'), memoryRecords: 0, recordsPerPage: 64, writeBatchSize: 256 }));
+      const table = track(
+        await IdbStorageTable.open(readingScorer, {
+          name: 'pacing',
+          dbName: newDbName('pacing'),
+          memoryRecords: 0,
+          recordsPerPage: 64,
+          writeBatchSize: 256,
+        }),
+      );
       await table.putRecords(readings(500));
       const order: string[] = [];
       let startRead!: () => void;
@@ -104,7 +112,15 @@ describe(`IdbStorageTable in ${engine}: what it relies on`, () => {
   describe('structured clone', () => {
     it('should store and hand back Dates, Maps, Sets, typed arrays, BigInts and RegExps inside records', async () => {
       const table = track(await IdbStorageTable.open(readingScorer, { name: 'clone', dbName: newDbName('clone'), memoryRecords: 0 }));
-      const rich = { ...reading(1, 1), at: new Date(5), tags: new Map([['a', 1]]), seen: new Set([2]), samples: new Float64Array([1.5]), big: 10n ** 20n, match: /x/g };
+      const rich = {
+        ...reading(1, 1),
+        at: new Date(5),
+        tags: new Map([['a', 1]]),
+        seen: new Set([2]),
+        samples: new Float64Array([1.5]),
+        big: 10n ** 20n,
+        match: /x/g,
+      };
       await table.putRecords([rich]);
       const [back] = (await collect(table.getRecords(everything()))) as (typeof rich)[];
       expect(back).toEqual(rich);
@@ -178,7 +194,9 @@ describe(`IdbStorageTable in ${engine}: what it relies on`, () => {
       const timeout = Object.getOwnPropertyDescriptor(AbortSignal, 'timeout') as PropertyDescriptor;
       Object.defineProperty(AbortSignal, 'timeout', { value: undefined, configurable: true, writable: true });
       try {
-        await expect(IdbStorageTable.open(readingScorer, { name: 'second', dbName, lockTimeout: 50 })).rejects.toThrow(/held by another IdbStorageTable/);
+        await expect(IdbStorageTable.open(readingScorer, { name: 'second', dbName, lockTimeout: 50 })).rejects.toThrow(
+          /held by another IdbStorageTable/,
+        );
       } finally {
         Object.defineProperty(AbortSignal, 'timeout', timeout);
       }

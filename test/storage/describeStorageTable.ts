@@ -113,8 +113,14 @@ export function describeStorageTable(name: string, create: CreateStorageTable): 
       it('should reject with a StorageError and change neither the committed state nor the scratch space', async () => {
         const table = await withRecords(readings(5, 10));
         await table.scratchPutRecords([reading(1, 15, 7)]);
-        await expect(table.putRecords([reading(9, 90)])).rejects.toMatchObject({ operation: 'putRecords', message: /scratch space is open/ });
-        await expect(table.deleteRecords(ts(0, 30))).rejects.toMatchObject({ operation: 'deleteRecords', message: /scratch space is open/ });
+        await expect(table.putRecords([reading(9, 90)])).rejects.toMatchObject({
+          operation: 'putRecords',
+          message: /scratch space is open/,
+        });
+        await expect(table.deleteRecords(ts(0, 30))).rejects.toMatchObject({
+          operation: 'deleteRecords',
+          message: /scratch space is open/,
+        });
         expect(await read(table)).toEqual(readings(5, 10));
         await table.scratchMerge();
         expect(await read(table)).toEqual(readings(5, 10).map((r) => (r.id === 1 ? reading(1, 15, 7) : r)));
@@ -138,9 +144,7 @@ export function describeStorageTable(name: string, create: CreateStorageTable): 
 
       it('should read records sharing a score', async () => {
         const table = await withRecords([reading(1, 5), reading(2, 5), reading(3, 5), reading(4, 6)]);
-        expect((await read(table, new StorageRecordsSpec('ts', [Interval.onlyContaining(5)]))).map((r) => r.id)).toEqual([
-          1, 2, 3,
-        ]);
+        expect((await read(table, new StorageRecordsSpec('ts', [Interval.onlyContaining(5)]))).map((r) => r.id)).toEqual([1, 2, 3]);
       });
 
       it('should read nothing for an empty interval or no intervals', async () => {
@@ -151,7 +155,14 @@ export function describeStorageTable(name: string, create: CreateStorageTable): 
 
       it('should filter by the recheck predicate', async () => {
         const table = await withRecords(readings(10, 10));
-        expect((await read(table, ts(0, 100, (record) => record.id % 2 === 0))).map((r) => r.id)).toEqual([0, 2, 4, 6, 8]);
+        expect(
+          (
+            await read(
+              table,
+              ts(0, 100, (record) => record.id % 2 === 0),
+            )
+          ).map((r) => r.id),
+        ).toEqual([0, 2, 4, 6, 8]);
       });
 
       it('should return records equal to those stored', async () => {
@@ -285,7 +296,10 @@ export function describeStorageTable(name: string, create: CreateStorageTable): 
       it('should report each committed record as it is in storage', async () => {
         const table = await withRecords(readings(4, 10));
         const discarded: Reading[] = [];
-        await table.scratchDiscardRecords(ts(10, 30, (record) => record.id !== 1), (record) => discarded.push(record));
+        await table.scratchDiscardRecords(
+          ts(10, 30, (record) => record.id !== 1),
+          (record) => discarded.push(record),
+        );
         expect(discarded).toEqual([reading(2, 20)]);
       });
 

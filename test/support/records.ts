@@ -40,8 +40,7 @@ export interface FilterSpec {
 }
 
 export type TwoIndexSpec =
-  | { readonly indexName: 'ts'; readonly ge: number; readonly lt: number }
-  | { readonly indexName: 'id'; readonly ids: readonly number[] };
+  { readonly indexName: 'ts'; readonly ge: number; readonly lt: number } | { readonly indexName: 'id'; readonly ids: readonly number[] };
 
 /** Tracks the ids in storage by observing what an adjustment expires and loads. */
 export class TrackingAdjustment extends Adjustment<Reading, FilterSpec> {
@@ -91,7 +90,10 @@ export class TwoIndexes implements Indexes<Reading, number, TwoIndexSpec, Filter
   storageRecordsSpec(spec: TwoIndexSpec): StorageRecordsSpec<Reading> {
     if (spec.indexName === 'ts') return new StorageRecordsSpec('ts', [new Interval(spec.ge, spec.lt)]);
     const ids = [...new Set(spec.ids)].sort((a, b) => a - b);
-    return new StorageRecordsSpec('id', ids.map((id) => Interval.onlyContaining(id)));
+    return new StorageRecordsSpec(
+      'id',
+      ids.map((id) => Interval.onlyContaining(id)),
+    );
   }
 
   dbRecordsSpec(spec: TwoIndexSpec): FilterSpec {

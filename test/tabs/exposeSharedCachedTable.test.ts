@@ -269,7 +269,9 @@ describe('exposeSharedCachedTable', () => {
   it('should throw a TableCacheError without Web Locks, or for a version that is not a whole number', () => {
     const { port1, port2 } = new MessageChannel();
     try {
-      expect(() => exposeSharedCachedTable(() => Promise.reject(new Error('never')), { name: 'x', target: port2 })).toThrow(TableCacheError);
+      expect(() => exposeSharedCachedTable(() => Promise.reject(new Error('never')), { name: 'x', target: port2 })).toThrow(
+        TableCacheError,
+      );
       expect(() =>
         exposeSharedCachedTable(() => Promise.reject(new Error('never')), {
           name: 'x',

@@ -48,22 +48,47 @@ describe(`tabs sharing one cache (end to end, headless ${engine})`, () => {
 
   beforeAll(async () => {
     const outDir = await sharedBuild('tabs-dist', (dir) =>
-      build({ root: pageRoot, configFile: false, logLevel: 'error', plugins: [captureErrors()], worker: { format: 'es' }, build: { outDir: dir, emptyOutDir: true, target: 'es2022' } }),
+      build({
+        root: pageRoot,
+        configFile: false,
+        logLevel: 'error',
+        plugins: [captureErrors()],
+        worker: { format: 'es' },
+        build: { outDir: dir, emptyOutDir: true, target: 'es2022' },
+      }),
     );
-    site = await preview({ root: pageRoot, configFile: false, logLevel: 'error', build: { outDir }, preview: { port: 0, host: '127.0.0.1' } });
+    site = await preview({
+      root: pageRoot,
+      configFile: false,
+      logLevel: 'error',
+      build: { outDir },
+      preview: { port: 0, host: '127.0.0.1' },
+    });
   }, 120_000);
 
   afterAll(async () => {
     await new Promise<void>((resolve) => (site ? site.httpServer.close(() => resolve()) : resolve()));
   });
 
-  type Suite = { title: string; args: string[]; mode: Mode; expected: 'shared-worker' | 'web-locks'; sharedWorker: 'function' | 'undefined' };
+  type Suite = {
+    title: string;
+    args: string[];
+    mode: Mode;
+    expected: 'shared-worker' | 'web-locks';
+    sharedWorker: 'function' | 'undefined';
+  };
   const suites: Suite[] = [
     { title: 'with a SharedWorker', args: [], mode: 'auto', expected: 'shared-worker', sharedWorker: 'function' },
     // Only Chromium can be started without SharedWorker (as Chrome for Android is): there the automatic mode
     // must fall back to the Web Locks election; the other engines run the election when it is asked for.
     engine === 'chromium'
-      ? { title: 'with SharedWorker disabled (Web Locks election)', args: ['--disable-features=SharedWorker'], mode: 'auto', expected: 'web-locks', sharedWorker: 'undefined' }
+      ? {
+          title: 'with SharedWorker disabled (Web Locks election)',
+          args: ['--disable-features=SharedWorker'],
+          mode: 'auto',
+          expected: 'web-locks',
+          sharedWorker: 'undefined',
+        }
       : { title: 'in Web Locks mode (election asked for)', args: [], mode: 'web-locks', expected: 'web-locks', sharedWorker: 'function' },
   ];
 
@@ -99,10 +124,7 @@ describe(`tabs sharing one cache (end to end, headless ${engine})`, () => {
     };
 
     beforeAll(async () => {
-      [api, browser] = await Promise.all([
-        startServer({ port: 0, seedReadings: 2000 }),
-        launch(engine, { chromiumArgs: args }),
-      ]);
+      [api, browser] = await Promise.all([startServer({ port: 0, seedReadings: 2000 }), launch(engine, { chromiumArgs: args })]);
       context = await browser.newContext();
       observer = await openTab('observer');
       a = await openTab('A');
@@ -156,7 +178,8 @@ describe(`tabs sharing one cache (end to end, headless ${engine})`, () => {
       });
       expect(response.ok).toBe(true);
       await a.invalidate({ indexName: 'ts', ge: target.ts, lt: target.ts + 1 });
-      const valueIn = async (t: Tab, id: number) => recordsOf(lastUpdate(await t.updates(id))).find((record) => record.id === target.id)?.value;
+      const valueIn = async (t: Tab, id: number) =>
+        recordsOf(lastUpdate(await t.updates(id))).find((record) => record.id === target.id)?.value;
       await expect.poll(() => valueIn(b, subscriptionB), { timeout: 10_000 }).toBe(4321.5);
       await expect.poll(() => valueIn(c, subscriptionC), { timeout: 10_000 }).toBe(4321.5);
     });
@@ -192,13 +215,18 @@ describe(`tabs sharing one cache (end to end, headless ${engine})`, () => {
     }
 
     it("should close every tab's connection on a versionchange from a newer app, saying to reload", async () => {
-      const upgraded = await observer.page.evaluate((dbName) => (window as unknown as TestWindow).tabsTest.upgradeDatabase(dbName), testDbName);
+      const upgraded = await observer.page.evaluate(
+        (dbName) => (window as unknown as TestWindow).tabsTest.upgradeDatabase(dbName),
+        testDbName,
+      );
       expect(upgraded).toBeGreaterThan(1);
       for (const [t, id] of [
         [b, subscriptionB],
         [c, subscriptionC],
       ] as const) {
-        await expect.poll(async () => lastUpdate(await t.updates(id)), { timeout: 10_000 }).toMatchObject({ error: expect.stringMatching(/Reload this page/) });
+        await expect
+          .poll(async () => lastUpdate(await t.updates(id)), { timeout: 10_000 })
+          .toMatchObject({ error: expect.stringMatching(/Reload this page/) });
         expect(await t.failure('stats')).toMatchObject({ message: expect.stringMatching(/Reload this page/) });
       }
     });

@@ -42,7 +42,6 @@ describe('exposeCachedTable', () => {
     for (const port of ports.splice(0)) port.close();
   });
 
-
   function channel(): [MessagePort, MessagePort] {
     const { port1, port2 } = new MessageChannel();
     ports.push(port1, port2);
@@ -101,9 +100,15 @@ describe('exposeCachedTable', () => {
 
   it('should reject every call with the error of a table that could not be made', async () => {
     const [page, worker] = channel();
-    const failure = new StorageError('cannot open', { table: 'readings', operation: 'open', cause: new DOMException('blocked', 'VersionError') });
+    const failure = new StorageError('cannot open', {
+      table: 'readings',
+      operation: 'open',
+      cause: new DOMException('blocked', 'VersionError'),
+    });
     expose(Promise.reject(failure), worker);
-    const error = await connect(page).stats().catch((thrown: unknown) => thrown);
+    const error = await connect(page)
+      .stats()
+      .catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(StorageError);
     expect((error as StorageError).operation).toBe('open');
   });
@@ -162,7 +167,10 @@ describe('CachedTableClient', () => {
         score: (record: Reading) => record.ts,
         dbRecordsSpecForRange: tsRange,
       });
-      const exposed = exposeCachedTable(new CachedTable(indexes, new MemoryDbAccess(readings(100)), new MemoryStorageTable(indexes)), port2);
+      const exposed = exposeCachedTable(
+        new CachedTable(indexes, new MemoryDbAccess(readings(100)), new MemoryStorageTable(indexes)),
+        port2,
+      );
       const client = connectCachedTable<Reading, TsSpec>(port1);
       try {
         await client.load({ indexName: 'ts', ge: 0, lt: 10 });
@@ -191,7 +199,9 @@ describe('CachedTableClient', () => {
         dbRecordsSpecForRange: tsRange,
       });
       // A backend that never answers: the load stays pending until the connection closes.
-      const silent = { getRecords: () => ({ [Symbol.asyncIterator]: () => ({ next: () => new Promise<IteratorResult<Reading>>(() => {}) }) }) };
+      const silent = {
+        getRecords: () => ({ [Symbol.asyncIterator]: () => ({ next: () => new Promise<IteratorResult<Reading>>(() => {}) }) }),
+      };
       const exposed = exposeCachedTable(new CachedTable(indexes, silent, new MemoryStorageTable(indexes)), port2);
       const client = connectCachedTable<Reading, TsSpec>(port1);
       await client.stats();

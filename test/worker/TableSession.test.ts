@@ -64,7 +64,9 @@ describe('TableSession', () => {
     const session = new TableSession(table, { postMessage: () => {}, close: () => {} }).api();
     const opened = await session.openRead({ indexName: 'ts', ge: 0, lt: 100 }, 16, { staleWhileRevalidate: true });
     expect(opened).toMatchObject({ from: 'storage', stale: true });
-    const error = await session.openRead({ indexName: 'ts', ge: 0, lt: 100 }, 16, { staleWhileRevalidate: 'yes' } as never).catch((e: unknown) => e);
+    const error = await session
+      .openRead({ indexName: 'ts', ge: 0, lt: 100 }, 16, { staleWhileRevalidate: 'yes' } as never)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidSpecError);
     expect((error as InvalidSpecError).path).toEqual(['options', 'staleWhileRevalidate']);
   });

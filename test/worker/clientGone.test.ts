@@ -29,7 +29,10 @@ describe('exposeCachedTable', () => {
   describe('a client that goes away without closing', () => {
     it('should close its session when its ports close, cancelling the backend fetch of its open read', async () => {
       const { port1: page, port2: worker } = new MessageChannel();
-      cleanups.push(() => page.close(), () => worker.close());
+      cleanups.push(
+        () => page.close(),
+        () => worker.close(),
+      );
       const db = new MemoryDbAccess(readings(100));
       const exposed = exposeCachedTable(makeTable(db), worker);
       cleanups.push(() => exposed.close());
@@ -52,7 +55,10 @@ describe('exposeCachedTable', () => {
 
     it('should not serve a client that went away while the table was still being made', async () => {
       const { port1: page, port2: worker } = new MessageChannel();
-      cleanups.push(() => page.close(), () => worker.close());
+      cleanups.push(
+        () => page.close(),
+        () => worker.close(),
+      );
       let resolveTable!: (table: ReturnType<typeof makeTable>) => void;
       const exposed = exposeCachedTable(new Promise<ReturnType<typeof makeTable>>((resolve) => (resolveTable = resolve)), worker);
       cleanups.push(() => exposed.close());

@@ -8,7 +8,6 @@ import type { TsSpec } from './fixtures/tableFixture';
 import { makeSmallTable } from './fixtures/smallTable';
 import type { Reading } from '../support/records';
 
-
 /** Whether `promise` has settled, as far as this thread can tell now. */
 async function settled(promise: Promise<unknown>): Promise<boolean> {
   let done = false;
@@ -29,7 +28,10 @@ describe('connectCachedTable', () => {
 
   function channel(): [MessagePort, MessagePort] {
     const { port1, port2 } = new MessageChannel();
-    cleanups.push(() => port1.close(), () => port2.close());
+    cleanups.push(
+      () => port1.close(),
+      () => port2.close(),
+    );
     return [port1, port2];
   }
 

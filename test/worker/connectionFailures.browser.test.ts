@@ -53,7 +53,9 @@ describe('connectCachedTable in Chromium', () => {
     });
 
     it("should reject with a WorkerConnectionError on a SharedWorker's error event", async () => {
-      const client = connectCachedTable<Reading, TsSpec>(new SharedWorker(missingScript, { type: 'module', name: uniqueName() }), { connectTimeoutMs: 0 });
+      const client = connectCachedTable<Reading, TsSpec>(new SharedWorker(missingScript, { type: 'module', name: uniqueName() }), {
+        connectTimeoutMs: 0,
+      });
       await expect(client.stats()).rejects.toMatchObject({ name: 'WorkerConnectionError', reason: 'worker-error' });
     });
   });

@@ -1,11 +1,6 @@
 import type { Remote } from 'comlink';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  DbAccessError,
-  InvalidSpecError,
-  RecordNotFoundError,
-  TableCacheError,
-} from '../../src/core/errors';
+import { DbAccessError, InvalidSpecError, RecordNotFoundError, TableCacheError } from '../../src/core/errors';
 import type { CachedTableClient, SubscriptionUpdate } from '../../src/worker/CachedTableClient';
 import { connectCachedTable, type ConnectOptions } from '../../src/worker/connectCachedTable';
 import type { TableEndpoint } from '../../src/worker/endpoint';

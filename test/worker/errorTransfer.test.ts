@@ -1,12 +1,7 @@
 import { expose, transferHandlers, wrap } from 'comlink';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DbAccessError, StorageError, TableCacheError } from '../../src/core/errors';
-import {
-  deserializeError,
-  installErrorTransfer,
-  registerErrorClass,
-  serializeError,
-} from '../../src/worker/errorTransfer';
+import { deserializeError, installErrorTransfer, registerErrorClass, serializeError } from '../../src/worker/errorTransfer';
 import { sampleErrors, type SampleErrorName } from './fixtures/sampleErrors';
 
 /** Serializes, clones as postMessage would, and rebuilds. */

@@ -6,7 +6,6 @@ import type { TsSpec } from './fixtures/tableFixture';
 import { makeSmallTable } from './fixtures/smallTable';
 import type { Reading } from '../support/records';
 
-
 /** Resolves after the messages posted so far on a port have been delivered (one macrotask round trip is not enough in Node). */
 async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 0));
@@ -21,7 +20,10 @@ describe('exposeCachedTable', () => {
   describe('malformed connect messages', () => {
     it('should ignore them: no session is opened, a real client is served, and close() resolves', async () => {
       const { port1, port2 } = new MessageChannel();
-      cleanups.push(() => port1.close(), () => port2.close());
+      cleanups.push(
+        () => port1.close(),
+        () => port2.close(),
+      );
       const exposed = exposeCachedTable(makeSmallTable(), port2);
       postMalformedConnects(port1);
       await settle();
@@ -40,7 +42,10 @@ describe('exposeCachedTable', () => {
 
     it('should ignore them while the table is still being made, and serve it once made', async () => {
       const { port1, port2 } = new MessageChannel();
-      cleanups.push(() => port1.close(), () => port2.close());
+      cleanups.push(
+        () => port1.close(),
+        () => port2.close(),
+      );
       let resolveTable!: (table: ReturnType<typeof makeSmallTable>) => void;
       const exposed = exposeCachedTable(new Promise<ReturnType<typeof makeSmallTable>>((resolve) => (resolveTable = resolve)), port2);
       postMalformedConnects(port1);

@@ -14,10 +14,9 @@ import { connectFixtureControl, type TsSpec } from './fixtures/tableFixture';
  */
 function startFixtureWorker(): Worker {
   const url = new URL('./fixtures/node.worker.ts', import.meta.url).href;
-  return new Worker(
-    `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url)}); });`,
-    { eval: true },
-  );
+  return new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url)}); });`, {
+    eval: true,
+  });
 }
 
 describeTableClient('a worker_threads Worker', async () => {

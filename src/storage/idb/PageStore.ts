@@ -60,7 +60,12 @@ export class PageStore<R> {
    * they fit and were not rewritten meanwhile); only callers that do not
    * change or hand out the records may ask for it.
    */
-  async fetch(ids: readonly number[], operation: string, cache = false, track?: { started(): void; ended(): void }): Promise<Map<number, FetchedPage<R>>> {
+  async fetch(
+    ids: readonly number[],
+    operation: string,
+    cache = false,
+    track?: { started(): void; ended(): void },
+  ): Promise<Map<number, FetchedPage<R>>> {
     const found = new Map<number, FetchedPage<R>>();
     const missing: number[] = [];
     for (const id of ids) {

@@ -149,7 +149,7 @@ export class PageWriter<R> {
       return spec.intervals.some((interval) => interval.contains(score)) && (!spec.recheck || spec.recheck(fetched.page.r[j] as R));
     };
     let removedCount = 0;
-    for (let start = 0; start < pages.length; ) {
+    for (let start = 0; start < pages.length;) {
       const group: PageInfo[] = [];
       let records = 0;
       const limit = batchRecords();
@@ -158,7 +158,10 @@ export class PageWriter<R> {
         group.push(page);
         records += page.n;
       }
-      const fetched = await this.store.fetch(group.map((page) => page.id), operation);
+      const fetched = await this.store.fetch(
+        group.map((page) => page.id),
+        operation,
+      );
       const plan = new PagePlan<R>(staged);
       const working = new Map<number, Working<R>>();
       let reported: R[] = [];

@@ -1,4 +1,4 @@
-import type { StorageError} from '../../core/errors';
+import type { StorageError } from '../../core/errors';
 import { TableCacheError } from '../../core/errors';
 
 /** Options of `IdbStorageTable.open`. */

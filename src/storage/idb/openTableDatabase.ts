@@ -31,7 +31,10 @@ export async function openTableDatabase(indexNames: readonly string[], options: 
   // The directory in memory and the rollback of uncommitted pages assume one writer.
   const releaseLock = factory === globalThis.indexedDB ? await holdDatabaseLock(dbName, options.lockTimeout ?? 10_000) : () => undefined;
   if (!releaseLock) {
-    throw openError(options.name, `IndexedDB database '${dbName}' is held by another IdbStorageTable (in another tab or worker?); one writer per database.`);
+    throw openError(
+      options.name,
+      `IndexedDB database '${dbName}' is held by another IdbStorageTable (in another tab or worker?); one writer per database.`,
+    );
   }
   let db: IDBDatabase | undefined;
   try {

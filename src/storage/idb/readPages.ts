@@ -41,7 +41,12 @@ function batches(pages: readonly PageInfo[], first: number): PageInfo[][] {
 }
 
 /** The page's records whose score lies in one of the intervals and that pass the recheck. */
-function matching<R>(fetched: FetchedPage<R>, position: number, intervals: readonly Interval[], recheck: ((record: R) => boolean) | undefined): R[] {
+function matching<R>(
+  fetched: FetchedPage<R>,
+  position: number,
+  intervals: readonly Interval[],
+  recheck: ((record: R) => boolean) | undefined,
+): R[] {
   const { r: records, s } = fetched.page;
   const scores = s[position] as Float64Array;
   const found: R[] = [];
@@ -69,7 +74,12 @@ export async function* readPages<R>(spec: StorageRecordsSpec<R>, read: PageRead)
   const start = yieldWhenBusy(0);
   if (start) await start;
   const fetchBatch = (batch: PageInfo[]) => {
-    const promise = store.fetch(batch.map((page) => page.id), read.operation, read.shared, read.track);
+    const promise = store.fetch(
+      batch.map((page) => page.id),
+      read.operation,
+      read.shared,
+      read.track,
+    );
     // A batch fetched ahead that the caller never asks for must not become an unhandled rejection.
     promise.catch(() => undefined);
     return promise;

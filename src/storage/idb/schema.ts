@@ -85,11 +85,7 @@ async function schemaMatches(db: IDBDatabase, indexNames: readonly string[]): Pr
  *
  * Rejects with the `DOMException` of the failing request.
  */
-export async function openIdbDatabase(
-  factory: IDBFactory,
-  dbName: string,
-  indexNames: readonly string[],
-): Promise<IDBDatabase> {
+export async function openIdbDatabase(factory: IDBFactory, dbName: string, indexNames: readonly string[]): Promise<IDBDatabase> {
   let db = await openVersion(factory, dbName, undefined, indexNames);
   for (let attempt = 0; ; attempt++) {
     // Until the caller installs its own handler, never block another connection's upgrade.
