@@ -20,7 +20,9 @@ async function openTable() {
     dbRecordsSpecForKeys: (ids) => ({ path: '/api/readings', query: { ids } }),
   });
   const storage = await IdbStorageTable.open(indexes, { name: 'readings', dbName: 'tablecache-demo' });
-  const db = new RestDbAccess({ baseUrl: config.api, schema: readingSchema, connectTimeoutMs: 2000 });
+  // A stopped backend is known at once (a refused connection is offline without waiting); the timeout is for a backend
+  // that accepts and says nothing, and must not fail a busy one (the first load's count and scan can take seconds).
+  const db = new RestDbAccess({ baseUrl: config.api, schema: readingSchema, connectTimeoutMs: 10_000 });
   // A reload paints the view from IndexedDB at once (stale) and refreshes it in the background.
   const table = new CachedTable(indexes, db, storage, { name: 'readings', staleWhileRevalidate: true });
   // Live: every change on the backend (by anyone) refetches the readings this cache holds. Before resume(), so that
