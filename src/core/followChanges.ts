@@ -9,17 +9,6 @@ import type {
 } from './changeFeed';
 import { InvalidSpecError } from './errors';
 
-export type {
-  ChangeFeedEvent,
-  ChangeFeedStatus,
-  ChangeFollower,
-  ChangeFollowerStatus,
-  ChangeOp,
-  ChangeSource,
-  FollowChangesOptions,
-  OpenChangeFeed,
-} from './changeFeed';
-
 /** What a {@link ChangeFeedFollower} needs from its table. */
 export interface ChangeFollowerHost<PK> {
   /** Resolves once the table is loaded (or resumed). */
