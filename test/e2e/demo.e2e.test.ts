@@ -122,11 +122,12 @@ describe(`demo app (end to end, headless ${e2eEngine()})`, () => {
     },
   );
 
-  it('should shrink the resumed 30 days back to 3 days', async () => {
+  // Under the load of three engines' suites at once this adjust has taken over a minute (not diagnosed yet).
+  it('should shrink the resumed 30 days back to 3 days', { timeout: 180_000 }, async () => {
     // The page remembered 30 days across the return; the offline test below needs uncovered ranges where 3 days leave them.
     expect(await attribute(page, '[data-days="30"]', 'aria-pressed')).toBe('true');
     await clickButton(page, '3 days');
-    await expect.poll(() => text(page, '.window-message'), { timeout: 60_000 }).toMatch(/^Holding the last 3 days/);
+    await expect.poll(() => text(page, '.window-message'), { timeout: 150_000 }).toMatch(/^Holding the last 3 days/);
   });
 
   it('should keep serving covered views when the backend stops', async () => {
