@@ -1,4 +1,4 @@
-import { proxy, releaseProxy, type Remote } from 'comlink';
+import { releaseProxy, type Remote } from 'comlink';
 import { abortable } from '../core/abortable';
 import type {
   AdjustOptions,
@@ -12,21 +12,12 @@ import type {
 import type { ChangeFeedStatus } from '../core/changeFeed';
 import { StatusListeners } from '../core/StatusListeners';
 import type { PrimaryKey } from '../core/keys';
-import { InvalidSpecError, TableCacheError } from '../core/errors';
+import { TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
 import { checkBatchSize } from './batchSize';
 import type { ConnectionWatch, StartConnectionWatch } from './connectionWatch';
 import { deserializeError } from './errorTransfer';
-import type {
-  CallOptions,
-  OpenedRead,
-  ProgressCallback,
-  ReadCounts,
-  ReadRequestOptions,
-  RecordBatch,
-  TableSessionApi,
-  UpdateMessage,
-} from './protocol';
+import type { CallOptions, OpenedRead, ReadCounts, RecordBatch, TableSessionApi, UpdateMessage } from './protocol';
 
 export type {
   GetRecordsOptions,
@@ -37,39 +28,10 @@ export type {
   SubscriptionUpdate,
 } from './clientOptions';
 import type { GetRecordsOptions, SubscribeOptions, SubscriptionListener, SubscriptionUpdate } from './clientOptions';
+import { asError, asSpecError, progressProxy, readRequest } from './clientCalls';
 
 /** Batches a client read keeps requested ahead of the one it hands out. */
 const BATCHES_AHEAD = 2;
-
-/** The read options the worker takes, without `undefined` fields (they would cross as present). */
-function readRequest(options: SubscribeOptions, call?: CallOptions): ReadRequestOptions | undefined {
-  const request = {
-    ...(options.staleWhileRevalidate === undefined ? {} : { staleWhileRevalidate: options.staleWhileRevalidate }),
-    ...(options.partialWhenOffline === undefined ? {} : { partialWhenOffline: options.partialWhenOffline }),
-    ...call,
-  };
-  return Object.keys(request).length > 0 ? request : undefined;
-}
-
-function asError(value: unknown): Error {
-  return value instanceof Error ? value : new TableCacheError(`The worker threw a non-error value: ${String(value)}.`, { cause: value });
-}
-
-/** `options.onProgress` as a Comlink proxy the worker can call back, or `undefined`. */
-function progressProxy(options: AdjustOptions): ProgressCallback | undefined {
-  const { onProgress } = options;
-  return onProgress ? proxy((progress: Parameters<ProgressCallback>[0]) => onProgress(progress)) : undefined;
-}
-
-/** A spec that `postMessage` cannot clone (a function, a class instance with private state…) is the caller's bad spec. */
-function asSpecError(error: unknown, method: string): unknown {
-  if (typeof DOMException !== 'undefined' && error instanceof DOMException && error.name === 'DataCloneError') {
-    return new InvalidSpecError(`${method}: the spec cannot be sent to the worker (it must be plain data): ${error.message}`, {
-      cause: error,
-    });
-  }
-  return error;
-}
 
 /**
  * A `CachedTable` in a worker, seen from the UI thread: the table's methods,

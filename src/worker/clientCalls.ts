@@ -1,0 +1,37 @@
+// How the client turns its calls' options and failures into what crosses the worker boundary, and back.
+import { proxy } from 'comlink';
+import type { AdjustOptions } from '../core/CachedTableOptions';
+import { InvalidSpecError, TableCacheError } from '../core/errors';
+import type { SubscribeOptions } from './clientOptions';
+import type { CallOptions, ProgressCallback, ReadRequestOptions } from './protocol';
+
+/** The read options the worker takes, without `undefined` fields (they would cross as present). */
+export function readRequest(options: SubscribeOptions, call?: CallOptions): ReadRequestOptions | undefined {
+  const request = {
+    ...(options.staleWhileRevalidate === undefined ? {} : { staleWhileRevalidate: options.staleWhileRevalidate }),
+    ...(options.partialWhenOffline === undefined ? {} : { partialWhenOffline: options.partialWhenOffline }),
+    ...call,
+  };
+  return Object.keys(request).length > 0 ? request : undefined;
+}
+
+/** What the worker threw, as an `Error` (a non-error value is wrapped in a `TableCacheError`). */
+export function asError(value: unknown): Error {
+  return value instanceof Error ? value : new TableCacheError(`The worker threw a non-error value: ${String(value)}.`, { cause: value });
+}
+
+/** `options.onProgress` as a Comlink proxy the worker can call back, or `undefined`. */
+export function progressProxy(options: AdjustOptions): ProgressCallback | undefined {
+  const { onProgress } = options;
+  return onProgress ? proxy((progress: Parameters<ProgressCallback>[0]) => onProgress(progress)) : undefined;
+}
+
+/** A spec that `postMessage` cannot clone (a function, a class instance with private state…) is the caller's bad spec. */
+export function asSpecError(error: unknown, method: string): unknown {
+  if (typeof DOMException !== 'undefined' && error instanceof DOMException && error.name === 'DataCloneError') {
+    return new InvalidSpecError(`${method}: the spec cannot be sent to the worker (it must be plain data): ${error.message}`, {
+      cause: error,
+    });
+  }
+  return error;
+}
