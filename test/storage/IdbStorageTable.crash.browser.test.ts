@@ -26,7 +26,12 @@ async function open(dbName: string): Promise<IdbStorageTable<Reading>> {
 
 /** The committed state before the worker runs: ids 0..999 with `ts = id`, the first 100 replaced once (value 1). */
 const firstState = byId([...readings(100).map((r) => reading(r.id, r.ts, 1)), ...readings(1000).slice(100)]);
-const job = (dbName: string): CrashJob => ({ dbName, discard: { ge: 0, lt: 500 }, stage: { from: 250, to: 20_250 } });
+const job = (dbName: string, pauseAt?: number): CrashJob => ({
+  dbName,
+  discard: { ge: 0, lt: 500 },
+  stage: { from: 250, to: 20_250 },
+  pauseAt,
+});
 /** The state the worker's merge commits: ids below 250 discarded, 250..20249 staged. */
 const secondState = Array.from({ length: 20_000 }, (_, i) => reading(250 + i, 250 + i + 0.5, 2));
 
@@ -42,7 +47,7 @@ async function prepare(): Promise<string> {
 }
 
 /** Runs the worker's job and terminates it as soon as `kill` says so. Resolves with the last progress seen. */
-function runUntil(dbName: string, kill: (progress: CrashProgress) => boolean): Promise<CrashProgress> {
+function runUntil(dbName: string, kill: (progress: CrashProgress) => boolean, pauseAt?: number): Promise<CrashProgress> {
   const worker = new Worker(new URL('./fixtures/crash.worker.ts', import.meta.url), { type: 'module' });
   return new Promise((resolve, reject) => {
     worker.onerror = (event) => reject(new Error(`worker failed: ${event.message}`));
@@ -53,7 +58,7 @@ function runUntil(dbName: string, kill: (progress: CrashProgress) => boolean): P
         resolve(event.data);
       }
     };
-    worker.postMessage(job(dbName));
+    worker.postMessage(job(dbName, pauseAt));
   });
 }
 
@@ -96,8 +101,8 @@ describe('IdbStorageTable (real browser, worker terminated)', () => {
       'should reopen to the last committed state when the worker dies while staging',
       async () => {
         const dbName = await prepare();
-        const last = await runUntil(dbName, (progress) => progress.type === 'staged' && progress.count >= 8000);
-        expect(last).toMatchObject({ type: 'staged' });
+        const last = await runUntil(dbName, (progress) => progress.type === 'paused', 8000);
+        expect(last).toMatchObject({ type: 'paused' });
         expect(await uncommittedRows(dbName)).toBeGreaterThan(1000);
         const table = await open(dbName);
         await expectState(table, firstState, { version: 1 }, dbName);
