@@ -32,4 +32,4 @@ async function openTable() {
 }
 
 // Listen at once; connections wait until a worker owns the table and has opened IndexedDB.
-exposeSharedCachedTable(openTable, { name: 'readings', dbName: 'tablecache-demo' });
+exposeSharedCachedTable(openTable, { name: 'readings' });

@@ -30,7 +30,17 @@ export { compareKeys, isValidKey, keyToString } from './core/keys';
 export type { PrimaryKey } from './core/keys';
 export { StorageRecordsSpec } from './core/StorageRecordsSpec';
 export type { TableChange, TableChangeKind } from './core/TableChange';
-export type { DbAccess, DbAccessOptions, Indexes, IndexSpec, ReadOptions, RecordScorer, RecordSource, StorageTable } from './core/types';
+export type {
+  DbAccess,
+  DbAccessOptions,
+  Indexes,
+  IndexSpec,
+  ReadOptions,
+  RecordScorer,
+  RecordSource,
+  StorageLostReason,
+  StorageTable,
+} from './core/types';
 export { RestDbAccess } from './db/RestDbAccess';
 export type { RestDbAccessOptions, RestHeaders, RestRecordsSpec } from './db/RestDbAccess';
 export { RestChangeFeed } from './db/RestChangeFeed';

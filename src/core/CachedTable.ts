@@ -19,18 +19,17 @@ import type { ChangeFeedFollower } from './followChanges';
 import { startFollower } from './followerHost';
 import { assertKeysSupported, cursorAfter, Invalidations, keysInvalidation, specInvalidation } from './Invalidations';
 import type { PrimaryKey } from './keys';
-import { mergeAsync } from './mergeAsync';
 import { Mutex } from './Mutex';
-import { isPersistedState } from './persistedState';
+import { resumableState } from './persistedState';
 import { ProgressCounter } from './ProgressCounter';
-import { checkKeysPerFetch, probeDbReads } from './readHelpers';
-import { planRead, readFromDb, readPartial } from './readPlan';
+import { checkKeysPerFetch } from './readHelpers';
+import { planRead, readFromDb, serveCovered } from './readPlan';
 import { StaleRecords } from './StaleRecords';
 import { dbAccessOptions, observed, Stager } from './Stager';
 import { stageAdjust } from './stageAdjust';
 import { ChangeListeners, type ScoreCollector } from './ChangeListeners';
 import { RecordsChange, WholeTableChange, type TableChange } from './TableChange';
-import type { DbAccess, Indexes, IndexSpec, StorageTable } from './types';
+import type { DbAccess, Indexes, IndexSpec, StorageLostReason, StorageTable } from './types';
 
 type LoadState = 'unloaded' | 'loading' | 'loaded';
 
@@ -159,21 +158,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       if (!restoreState || !this.indexes.snapshotState) {
         throw new TableCacheError(`Table '${this.name}' cannot resume: its Indexes do not implement snapshotState/restoreState.`);
       }
-      const stored = await this.storage.committedState?.();
-      if (!isPersistedState(stored)) {
-        throw new TableCacheError(`Table '${this.name}' has nothing to resume: storage holds no committed state; load() it.`);
-      }
-      if (stored.indexNames.join('\0') !== this.indexes.indexNames.join('\0')) {
-        throw new TableCacheError(
-          `Table '${this.name}' cannot resume: storage was committed with indexes [${stored.indexNames.join(', ')}], not [${this.indexes.indexNames.join(', ')}].`,
-        );
-      }
-      const age = Date.now() - stored.committedAt;
-      if (options.maxAge !== undefined && age > options.maxAge) {
-        throw new TableCacheError(
-          `Table '${this.name}' will not resume a state committed ${Math.round(age / 1000)} s ago (maxAge ${Math.round(options.maxAge / 1000)} s); load() it.`,
-        );
-      }
+      const stored = resumableState(this.name, this.indexes.indexNames, await this.storage.committedState?.(), options.maxAge);
       restoreState.call(this.indexes, stored.indexes);
       this.stager.committedAt = stored.committedAt;
       this.stager.changeCursor = typeof stored.changeCursor === 'string' ? stored.changeCursor : null;
@@ -220,11 +205,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
    * The iteration rejects with `UnsupportedIndexOperation` when the index
    * does not support `covers`, and with the backend's or storage's error.
    */
-  getRecords(spec: S, options: TableReadOptions = {}): AsyncIterable<R> {
-    return this.streamRecords(spec, options);
-  }
-
-  private async *streamRecords(spec: S, options: TableReadOptions): AsyncGenerator<R> {
+  async *getRecords(spec: S, options: TableReadOptions = {}): AsyncIterable<R> {
     yield* (await this.readRecords(spec, options)).records;
   }
 
@@ -277,27 +258,9 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       }
       const readOptions = options.shared === undefined ? {} : { shared: options.shared };
       const storageReads = plan.storageSpecs.map((storageSpec) => this.storage.getRecords(storageSpec, readOptions));
-      if (stale) this.counters.reads.servedStale++;
-      if (plan.kind === 'hit') {
-        if (!stale) this.counters.reads[refreshed ? 'cacheHitWithRefresh' : 'cacheHit']++;
-        const records = storageReads.length === 1 ? (storageReads[0] as AsyncIterable<R>) : mergeAsync(storageReads);
-        return { from: 'storage', refreshed, stale, incomplete: false, records };
-      }
-      let dbReads: AsyncIterable<R>[] = plan.missing.map((missing) => readFromDb(this.indexes, this.db, missing, signal));
-      if (options.partialWhenOffline) {
-        // The backend's first answer decides: the missing part, or (unreachable) only the covered part, said to be incomplete.
-        const probed = await probeDbReads(dbReads, storageReads);
-        if (probed !== 'unreachable') dbReads = probed;
-        else {
-          this.counters.reads.servedIncomplete++;
-          const records = storageReads.length === 1 ? (storageReads[0] as AsyncIterable<R>) : mergeAsync(storageReads);
-          return { from: 'storage', refreshed, stale, incomplete: true, records };
-        }
-      }
-      this.counters.reads.partialHit++;
-      const counts = { storage: 0, db: 0 };
-      const records = readPartial(this.indexes, storageReads, dbReads, counts);
-      return { from: 'mixed', refreshed, stale, incomplete: false, counts, records };
+      const { indexes, db, counters } = this;
+      const partialWhenOffline = options.partialWhenOffline ?? false;
+      return serveCovered(plan, storageReads, { indexes, db, counters: counters.reads, refreshed, stale, partialWhenOffline, signal });
     }
   }
 
@@ -439,15 +402,9 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       const invalidations = this.invalidations.snapshot();
       if (invalidations.length === 0) return;
       const changed = this.changeCollector();
-      await this.stager
-        .staging(async () => {
-          await this.stager.stageRefresh(invalidations, null, changed ? { expired: changed, loaded: changed } : null, signal);
-          signal?.throwIfAborted();
-          await this.stager.commitAndMerge(null, () => this.invalidations.forget(invalidations), cursorAfter(invalidations));
-        })
-        .catch((error: unknown) => {
-          throw abortReasonOr(error, signal);
-        });
+      const observer = changed ? { expired: changed, loaded: changed } : null;
+      const commit = { then: () => this.invalidations.forget(invalidations), cursor: cursorAfter(invalidations) };
+      await this.stager.refresh(invalidations, observer, commit, signal);
       this.counters.refreshes++;
       this.changeListeners.emitCommitted(changed && new RecordsChange('refresh', changed.scores), 'refresh');
     });
@@ -506,6 +463,18 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
    */
   onChangeFeedStatus(listener: (status: ChangeFeedStatus | 'none') => void): () => void {
     return this.feedStatus.listen(listener);
+  }
+
+  /**
+   * Calls `listener` once the table's storage is lost for good (an
+   * `IdbStorageTable` whose database another connection upgrades or
+   * deletes, or the browser closes), at once when it is already. Reads and
+   * writes that need the storage then reject with `StorageError`: the app
+   * should say to reload. A storage that cannot be lost never calls it.
+   * Returns a function that removes the listener.
+   */
+  onStorageLost(listener: (reason: StorageLostReason) => void): () => void {
+    return this.storage.onLost?.(listener) ?? (() => undefined);
   }
 
   /** Stops following changes (`followChanges`); resolves once stopped. The table stays usable. */

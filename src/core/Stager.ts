@@ -1,4 +1,4 @@
-import { abortableRecords } from './abortable';
+import { abortableRecords, abortReasonOr } from './abortable';
 import type { Adjustment } from './Adjustment';
 import { Interval } from './Interval';
 import { isValidKey, keyToString, type PrimaryKey } from './keys';
@@ -90,6 +90,27 @@ export class Stager<R, PK, S extends IndexSpec, D> {
       }
       throw error;
     }
+  }
+
+  /**
+   * Refreshes `steps` alone in one clean scratch space: stages them
+   * (`stageRefresh`), then commits with `then` and the feed's `cursor`
+   * after them. On failure or abort drops the scratch space and throws
+   * (`signal.reason` when aborted).
+   */
+  async refresh(
+    steps: readonly RefreshStep<R, D>[],
+    observer: StagingObserver<R> | null,
+    commit: { then: () => void; cursor: string | undefined },
+    signal?: AbortSignal,
+  ): Promise<void> {
+    await this.staging(async () => {
+      await this.stageRefresh(steps, null, observer, signal);
+      signal?.throwIfAborted();
+      await this.commitAndMerge(null, commit.then, commit.cursor);
+    }).catch((error: unknown) => {
+      throw abortReasonOr(error, signal);
+    });
   }
 
   /**

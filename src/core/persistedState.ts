@@ -1,3 +1,5 @@
+import { TableCacheError } from './errors';
+
 /** What `CachedTable` stores with every merge, for `resume()`. */
 export interface PersistedState {
   readonly format: 'tablecache-web/1';
@@ -29,4 +31,28 @@ export function persistedState(
 ): PersistedState {
   const state = { format: 'tablecache-web/1', indexNames: [...indexNames], committedAt, indexes } as const;
   return feed && feed.changeCursor !== null ? { ...state, changeCursor: feed.changeCursor, fresh: feed.fresh } : state;
+}
+
+/**
+ * The state `resume()` restores: what storage committed last, checked to be
+ * one of this library's states, for these `indexNames`, and no older than
+ * `maxAge` ms.
+ * @throws {TableCacheError} naming `table` and saying to `load()` otherwise.
+ */
+export function resumableState(table: string, indexNames: readonly string[], stored: unknown, maxAge: number | undefined): PersistedState {
+  if (!isPersistedState(stored)) {
+    throw new TableCacheError(`Table '${table}' has nothing to resume: storage holds no committed state; load() it.`);
+  }
+  if (stored.indexNames.join('\0') !== indexNames.join('\0')) {
+    throw new TableCacheError(
+      `Table '${table}' cannot resume: storage was committed with indexes [${stored.indexNames.join(', ')}], not [${indexNames.join(', ')}].`,
+    );
+  }
+  const age = Date.now() - stored.committedAt;
+  if (maxAge !== undefined && age > maxAge) {
+    throw new TableCacheError(
+      `Table '${table}' will not resume a state committed ${Math.round(age / 1000)} s ago (maxAge ${Math.round(maxAge / 1000)} s); load() it.`,
+    );
+  }
+  return stored;
 }

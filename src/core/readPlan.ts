@@ -1,6 +1,8 @@
 import { abortableRecords } from './abortable';
+import type { CachedTableStats, RecordsRead } from './CachedTableOptions';
 import { keyToString, type PrimaryKey } from './keys';
 import { mergeAsync } from './mergeAsync';
+import { probeDbReads } from './readHelpers';
 import type { StorageRecordsSpec } from './StorageRecordsSpec';
 import type { DbAccess, Indexes, IndexSpec } from './types';
 
@@ -69,4 +71,51 @@ export function readPartial<R, PK, S extends IndexSpec, D>(
       }
     })();
   return mergeAsync([...storageReads.map((read) => once(read, 'storage')), ...dbReads.map((read) => once(read, 'db'))]);
+}
+
+/** What {@link serveCovered} needs of the table and of the read. */
+export interface CoveredRead<R, PK, S extends IndexSpec, D> {
+  readonly indexes: Indexes<R, PK, S, D>;
+  readonly db: DbAccess<R, D>;
+  /** The table's read counters, counted here. */
+  readonly counters: CachedTableStats['reads'];
+  /** Whether the read refreshed what it covers first, or serves it stale. */
+  readonly refreshed: boolean;
+  readonly stale: boolean;
+  readonly partialWhenOffline: boolean;
+  readonly signal: AbortSignal | undefined;
+}
+
+/**
+ * The records of a hit or partial hit whose refreshes are settled, from the
+ * storage reads of its covered part (opened in the planning step) and, for a
+ * partial hit, the backend's reads of the rest: with `partialWhenOffline`,
+ * only the covered part, said to be incomplete, when the backend's first
+ * answer says it is unreachable.
+ */
+export async function serveCovered<R, PK, S extends IndexSpec, D>(
+  plan: Exclude<ReadPlan<R, S>, { kind: 'miss' }>,
+  storageReads: readonly AsyncIterable<R>[],
+  read: CoveredRead<R, PK, S, D>,
+): Promise<RecordsRead<R>> {
+  const { refreshed, stale, counters } = read;
+  if (stale) counters.servedStale++;
+  const fromStorage = () => (storageReads.length === 1 ? (storageReads[0] as AsyncIterable<R>) : mergeAsync(storageReads));
+  if (plan.kind === 'hit') {
+    if (!stale) counters[refreshed ? 'cacheHitWithRefresh' : 'cacheHit']++;
+    return { from: 'storage', refreshed, stale, incomplete: false, records: fromStorage() };
+  }
+  let dbReads: AsyncIterable<R>[] = plan.missing.map((missing) => readFromDb(read.indexes, read.db, missing, read.signal));
+  if (read.partialWhenOffline) {
+    // The backend's first answer decides: the missing part, or (unreachable) only the covered part, said to be incomplete.
+    const probed = await probeDbReads(dbReads, storageReads);
+    if (probed === 'unreachable') {
+      counters.servedIncomplete++;
+      return { from: 'storage', refreshed, stale, incomplete: true, records: fromStorage() };
+    }
+    dbReads = probed;
+  }
+  counters.partialHit++;
+  const counts = { storage: 0, db: 0 };
+  return { from: 'mixed', refreshed, stale, incomplete: false, counts, records: readPartial(read.indexes, storageReads, dbReads, counts) };
 }

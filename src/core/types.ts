@@ -153,7 +153,22 @@ export interface StorageTable<R> {
    * @throws {StorageError} when the storage fails.
    */
   getRecordsByKeys?(keys: readonly PrimaryKey[], options?: ReadOptions): Promise<R[]>;
+  /**
+   * Calls `listener` once when the storage becomes unusable for good while
+   * open (`IdbStorageTable`: another connection upgrades or deletes its
+   * database, or the browser closes it), at once when it is already; never
+   * after `close()`. Returns a function that removes the listener. A storage
+   * that cannot be lost leaves it out. `CachedTable.onStorageLost` needs it.
+   */
+  onLost?(listener: (reason: StorageLostReason) => void): () => void;
 }
+
+/**
+ * Why a storage was lost: `'versionchange'`, another connection is upgrading
+ * or deleting its database (a newer version of the app?); `'close'`, the
+ * browser closed it (site data cleared, a disk failure).
+ */
+export type StorageLostReason = 'versionchange' | 'close';
 
 /** Options of a backend fetch. */
 export interface DbAccessOptions {

@@ -2,9 +2,9 @@ import { StorageError } from '../core/errors';
 import type { PrimaryKey } from '../core/keys';
 import { Mutex } from '../core/Mutex';
 import type { StorageRecordsSpec } from '../core/StorageRecordsSpec';
-import type { ReadOptions, RecordScorer, RecordSource, StorageTable } from '../core/types';
+import type { ReadOptions, RecordScorer, RecordSource, StorageLostReason, StorageTable } from '../core/types';
 import type { IdbConnection, Operation } from './idb/IdbConnection';
-import { abortQuietly, requestResult } from './idb/idbRequests';
+import { commitGeneration, readCommittedState } from './idb/metaRecords';
 import { recordsByKeys } from './idb/recordsByKeys';
 import { writeInBatches } from './idb/writeInBatches';
 import { DEFAULT_MEMORY_RECORDS, DEFAULT_RECORDS_PER_PAGE, validateOptions, type IdbStorageTableOptions } from './idb/idbOptions';
@@ -18,7 +18,7 @@ import { readPages } from './idb/readPages';
 import { ReaderGenerations, type ReaderLease } from './idb/ReaderGenerations';
 import { rollBack } from './idb/rollBack';
 import { openError, openTableDatabase, type OpenDatabase } from './idb/openTableDatabase';
-import { DIR, GENERATION_KEY, KEYS, META, PAGES, STATE_KEY, type CommittedGeneration } from './idb/schema';
+import { DIR, KEYS, META, PAGES, STATE_KEY } from './idb/schema';
 import { SupersededPageCleaner } from './idb/SupersededPageCleaner';
 import { WritePacer } from './idb/WritePacer';
 
@@ -123,8 +123,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
       closed: () => this.connection.closedReason !== null,
       onError: background('fillMemory'),
     });
-    connection.db.onversionchange = () => this.disconnect('another connection is upgrading or deleting the database');
-    connection.db.onclose = () => this.disconnect('the browser closed the connection');
+    connection.onDisconnect = () => this.store.cache.clear();
   }
 
   /**
@@ -164,7 +163,17 @@ export class IdbStorageTable<R> implements StorageTable<R> {
    * on the next open).
    */
   close(): void {
-    this.disconnect('the table was closed');
+    this.connection.disconnect('the table was closed');
+  }
+
+  /**
+   * Calls `listener` once the database is lost for good: another connection
+   * upgrades or deletes it (the table closes its connection at once, so as
+   * not to block that) or the browser closes it. At once when it is lost
+   * already; never after `close()`. Returns a function that removes the listener.
+   */
+  onLost(listener: (reason: StorageLostReason) => void): () => void {
+    return this.connection.onLost(listener);
   }
 
   /**
@@ -366,27 +375,12 @@ export class IdbStorageTable<R> implements StorageTable<R> {
       await this.rollBack('scratchMerge');
       if (!this.scratchOpen && state === undefined) return;
       const next = this.committed + 1;
-      const transaction = this.transaction([META], 'readwrite', 'scratchMerge');
-      const meta = transaction.objectStore(META);
-      // Reads that start after the commit must see it. Registered before the completion promise's own listener:
-      // browsers run promise continuations between two listeners of one event.
-      transaction.addEventListener('complete', () => {
+      await commitGeneration(this.connection, next, state, () => {
         this.committed = next;
         this.scratchOpen = false;
         this.store.keys.merge();
         this.pages.reset();
       });
-      const done = this.completion(transaction, 'scratchMerge');
-      try {
-        const generation: CommittedGeneration = { generation: next, committedAt: Date.now() };
-        meta.put(generation, GENERATION_KEY);
-        if (state !== undefined) meta.put({ value: state }, STATE_KEY);
-      } catch (error) {
-        abortQuietly(transaction);
-        done.catch(() => undefined);
-        throw this.error('scratchMerge', `cannot store the committed state: ${String(error)}`, error);
-      }
-      await done;
     });
     this.cleaner.schedule();
     this.filler.schedule();
@@ -410,13 +404,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
 
   /** Resolves with the `state` stored by the last merge that had one (`undefined` when none, or after `clear()`). */
   async committedState(): Promise<unknown> {
-    const transaction = this.transaction([META], 'readonly', 'committedState');
-    try {
-      const stored = (await requestResult(transaction.objectStore(META).get(STATE_KEY))) as { value: unknown } | undefined;
-      return stored?.value;
-    } catch (error) {
-      throw this.error('committedState', `cannot read the committed state: ${String(error)}`, error);
-    }
+    return readCommittedState(this.connection);
   }
 
   /** Scores records and writes them in batches of pages, collecting the next batch while the previous transaction runs. */
@@ -492,10 +480,6 @@ export class IdbStorageTable<R> implements StorageTable<R> {
   private releaseReader(lease: ReaderLease): void {
     const oldest = this.readers.oldest;
     if (this.readers.release(lease) && lease.generation === oldest && this.readers.oldest > oldest) this.cleaner.schedule();
-  }
-
-  private disconnect(reason: string): void {
-    if (this.connection.disconnect(reason)) this.store.cache.clear();
   }
 
   private transaction(stores: string[], mode: IDBTransactionMode, operation: Operation): IDBTransaction {

@@ -17,7 +17,6 @@ export interface OwnerElectionOptions<R, PK, S extends IndexSpec, D> {
   readonly name: string;
   readonly version: number;
   readonly openTable: TableFactory<R, PK, S, D>;
-  readonly dbName: string | null;
   /** Whether this node is a shared worker (which outlives the pages that show its errors). */
   readonly sharedWorker: boolean;
   /** Closes this node's worker, freeing its locks and database connection. */
@@ -108,7 +107,6 @@ export class OwnerElection<R, PK, S extends IndexSpec, D> {
       self: this.parts.self,
       openTable: this.options.openTable,
       resume: this.everLoaded,
-      dbName: this.options.dbName,
       send: (to, message) => channels.send(to, message),
       watchNode: (node, onGone) =>
         election.watch(nodeLockName(this.options.name, node), () => {

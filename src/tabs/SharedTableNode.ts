@@ -29,7 +29,6 @@ export interface SharedTableNodeOptions<R, PK, S extends IndexSpec, D> {
   readonly name: string;
   readonly version: number;
   readonly openTable: TableFactory<R, PK, S, D>;
-  readonly dbName: string | null;
   readonly locks: LockManagerLike;
   /** Whether this node is a shared worker (which outlives the pages that show its errors). */
   readonly sharedWorker: boolean;

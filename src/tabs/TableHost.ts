@@ -6,7 +6,6 @@ import { BROADCAST_PROTOCOL_VERSION, type InboxMessage, type NodeId, type ReplyM
 import { serializeError } from '../worker/errorTransfer';
 import type { CallOptions, ProgressCallback, TableSessionApi } from '../worker/protocol';
 import { TableSession, type UpdateSink } from '../worker/TableSession';
-import { watchDatabaseVersion } from './watchDatabaseVersion';
 
 const protocol = BROADCAST_PROTOCOL_VERSION;
 
@@ -20,15 +19,13 @@ export interface TableHostOptions<R, PK, S extends IndexSpec, D> {
   readonly openTable: TableFactory<R, PK, S, D>;
   /** Resume the table as soon as it is open: a previous owner had loaded it, so the tabs' apps will not load it again. */
   readonly resume: boolean;
-  /** The IndexedDB database to watch for a `versionchange`, or `null`. */
-  readonly dbName: string | null;
   /** Posts an inbox message to a node (this one included). */
   readonly send: (to: NodeId, message: InboxMessage) => void;
   /** Calls `onGone` once the context of `node` has gone away. */
   readonly watchNode: (node: NodeId, onGone: () => void) => void;
   /** Called once the table has completed its first load or resume. */
   readonly onLoaded: () => void;
-  /** Called once the table can no longer be served (its database was upgraded or deleted elsewhere). */
+  /** Called once the table can no longer be served (its storage was lost: its database upgraded or deleted elsewhere). */
   readonly onUnusable: (error: TableCacheError) => void;
 }
 
@@ -55,7 +52,7 @@ export class TableHost<R, PK, S extends IndexSpec, D> {
   /** The load or resume in progress, when one is. */
   private loading: Promise<void> | null = null;
   private closedError: Error | null = null;
-  private stopWatchingDatabase: (() => void) | null = null;
+  private stopWatchingStorage: (() => void) | null = null;
 
   constructor(private readonly options: TableHostOptions<R, PK, S, D>) {
     this.table = (async () => options.openTable())();
@@ -114,7 +111,7 @@ export class TableHost<R, PK, S extends IndexSpec, D> {
    */
   async close(error: Error): Promise<void> {
     this.closedError ??= error;
-    this.stopWatchingDatabase?.();
+    this.stopWatchingStorage?.();
     // A table no longer served stops following its feed: one feed per origin, the next owner's.
     void this.table.then((table) => table.close()).catch(() => {});
     await Promise.allSettled([...this.sessions.values()].map(({ session }) => session.close()));
@@ -130,26 +127,15 @@ export class TableHost<R, PK, S extends IndexSpec, D> {
         // Nothing committed to resume (the previous owner died loading): the table stays unloaded until an app loads it.
       });
     }
-    const factory = (globalThis as { indexedDB?: IDBFactory }).indexedDB;
-    if (this.options.dbName === null || !factory) return;
-    const dbName = this.options.dbName;
-    watchDatabaseVersion(factory, dbName, (reason) => {
+    this.stopWatchingStorage = table.onStorageLost((reason) => {
       this.options.onUnusable(
         new TableCacheError(
           reason === 'versionchange'
-            ? `Table '${table.name}' was closed: another connection is upgrading or deleting its IndexedDB database '${dbName}' (a newer version of the app in another tab?). Reload this page.`
-            : `Table '${table.name}' was closed: the browser closed its IndexedDB database '${dbName}' (site data cleared?). Reload this page.`,
+            ? `Table '${table.name}' was closed: another connection is upgrading or deleting its IndexedDB database (a newer version of the app in another tab?). Reload this page.`
+            : `Table '${table.name}' was closed: the browser closed its IndexedDB database (site data cleared?). Reload this page.`,
         ),
       );
-    }).then(
-      (stop) => {
-        if (this.closedError) stop();
-        else this.stopWatchingDatabase = stop;
-      },
-      () => {
-        // Watching is a courtesy; the table itself reports a closed database on its next use.
-      },
-    );
+    });
   }
 
   private async invoke(request: RequestMessage): Promise<unknown> {

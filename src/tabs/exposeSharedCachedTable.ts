@@ -25,15 +25,6 @@ export interface ExposeSharedOptions {
    * rebuild the database.
    */
   version?: number;
-  /**
-   * The IndexedDB database the table lives in, watched by the owner for a
-   * `versionchange` (another connection upgrading or deleting it): then every
-   * tab's connections close, saying to reload. Default
-   * `` `tablecache-web:${name}` `` (`IdbStorageTable`'s default when its
-   * `name` is the shared name); `null` watches nothing. A database that does
-   * not exist is not created.
-   */
-  dbName?: string | null;
   /** Where clients connect; default the worker's global scope (dedicated or shared). */
   target?: TableExposeTarget;
   /** The Web Locks manager. Default `navigator.locks`. */
@@ -102,7 +93,6 @@ export function exposeSharedCachedTable<R, PK, S extends IndexSpec, D>(
     name: options.name,
     version,
     openTable,
-    dbName: options.dbName === undefined ? `tablecache-web:${options.name}` : options.dbName,
     locks,
     sharedWorker: isSharedWorkerScope(target),
     closeContext: () => {

@@ -91,7 +91,6 @@ export class TabsWorld {
     const exposed = exposeSharedCachedTable(openTable, {
       name: this.name,
       version: options.version ?? this.options.version ?? 1,
-      dbName: null,
       locks,
       target: port2,
     });

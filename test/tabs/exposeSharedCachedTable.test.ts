@@ -18,8 +18,7 @@ const ids = (records: readonly Reading[]) => byId(records).map((record) => recor
 const range = (ge: number, lt: number) => Array.from({ length: lt - ge }, (_, i) => ge + i);
 
 /** Tabs whose tables live in one (fake) IndexedDB, as the tabs of one origin share theirs. */
-function idbWorld(): TabsWorld {
-  const indexedDB = new IDBFactory();
+function idbWorld(indexedDB = new IDBFactory()): TabsWorld {
   const world: TabsWorld = new TabsWorld({
     storage: (indexes) => IdbStorageTable.open(indexes, { name: 'readings', dbName: world.name, indexedDB, IDBKeyRange }),
     closeStorage: (storage) => (storage as IdbStorageTable<Reading>).close(),
@@ -107,7 +106,7 @@ describe('exposeSharedCachedTable', () => {
       const a = await tabs.open('A');
       const locks = tabs.locks.context();
       const { port1, port2 } = new MessageChannel();
-      const exposed = exposeSharedCachedTable(async () => a.exposed as never, { name: tabs.name, dbName: null, locks, target: port2 });
+      const exposed = exposeSharedCachedTable(async () => a.exposed as never, { name: tabs.name, locks, target: port2 });
       try {
         const early = wrapSession(port1);
         const stats = early.remote.stats();
@@ -226,6 +225,27 @@ describe('exposeSharedCachedTable', () => {
       expect([a.exposed.role, b.exposed.role]).toEqual(['closed', 'closed']);
       const clientNew = newer.connect();
       await expect(clientNew.resume()).rejects.toThrow(/nothing to resume/);
+    });
+
+    it("should close every tab's connections when another connection upgrades the table's database, heard from the table itself", async () => {
+      const indexedDB = new IDBFactory();
+      const tabs = world(idbWorld(indexedDB));
+      const [a, b] = [await tabs.open('A'), await tabs.open('B')];
+      const [clientA, clientB] = [a.connect(), b.connect()];
+      await clientA.load(ts(0, 100));
+      const inB = new UpdateQueue<Reading>();
+      clientB.subscribe(ts(0, 10), inB.listener);
+      await inB.nextRecords();
+      // A newer app that does not share the table, opening its database at a higher version (no second connection watches it).
+      const upgrade = indexedDB.open(tabs.name, 1000);
+      upgrade.onupgradeneeded = () => upgrade.result.createObjectStore('other');
+      await new Promise((resolve) => (upgrade.onsuccess = resolve));
+      upgrade.result.close();
+      const update = await inB.next();
+      expect(update.error).toBeInstanceOf(TableCacheError);
+      expect(update.error?.message).toMatch(/another connection is upgrading or deleting its IndexedDB database.*Reload this page/);
+      await expect(clientA.stats()).rejects.toThrow(/Reload this page/);
+      await until(() => a.exposed.role === 'closed' && b.exposed.role === 'closed', 'both tabs to close');
     });
   });
 

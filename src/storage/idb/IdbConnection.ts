@@ -1,4 +1,6 @@
 import { StorageError } from '../../core/errors';
+import { StatusListeners } from '../../core/StatusListeners';
+import type { StorageLostReason } from '../../core/types';
 import type { ReleaseLock } from './holdDatabaseLock';
 import { transactionDone } from './idbRequests';
 import type { PageStoreContext } from './PageStore';
@@ -26,6 +28,10 @@ export type Operation =
  */
 export class IdbConnection implements PageStoreContext {
   private reason: string | null = null;
+  /** Why the database was lost, once it is. */
+  private readonly lost = new StatusListeners<StorageLostReason | null>(null);
+  /** Called once when the connection closes, whatever the reason. */
+  onDisconnect: () => void = () => undefined;
 
   constructor(
     readonly db: IDBDatabase,
@@ -33,7 +39,10 @@ export class IdbConnection implements PageStoreContext {
     readonly dbName: string,
     private readonly tableName: string,
     private readonly releaseLock: ReleaseLock,
-  ) {}
+  ) {
+    db.onversionchange = () => this.lose('versionchange', 'another connection is upgrading or deleting the database');
+    db.onclose = () => this.lose('close', 'the browser closed the connection');
+  }
 
   /** Why the connection is closed, or `null` while it is open. */
   get closedReason(): string | null {
@@ -46,7 +55,24 @@ export class IdbConnection implements PageStoreContext {
     this.reason = reason;
     this.db.close();
     this.releaseLock();
+    this.onDisconnect();
     return true;
+  }
+
+  /**
+   * Calls `listener` once the database is lost: another connection upgrades
+   * or deletes it (the connection closes at once, so as not to block that),
+   * or the browser closes it. At once when it is lost already; never once
+   * `disconnect` closed it. Returns a function that removes the listener.
+   */
+  onLost(listener: (reason: StorageLostReason) => void): () => void {
+    return this.lost.listen((reason) => {
+      if (reason) listener(reason);
+    });
+  }
+
+  private lose(reason: StorageLostReason, message: string): void {
+    if (this.disconnect(message)) this.lost.set(reason);
   }
 
   /** @throws {StorageError} when the connection is closed. */

@@ -22,5 +22,5 @@ exposeSharedCachedTable(
     const db = new RestDbAccess({ baseUrl: config.api, schema: readingSchema, connectTimeoutMs: 1000, retry: { attempts: 1 } });
     return new CachedTable(indexes, db, storage, { name: 'readings' });
   },
-  { name: 'tabs-test', dbName: testDbName },
+  { name: 'tabs-test' },
 );
