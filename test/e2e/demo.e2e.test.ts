@@ -139,7 +139,13 @@ describe(`demo app (end to end, headless ${e2eEngine()})`, () => {
     // The page remembered 30 days across the return; the offline test below needs uncovered ranges where 3 days leave them.
     expect(await attribute(page, '[data-days="30"]', 'aria-pressed')).toBe('true');
     await clickButton(page, '3 days');
-    await expect.poll(() => text(page, '.window-message'), { timeout: 150_000 }).toMatch(/^Holding the last 3 days/);
+    try {
+      await expect.poll(() => text(page, '.window-message'), { timeout: 150_000 }).toMatch(/^Holding the last 3 days/);
+    } catch (error) {
+      // What the backend and the page were at, for the diagnosis of an adjust that does not end.
+      const page$ = await page.evaluate(() => document.body.innerText.replace(/\s+/g, ' ').slice(0, 3000));
+      throw new Error(`${String(error)}\nRequests open: ${proxy.inFlight().join('; ') || 'none'}\nThe page: ${page$}`, { cause: error });
+    }
   });
 
   it('should keep serving covered views when the backend stops', async () => {

@@ -16,6 +16,8 @@ export interface HoldingProxy {
   readonly answered: number;
   /** Matching answers waiting for `release()`. */
   readonly held: number;
+  /** The requests open now, each as `METHOD path (state, age)`: for a test's failure message. */
+  inFlight(): string[];
   /** Holds the bodies of matching answers from now on, and resets `answered`. */
   hold(): void;
   /** Lets the held bodies flow, and every later one at once. */
@@ -29,9 +31,13 @@ export async function startHoldingProxy(target: string, paths: RegExp): Promise<
   let holding = false;
   let answered = 0;
   const waiting: (() => void)[] = [];
+  const open = new Map<object, { what: string; since: number; state: string }>();
 
   const server = createServer((incoming, outgoing) => {
     const matches = paths.test(new URL(incoming.url ?? '/', 'http://proxy').pathname);
+    const entry = { what: `${incoming.method} ${incoming.url}`, since: Date.now(), state: 'asked' };
+    open.set(entry, entry);
+    outgoing.on('close', () => open.delete(entry));
     const proxied = request(
       { hostname: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
       (answer) => {
@@ -39,10 +45,14 @@ export async function startHoldingProxy(target: string, paths: RegExp): Promise<
         outgoing.flushHeaders();
         const flow = () => {
           if (matches) answered++;
+          entry.state = 'flowing';
           answer.pipe(outgoing);
         };
-        if (matches && holding) waiting.push(flow);
-        else flow();
+        entry.state = 'answered';
+        if (matches && holding) {
+          entry.state = 'held';
+          waiting.push(flow);
+        } else flow();
       },
     );
     proxied.on('error', () => outgoing.destroy());
@@ -59,6 +69,7 @@ export async function startHoldingProxy(target: string, paths: RegExp): Promise<
     get held() {
       return waiting.length;
     },
+    inFlight: () => [...open.values()].map(({ what, since, state }) => `${what} (${state}, ${Date.now() - since} ms)`),
     hold() {
       holding = true;
       answered = 0;
