@@ -109,11 +109,12 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
    * Clears storage and loads the records of `spec`; see `CachedTable.load`.
    * Resolves when loaded.
    * @param options `onProgress` is called in this thread as records load (every 1,000, when the backend tells
-   * the `total`, and at the end); `signal` cancels the load.
+   * the `total`, and at the end), never after the returned promise settles; `signal` cancels the load.
    * @throws {TableCacheError} when the table is loaded or loading already.
    */
   load(spec: S, options: AdjustOptions = {}): Promise<void> {
-    return this.cancellable(options.signal, (session, call) => session.load(spec, progressProxy(options), call), 'load');
+    const progress = progressProxy(options);
+    return this.cancellable(options.signal, (session, call) => session.load(spec, progress.callback, call), 'load').finally(progress.end);
   }
 
   /**
@@ -133,10 +134,14 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
   /**
    * Changes the cached records to exactly those of `spec`; see `CachedTable.adjust`. Resolves when visible.
    * @param options `onProgress` is called in this thread as records load and expire, with the `total` to load
-   * when the backend tells it; `signal` cancels the adjust (the table stays as it was).
+   * when the backend tells it, never after the returned promise settles; `signal` cancels the adjust (the table
+   * stays as it was).
    */
   adjust(spec: S, options: AdjustOptions = {}): Promise<void> {
-    return this.cancellable(options.signal, (session, call) => session.adjust(spec, progressProxy(options), call), 'adjust');
+    const progress = progressProxy(options);
+    return this.cancellable(options.signal, (session, call) => session.adjust(spec, progress.callback, call), 'adjust').finally(
+      progress.end,
+    );
   }
 
   /**

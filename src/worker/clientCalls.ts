@@ -20,10 +20,20 @@ export function asError(value: unknown): Error {
   return value instanceof Error ? value : new TableCacheError(`The worker threw a non-error value: ${String(value)}.`, { cause: value });
 }
 
-/** `options.onProgress` as a Comlink proxy the worker can call back, or `undefined`. */
-export function progressProxy(options: AdjustOptions): ProgressCallback | undefined {
+/**
+ * `options.onProgress` as a Comlink proxy the worker can call back (`undefined` without one), and `end()`, to call
+ * once the call has settled: reports that come later are dropped, so that none follows the call's outcome (one still
+ * on its way when an aborted call rejected at once, for instance).
+ */
+export function progressProxy(options: AdjustOptions): { readonly callback: ProgressCallback | undefined; end(): void } {
   const { onProgress } = options;
-  return onProgress ? proxy((progress: Parameters<ProgressCallback>[0]) => onProgress(progress)) : undefined;
+  let ended = false;
+  const callback = onProgress
+    ? proxy((progress: Parameters<ProgressCallback>[0]) => {
+        if (!ended) onProgress(progress);
+      })
+    : undefined;
+  return { callback, end: () => (ended = true) };
 }
 
 /** A spec that `postMessage` cannot clone (a function, a class instance with private state…) is the caller's bad spec. */

@@ -134,13 +134,14 @@ describe(`demo app (end to end, headless ${e2eEngine()})`, () => {
     },
   );
 
-  // Under the load of three engines' suites at once this adjust has taken over a minute.
-  it('should shrink the resumed 30 days back to 3 days', { timeout: 180_000 }, async () => {
+  // The adjust takes about a second; under load, a progress report that reached the page after the adjust's answer
+  // once put 'Loading…' back for good (every report now comes first), hence the diagnosis below should it recur.
+  it('should shrink the resumed 30 days back to 3 days', { timeout: 90_000 }, async () => {
     // The page remembered 30 days across the return; the offline test below needs uncovered ranges where 3 days leave them.
     expect(await attribute(page, '[data-days="30"]', 'aria-pressed')).toBe('true');
     await clickButton(page, '3 days');
     try {
-      await expect.poll(() => text(page, '.window-message'), { timeout: 150_000 }).toMatch(/^Holding the last 3 days/);
+      await expect.poll(() => text(page, '.window-message'), { timeout: 60_000 }).toMatch(/^Holding the last 3 days/);
     } catch (error) {
       // What the backend and the page were at, for the diagnosis of an adjust that does not end.
       const page$ = await page.evaluate(() => document.body.innerText.replace(/\s+/g, ' ').slice(0, 3000));

@@ -113,7 +113,7 @@ export function describeTableClient(transport: string, open: () => Promise<Clien
       it('should report progress to a callback in this thread', async () => {
         const progress: { loaded: number; expired: number }[] = [];
         await client.load(ts(0, 2500), { onProgress: (report) => progress.push(report) });
-        await client.stats();
+        // Every report came before the load resolved (they travel on a port of their own).
         expect(progress.at(-1)).toEqual({ loaded: 2500, expired: 0 });
         expect(progress.map((report) => report.loaded)).toEqual([1000, 2000, 2500]);
       });
@@ -122,7 +122,6 @@ export function describeTableClient(transport: string, open: () => Promise<Clien
         await control.tellTotals();
         const progress: { loaded: number; expired: number; total?: number }[] = [];
         await client.load(ts(0, 2500), { onProgress: (report) => progress.push(report) });
-        await client.stats();
         expect(progress).toEqual([
           { loaded: 0, expired: 0, total: 2500 },
           { loaded: 1000, expired: 0, total: 2500 },
