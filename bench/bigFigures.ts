@@ -283,7 +283,7 @@ export async function runBigFigures(context: BigContext, figures: Figure[]): Pro
         const fresh = freshWorker('bench-warm-start');
         try {
           const result = await fresh.api.warmStartLibrary(apiUrl, view);
-          info = `${result.records} readings, stale ${result.stale}, refreshed ${result.refreshed}`;
+          info = `${result.records} readings, stale ${result.stale}, refreshed ${result.refreshed}; last run ${result.phases}`;
           return result;
         } finally {
           fresh.terminate();

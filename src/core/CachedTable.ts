@@ -22,7 +22,7 @@ import type { PrimaryKey } from './keys';
 import { Mutex } from './Mutex';
 import { resumableState } from './persistedState';
 import { ProgressCounter } from './ProgressCounter';
-import { checkKeysPerFetch } from './readHelpers';
+import { afterRead, checkKeysPerFetch } from './readHelpers';
 import { planRead, readFromDb, serveCovered } from './readPlan';
 import { StaleRecords } from './StaleRecords';
 import { dbAccessOptions, observed, Stager } from './Stager';
@@ -230,6 +230,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
     let refreshed = false;
     let stale = false;
     let staleTried = false;
+    let revalidation: (() => void) | null = null;
     for (;;) {
       // Planning and opening the storage reads happen in one synchronous step after the gate, so a read never sees new storage with old coverage or the reverse.
       while (this.stager.commitGate) await abortable(this.stager.commitGate, signal);
@@ -247,8 +248,9 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
         // Once per read: a spec with a recheck stays stale after its refresh (only part of its intervals was refreshed).
         staleTried = true;
         if (revalidate) {
-          // Served now, from the plan just made: nothing was awaited since the gate.
-          this.stale.revalidate(plan.covered, plan.storageSpecs);
+          // Served now, from the plan just made: nothing was awaited since the gate. Refreshed once these records
+          // are taken: parsing the backend's answer in this thread meanwhile would slow the paint that waits for them.
+          revalidation = () => this.stale.revalidate(plan.covered, plan.storageSpecs);
           stale = true;
         } else {
           if ((await abortable(this.stale.refresh(plan.covered), signal)) === 'unreachable') stale = true;
@@ -260,7 +262,16 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       const storageReads = plan.storageSpecs.map((storageSpec) => this.storage.getRecords(storageSpec, readOptions));
       const { indexes, db, counters } = this;
       const partialWhenOffline = options.partialWhenOffline ?? false;
-      return serveCovered(plan, storageReads, { indexes, db, counters: counters.reads, refreshed, stale, partialWhenOffline, signal });
+      const read = await serveCovered(plan, storageReads, {
+        indexes,
+        db,
+        counters: counters.reads,
+        refreshed,
+        stale,
+        partialWhenOffline,
+        signal,
+      });
+      return revalidation ? { ...read, records: afterRead(read.records, revalidation) } : read;
     }
   }
 

@@ -47,3 +47,26 @@ export async function probeDbReads<R>(
   await Promise.allSettled(storageReads.map((read) => read[Symbol.asyncIterator]().return?.()));
   throw failed.reason;
 }
+
+/**
+ * `records`, calling `then` once: when their iteration ends or is left, or
+ * after `ms` if it has not begun to end by then (a read nobody iterates must
+ * not hold `then` back for good).
+ */
+export function afterRead<R>(records: AsyncIterable<R>, then: () => void, ms = 1000): AsyncIterable<R> {
+  let done = false;
+  const run = () => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    then();
+  };
+  const timer = setTimeout(run, ms);
+  return (async function* () {
+    try {
+      yield* records;
+    } finally {
+      run();
+    }
+  })();
+}

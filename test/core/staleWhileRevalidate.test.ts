@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CachedTable } from '../../src/core/CachedTable';
 import { DbAccessError } from '../../src/core/errors';
 import { Interval } from '../../src/core/Interval';
@@ -13,6 +13,12 @@ import { byId, collect, idsFilter, reading, readings, tsRange, type FilterSpec, 
 type Ts = RangeSpec<'ts'>;
 const ts = (ge: number, lt: number): Ts => ({ indexName: 'ts', ge, lt });
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+/** A read whose records are taken, as a view takes them: a stale read's background refresh starts then. */
+async function taken<R extends { records: AsyncIterable<unknown> }>(reading: Promise<R>): Promise<R> {
+  const read = await reading;
+  await collect(read.records);
+  return read;
+}
 
 const tsIndexes = () =>
   new RangeIndexes<Reading, number, FilterSpec, 'ts'>({
@@ -56,10 +62,36 @@ describe('CachedTable', () => {
     it('should start one background refresh per range however many reads ask', async () => {
       const { table, db } = await resumed({ staleWhileRevalidate: true });
       const release = db.hold();
-      await Promise.all([table.readRecords(ts(0, 10)), table.readRecords(ts(0, 10)), table.readRecords(ts(0, 10))]);
+      await Promise.all([taken(table.readRecords(ts(0, 10))), taken(table.readRecords(ts(0, 10))), taken(table.readRecords(ts(0, 10)))]);
       release();
       await settle();
       expect(db.requests).toHaveLength(1);
+    });
+
+    it('should start the background refresh once the stale records are taken, not while the read that served them runs', async () => {
+      const { table, db } = await resumed({ staleWhileRevalidate: true });
+      const read = await table.readRecords(ts(0, 10));
+      expect(read.stale).toBe(true);
+      await settle();
+      // The paint that waits for these records does not share the worker with parsing the backend's answer.
+      expect(db.requests).toHaveLength(0);
+      expect(byId(await collect(read.records)).map((record) => record.id)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      await settle();
+      expect(db.requests).toHaveLength(1);
+    });
+
+    it('should start the background refresh of a stale read nobody takes after a second', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      try {
+        const { table, db } = await resumed({ staleWhileRevalidate: true });
+        expect((await table.readRecords(ts(0, 10))).stale).toBe(true);
+        await vi.advanceTimersByTimeAsync(900);
+        expect(db.requests).toHaveLength(0);
+        await vi.advanceTimersByTimeAsync(200);
+        expect(db.requests).toHaveLength(1);
+      } finally {
+        vi.useRealTimers();
+      }
     });
 
     it('should follow the table option unless the read overrides it', async () => {
@@ -74,7 +106,7 @@ describe('CachedTable', () => {
       const { table } = await resumed();
       const changes: TableChange[] = [];
       table.onChange((change) => changes.push(change));
-      await table.readRecords(ts(0, 10), { staleWhileRevalidate: true });
+      await taken(table.readRecords(ts(0, 10), { staleWhileRevalidate: true }));
       await settle();
       await table.refreshInvalid();
       expect(changes.some((change) => change.kind === 'refresh' && change.affects('ts', [new Interval(0, 10)]))).toBe(true);
@@ -87,10 +119,10 @@ describe('CachedTable', () => {
       const onUnhandled = (reason: unknown) => unhandled.push(reason);
       process.on('unhandledRejection', onUnhandled);
       try {
-        expect((await table.readRecords(ts(0, 10), { staleWhileRevalidate: true })).stale).toBe(true);
+        expect((await taken(table.readRecords(ts(0, 10), { staleWhileRevalidate: true }))).stale).toBe(true);
         await settle();
         await settle();
-        expect((await table.readRecords(ts(0, 10), { staleWhileRevalidate: true })).stale).toBe(true);
+        expect((await taken(table.readRecords(ts(0, 10), { staleWhileRevalidate: true }))).stale).toBe(true);
         await settle();
         expect(db.requests).toHaveLength(2);
         expect((await table.readRecords(ts(0, 10), { staleWhileRevalidate: true })).stale).toBe(false);

@@ -3,6 +3,9 @@ import type { Mutex } from '../../core/Mutex';
 import type { Operation } from './IdbConnection';
 import type { PageStore } from './PageStore';
 
+/** The longest a step of the load waits for reads of IndexedDB (reads without pause must not starve a write needing the keys). */
+const MAX_WAIT_FOR_READS_MS = 50;
+
 /** What {@link KeyDirectoryLoader} works with. */
 export interface KeyDirectoryLoaderOptions {
   readonly store: PageStore<unknown>;
@@ -33,8 +36,16 @@ export class KeyDirectoryLoader {
   /** Loads it unless loaded; call it holding the write lock. Rejects with the store's `StorageError`. */
   async load(operation: Operation): Promise<void> {
     if (this.loaded) return;
-    await this.options.store.loadKeys(this.options.committed(), operation);
+    await this.options.store.loadKeys(this.options.committed(), operation, () => this.letReadsGo());
     this.loaded = true;
+  }
+
+  /** Between two steps of the load: a task for whatever waits, then reads of IndexedDB first, for at most 50 ms. */
+  private async letReadsGo(): Promise<void> {
+    await nextTask();
+    for (let waited = 0; waited < MAX_WAIT_FOR_READS_MS && this.options.readsWaiting() && !this.options.closed(); waited += 5) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
   }
 
   /** Loads it once no read of IndexedDB runs, between writes. Failures go to `onError` (none once closed). */

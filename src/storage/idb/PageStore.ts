@@ -9,6 +9,9 @@ import type { PageDirectory } from './PageDirectory';
 import { metaOf, storedForms, type PageContent, type StoredPage, type StoredPageMeta } from './pages';
 import { DIR, KEYS, PAGE_STORES, PAGES } from './schema';
 
+/** Pages whose keys one transaction of the key directory's load reads (16,384 keys at 512 records a page). */
+const KEY_PAGES_PER_STEP = 32;
+
 /** What a `PageStore` works with: the table's connection and its ways of reporting errors. */
 export interface PageStoreContext {
   /** Starts a transaction; throws `StorageError` when the connection is closed. */
@@ -193,23 +196,27 @@ export class PageStore<R> {
   }
 
   /**
-   * Loads the key directory from the `keys` store: the key of every record
-   * of the committed state `generation`.
+   * Loads the key directory of the pages visible at `generation`, a few
+   * pages per read-only transaction, awaiting `between()` before each but
+   * the first (to let reads go first: one big transaction would hold up the
+   * first read after opening, which IndexedDB serves after it).
    */
-  async loadKeys(generation: number, operation: string): Promise<void> {
-    const transaction = this.context.transaction([KEYS], 'readonly', operation);
-    const store = transaction.objectStore(KEYS);
-    const ids = store.getAllKeys();
-    const lists = store.getAll();
-    await this.context.completion(transaction, operation);
+  async loadKeys(generation: number, operation: string, between: () => Promise<void> = async () => undefined): Promise<void> {
     this.keys.clear();
-    (ids.result as number[]).forEach((id, i) => {
-      const info = this.dir.get(id);
-      if (!info || !(info.g <= generation && (info.e === undefined || info.e > generation))) return;
-      const list = lists.result[i] as Float64Array | PrimaryKey[];
-      if (list instanceof Float64Array) for (const key of list) this.keys.setCommitted(key, id);
-      else for (const key of list) this.keys.setCommitted(keyId(key), id);
-    });
+    const ids = [...this.dir.visibleAt(generation)].map((page) => page.id);
+    for (let start = 0; start < ids.length; start += KEY_PAGES_PER_STEP) {
+      if (start > 0) await between();
+      const chunk = ids.slice(start, start + KEY_PAGES_PER_STEP);
+      const transaction = this.context.transaction([KEYS], 'readonly', operation);
+      const store = transaction.objectStore(KEYS);
+      const requests = chunk.map((id) => store.get(id));
+      await this.context.completion(transaction, operation);
+      chunk.forEach((id, i) => {
+        const list = requests[i]?.result as Float64Array | PrimaryKey[] | undefined;
+        if (list instanceof Float64Array) for (const key of list) this.keys.setCommitted(key, id);
+        else if (list) for (const key of list) this.keys.setCommitted(keyId(key), id);
+      });
+    }
   }
 
   /** The stored descriptions of every page, by id. */
