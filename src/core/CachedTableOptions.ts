@@ -25,7 +25,9 @@ export interface TableReadOptions extends ReadOptions {
   /**
    * When the records a covered read needs are stale (restored by `resume()`
    * and not refreshed since), serve them at once (`stale: true`) and refresh
-   * them in the background — one refresh per range, however many reads ask;
+   * them in the background — one refresh per range, however many reads ask,
+   * started once the read's records are taken (or a second after, if they
+   * are not), so as not to slow the paint that waits for them;
    * `onChange` listeners (and so subscriptions) then see the refresh once it
    * is committed. A failed background refresh leaves them stale and is tried
    * again by the next read. Records marked invalid are still refreshed first.
