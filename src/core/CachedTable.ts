@@ -260,17 +260,8 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       }
       const readOptions = options.shared === undefined ? {} : { shared: options.shared };
       const storageReads = plan.storageSpecs.map((storageSpec) => this.storage.getRecords(storageSpec, readOptions));
-      const { indexes, db, counters } = this;
-      const partialWhenOffline = options.partialWhenOffline ?? false;
-      const read = await serveCovered(plan, storageReads, {
-        indexes,
-        db,
-        counters: counters.reads,
-        refreshed,
-        stale,
-        partialWhenOffline,
-        signal,
-      });
+      const covered = { indexes: this.indexes, db: this.db, counters: this.counters.reads, refreshed, stale, signal };
+      const read = await serveCovered(plan, storageReads, { ...covered, partialWhenOffline: options.partialWhenOffline ?? false });
       return revalidation ? { ...read, records: afterRead(read.records, revalidation) } : read;
     }
   }
@@ -477,12 +468,8 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
   }
 
   /**
-   * Calls `listener` once the table's storage is lost for good (an
-   * `IdbStorageTable` whose database another connection upgrades or
-   * deletes, or the browser closes), at once when it is already. Reads and
-   * writes that need the storage then reject with `StorageError`: the app
-   * should say to reload. A storage that cannot be lost never calls it.
-   * Returns a function that removes the listener.
+   * Calls `listener` once the storage is lost for good (`StorageTable.onLost`), at once when it is already: calls
+   * needing it then reject with `StorageError` (say to reload). Returns a function that removes the listener.
    */
   onStorageLost(listener: (reason: StorageLostReason) => void): () => void {
     return this.storage.onLost?.(listener) ?? (() => undefined);
