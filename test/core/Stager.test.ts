@@ -2,24 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { CachedTable } from '../../src/core/CachedTable';
 import type { StorageRecordsSpec } from '../../src/core/StorageRecordsSpec';
 import type { DbAccessOptions, ReadOptions, RecordSource } from '../../src/core/types';
-import { RangeIndexes, type RangeSpec } from '../../src/indexes/RangeIndexes';
+import type { RangeSpec } from '../../src/indexes/RangeIndexes';
 import { MemoryStorageTable } from '../../src/storage/MemoryStorageTable';
 import { MemoryDbAccess } from '../support/MemoryDbAccess';
-import { byId, collect, idsFilter, reading, readings, tsRange, type FilterSpec, type Reading } from '../support/records';
+import { byId, collect, reading, readings, tsIndexes, type FilterSpec, type Reading } from '../support/records';
 
 const ts = (ge: number, lt: number): RangeSpec<'ts'> => ({ indexName: 'ts', ge, lt });
 const settle = async () => {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 0));
 };
-
-const tsIndexes = () =>
-  new RangeIndexes<Reading, number, FilterSpec, 'ts'>({
-    indexName: 'ts',
-    primaryKey: (record) => record.id,
-    score: (record) => record.ts,
-    dbRecordsSpecForRange: tsRange,
-    dbRecordsSpecForKeys: idsFilter,
-  });
 
 /** A backend that counts the records it has handed out. */
 class CountingDbAccess extends MemoryDbAccess {

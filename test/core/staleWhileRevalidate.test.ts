@@ -3,12 +3,12 @@ import { CachedTable } from '../../src/core/CachedTable';
 import { DbAccessError } from '../../src/core/errors';
 import { Interval } from '../../src/core/Interval';
 import type { TableChange } from '../../src/core/TableChange';
-import { RangeIndexes, type RangeSpec } from '../../src/indexes/RangeIndexes';
+import type { RangeSpec } from '../../src/indexes/RangeIndexes';
 import { MemoryStorageTable } from '../../src/storage/MemoryStorageTable';
 import type { SubscriptionMessage } from '../../src/worker/protocol';
 import { Subscriptions } from '../../src/worker/Subscriptions';
 import { MemoryDbAccess } from '../support/MemoryDbAccess';
-import { byId, collect, idsFilter, reading, readings, tsRange, type FilterSpec, type Reading } from '../support/records';
+import { byId, collect, reading, readings, tsIndexes, type Reading } from '../support/records';
 
 type Ts = RangeSpec<'ts'>;
 const ts = (ge: number, lt: number): Ts => ({ indexName: 'ts', ge, lt });
@@ -19,15 +19,6 @@ async function taken<R extends { records: AsyncIterable<unknown> }>(reading: Pro
   await collect(read.records);
   return read;
 }
-
-const tsIndexes = () =>
-  new RangeIndexes<Reading, number, FilterSpec, 'ts'>({
-    indexName: 'ts',
-    primaryKey: (record) => record.id,
-    score: (record) => record.ts,
-    dbRecordsSpecForRange: tsRange,
-    dbRecordsSpecForKeys: idsFilter,
-  });
 
 /** A table loaded with [0, 100) of readings `ts = id`, then a second table resumed over the same storage (as after a reload). */
 async function resumed(options: { staleWhileRevalidate?: boolean } = {}) {

@@ -2,20 +2,13 @@ import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import { CachedTable } from '../../src/core/CachedTable';
 import { StorageError } from '../../src/core/errors';
-import { RangeIndexes, type RangeSpec } from '../../src/indexes/RangeIndexes';
+import type { RangeSpec } from '../../src/indexes/RangeIndexes';
 import { IdbStorageTable } from '../../src/storage/IdbStorageTable';
 import { MemoryStorageTable } from '../../src/storage/MemoryStorageTable';
 import { MemoryDbAccess } from '../support/MemoryDbAccess';
-import { collect, readings, tsRange, type FilterSpec, type Reading } from '../support/records';
+import { collect, readings, tsIndexes, type Reading } from '../support/records';
 
 const ts = (ge: number, lt: number): RangeSpec<'ts'> => ({ indexName: 'ts', ge, lt });
-const tsIndexes = () =>
-  new RangeIndexes<Reading, number, FilterSpec, 'ts'>({
-    indexName: 'ts',
-    primaryKey: (record) => record.id,
-    score: (record) => record.ts,
-    dbRecordsSpecForRange: tsRange,
-  });
 
 describe('CachedTable.onStorageLost', () => {
   it("should pass on the IndexedDB storage's loss when another connection upgrades its database, and reads then reject", async () => {

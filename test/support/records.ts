@@ -4,6 +4,7 @@ import { Interval } from '../../src/core/Interval';
 import { StorageRecordsSpec } from '../../src/core/StorageRecordsSpec';
 import type { Indexes, RecordScorer } from '../../src/core/types';
 import { complement, difference, intersection } from '../../src/indexes/intervals';
+import { RangeIndexes } from '../../src/indexes/RangeIndexes';
 
 /** A sensor reading, the shape the tests use. */
 export interface Reading {
@@ -156,6 +157,17 @@ export function tsRange(ge: number, lt: number): FilterSpec {
 export function idsFilter(ids: readonly number[]): FilterSpec {
   const wanted = new Set(ids);
   return { description: `ids ${[...wanted].join(',')}`, where: (record) => wanted.has(record.id) };
+}
+
+/** `RangeIndexes` of readings by `ts`, fetched by range (`tsRange`) and by keys (`idsFilter`). */
+export function tsIndexes(): RangeIndexes<Reading, number, FilterSpec, 'ts'> {
+  return new RangeIndexes<Reading, number, FilterSpec, 'ts'>({
+    indexName: 'ts',
+    primaryKey: (record) => record.id,
+    score: (record) => record.ts,
+    dbRecordsSpecForRange: tsRange,
+    dbRecordsSpecForKeys: idsFilter,
+  });
 }
 
 export function allRecords(): FilterSpec {
