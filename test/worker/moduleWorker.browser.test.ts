@@ -130,6 +130,9 @@ describe('exposeCachedTable in a module Worker in Chromium', () => {
       const frameWindow = frame.contentWindow as unknown as typeof globalThis;
       const session = new frameWindow.MessageChannel();
       const updates = new frameWindow.MessageChannel();
+      // Listened on, as a client's is: a port nobody references may be collected, and WebKit then closes its other
+      // end, which the worker takes for the client going away (the session closed before this test looked at it).
+      updates.port1.onmessage = () => undefined;
       // The lock a page holds for its lifetime, as connectCachedTable takes it for an endpoint that may outlive the page.
       const pageLock = `tablecache-web:page:test-${Math.random()}`;
       await new Promise<void>((resolve) => {
