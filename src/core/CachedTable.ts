@@ -10,6 +10,7 @@ import type {
   TableChangeListener,
   TableReadOptions,
 } from './CachedTableOptions';
+import { zeroStats } from './CachedTableOptions';
 import { abortable, abortableRecords, abortReasonOr } from './abortable';
 import { describeSpec } from './describe';
 import { RecordNotFoundError, TableCacheError } from './errors';
@@ -23,12 +24,12 @@ import { Mutex } from './Mutex';
 import { resumableState } from './persistedState';
 import { ProgressCounter } from './ProgressCounter';
 import { afterRead, checkKeysPerFetch } from './readHelpers';
-import { planRead, readFromDb, serveCovered } from './readPlan';
+import { planRead, readFromDb, serveCovered, serveFetched } from './readPlan';
 import { StaleRecords } from './StaleRecords';
 import { dbAccessOptions, observed, Stager } from './Stager';
 import { stageAdjust } from './stageAdjust';
 import { ChangeListeners, type ScoreCollector } from './ChangeListeners';
-import { RecordsChange, WholeTableChange, type TableChange } from './TableChange';
+import { RecordsChange, WholeTableChange } from './TableChange';
 import type { DbAccess, Indexes, IndexSpec, StorageLostReason, StorageTable } from './types';
 
 type LoadState = 'unloaded' | 'loading' | 'loaded';
@@ -61,13 +62,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
   private readonly changeListeners = new ChangeListeners();
   private follower: ChangeFeedFollower<PK> | null = null;
   private readonly feedStatus = new StatusListeners<ChangeFeedStatus | 'none'>('none');
-  private readonly counters: CachedTableStats = {
-    reads: { cacheHit: 0, cacheHitWithRefresh: 0, cacheMiss: 0, partialHit: 0, servedStale: 0, servedIncomplete: 0 },
-    refreshes: 0,
-    adjustments: 0,
-    expired: 0,
-    loaded: 0,
-  };
+  private readonly counters: CachedTableStats = zeroStats();
 
   constructor(indexes: Indexes<R, PK, S, D>, dbAccess: DbAccess<R, D>, storageTable: StorageTable<R>, options: CachedTableOptions = {}) {
     this.indexes = indexes;
@@ -185,7 +180,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
   private finishLoading(): void {
     this.loadState = 'loaded';
     this.signalLoaded();
-    this.emit(new WholeTableChange('load'));
+    this.changeListeners.emit(new WholeTableChange('load'));
   }
 
   /** Resolves once the first load or resume has completed (never rejects; a failed load may be retried). */
@@ -211,7 +206,10 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
 
   /**
    * Like `getRecords`, but resolves once the source of the read is decided
-   * (and any refresh it needed is done), saying where the records come from.
+   * (and any refresh it needed is done, or, for stale records after
+   * `resume()`, has fetched them: the read is answered from that fetch and
+   * the refresh commits after; `idle()` waits for it), saying where the
+   * records come from.
    * Iterate `records` at once. With `shared`, you promise not to change the
    * records (e.g. you only post them to another thread, as the worker
    * boundary does), which spares storage from copying them.
@@ -248,13 +246,15 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
         // Once per read: a spec with a recheck stays stale after its refresh (only part of its intervals was refreshed).
         staleTried = true;
         if (revalidate) {
-          // Served now, from the plan just made: nothing was awaited since the gate. Refreshed once these records
-          // are taken: parsing the backend's answer in this thread meanwhile would slow the paint that waits for them.
+          // Served now, from the plan just made (nothing awaited since the gate); refreshed once taken, not during the paint.
           revalidation = () => this.stale.revalidate(plan.covered, plan.storageSpecs);
           stale = true;
         } else {
-          if ((await abortable(this.stale.refresh(plan.covered), signal)) === 'unreachable') stale = true;
-          else refreshed = true;
+          // A hit is answered from its refresh's fetch once that ends, before the refresh writes and commits it.
+          const outcome = await abortable(this.stale.refreshForRead(plan.covered, plan.kind === 'hit', options.shared === true), signal);
+          if (typeof outcome === 'object') return serveFetched(outcome.records, outcome.through, this.counters.reads);
+          if (outcome === 'unreachable') stale = true;
+          else if (outcome === 'refreshed') refreshed = true;
           continue;
         }
       }
@@ -337,7 +337,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
     }
     const invalidation = specInvalidation(this.indexes, this.name, oldSpecs, newSpecs, options.forceRefreshOnNextRead ?? true);
     this.invalidations.add(invalidation);
-    if (invalidation.forceRefresh) this.emit(invalidation.marks);
+    if (invalidation.forceRefresh) this.changeListeners.emit(invalidation.marks);
   }
 
   /**
@@ -451,7 +451,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
     assertKeysSupported(this.storage, this.indexes, this.name);
     const parts = { table: this, storage: this.storage, stager: this.stager, stale: this.stale, invalidations: this.invalidations };
     this.follower = startFollower<R, PK, S, D>(
-      { ...parts, emit: (change) => this.emit(change), status: this.feedStatus },
+      { ...parts, emit: (change) => this.changeListeners.emit(change), status: this.feedStatus },
       openFeed,
       options,
     );
@@ -480,6 +480,14 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
     await this.follower?.stop();
   }
 
+  /**
+   * Resolves once every write begun so far has committed or failed: loads,
+   * adjusts, refreshes, and the refresh that answered a read from its fetch.
+   */
+  async idle(): Promise<void> {
+    await this.writer.run(async () => undefined);
+  }
+
   /** A copy of the counters. */
   stats(): CachedTableStats {
     return { ...this.counters, reads: { ...this.counters.reads } };
@@ -488,9 +496,5 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
   /** When anyone listens for changes: a function collecting each touched record's scores, per index. */
   private changeCollector(): ScoreCollector<R> | null {
     return this.changeListeners.collector(this.indexes);
-  }
-
-  private emit(change: TableChange): void {
-    this.changeListeners.emit(change);
   }
 }

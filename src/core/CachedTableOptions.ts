@@ -192,3 +192,14 @@ export interface RecordsRead<R> {
 
 /** Listens to the changes of a table; see `CachedTable.onChange`. */
 export type TableChangeListener = (change: TableChange) => void;
+
+/** Counters of a table that has done nothing yet. */
+export function zeroStats(): CachedTableStats {
+  return {
+    reads: { cacheHit: 0, cacheHitWithRefresh: 0, cacheMiss: 0, partialHit: 0, servedStale: 0, servedIncomplete: 0 },
+    refreshes: 0,
+    adjustments: 0,
+    expired: 0,
+    loaded: 0,
+  };
+}

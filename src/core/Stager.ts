@@ -4,6 +4,7 @@ import { Interval } from './Interval';
 import { isValidKey, keyToString, type PrimaryKey } from './keys';
 import { persistedState } from './persistedState';
 import { ReadAhead } from './readAhead';
+import type { ReadThrough } from './readThrough';
 import { sameRecord } from './sameRecord';
 import { StorageRecordsSpec } from './StorageRecordsSpec';
 import type { DbAccess, DbAccessOptions, Indexes, IndexSpec, StorageTable } from './types';
@@ -25,6 +26,8 @@ export interface StagingObserver<R> {
 export interface StagedRefresh<R, D> {
   readonly oldStorageSpec: StorageRecordsSpec<R>;
   readonly newDbSpec: D;
+  /** Keeps what the fetch returns for a read that waits for this refresh (see `ReadThrough`). */
+  readonly readThrough?: ReadThrough<R> | undefined;
 }
 
 /** Records to refetch by primary key and place where their new scores say. */
@@ -154,7 +157,8 @@ export class Stager<R, PK, S extends IndexSpec, D> {
   ): Promise<void> {
     const { staged, touched } = session;
     const { oldStorageSpec } = step;
-    const fetched = new ReadAhead(this.fetch(step.newDbSpec, signal), READ_AHEAD_RECORDS);
+    const source = this.fetch(step.newDbSpec, signal);
+    const fetched = new ReadAhead(step.readThrough ? step.readThrough.tap(source) : source, READ_AHEAD_RECORDS);
     let changed: ReadAhead<R> | null = null;
     try {
       const stored = new Map<string, R>();

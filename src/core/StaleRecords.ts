@@ -1,11 +1,20 @@
 import { FreshIntervals, type FreshSnapshot } from './FreshIntervals';
 import type { Interval } from './Interval';
 import type { Mutex } from './Mutex';
+import { keyToString, type PrimaryKey } from './keys';
 import { isUnreachable } from './readHelpers';
+import { ReadThrough } from './readThrough';
 import type { Stager } from './Stager';
 import type { StorageRecordsSpec } from './StorageRecordsSpec';
 import { RecordsChange } from './TableChange';
 import type { Indexes, IndexSpec } from './types';
+
+/**
+ * How a refresh of stale records ended: `'refreshed'`, `'unreachable'`
+ * (the backend could not be reached: they stay stale), or `'fresh'` (none
+ * of them was stale, e.g. another read's refresh had just refreshed them).
+ */
+export type RefreshOutcome = 'refreshed' | 'unreachable' | 'fresh';
 
 /** What {@link StaleRecords} needs from its table. */
 export interface StaleRecordsHost<R, PK, S extends IndexSpec, D> {
@@ -29,7 +38,7 @@ export class StaleRecords<R, PK, S extends IndexSpec, D> {
   /** After `resume()`: what has been refreshed since; everything else is stale. `null` when nothing is stale. */
   private fresh: FreshIntervals | null = null;
   /** The refresh of stale records running now, if any; reads that need one wait for its outcome. */
-  private staleRefresh: Promise<'refreshed' | 'unreachable'> | null = null;
+  private staleRefresh: Promise<RefreshOutcome> | null = null;
   /** Background refreshes of stale records (stale-while-revalidate), by the ranges they refresh. */
   private readonly revalidating = new Map<string, Promise<void>>();
 
@@ -71,14 +80,15 @@ export class StaleRecords<R, PK, S extends IndexSpec, D> {
    * deletes and reloads each spec's records, then marks its intervals fresh
    * (unless the spec has a `recheck`: then only some of the intervals'
    * records were refreshed). Resolves with `'unreachable'` when the backend
-   * could not be reached. Reads that come while an attempt runs wait for it,
+   * could not be reached, `'fresh'` when none of them was stale (any more).
+   * Reads that come while an attempt runs wait for it,
    * and when it could not reach the backend, serve stale records at once
    * rather than queueing up one failing attempt each.
    */
-  async refresh(specs: readonly S[]): Promise<'refreshed' | 'unreachable'> {
+  async refresh(specs: readonly S[], readThrough?: ReadThrough<R>): Promise<RefreshOutcome> {
     const running = this.staleRefresh;
     if (running && (await running) === 'unreachable') return 'unreachable';
-    const attempt = this.host.writer.run(() => this.refreshNow(specs));
+    const attempt = this.host.writer.run(() => this.refreshNow(specs, readThrough));
     this.staleRefresh = attempt;
     try {
       return await attempt;
@@ -87,13 +97,51 @@ export class StaleRecords<R, PK, S extends IndexSpec, D> {
     }
   }
 
-  private async refreshNow(specs: readonly S[]): Promise<'refreshed' | 'unreachable'> {
+  /**
+   * Refreshes the stale records of `covered` for a read of them, as
+   * `refresh(covered)` does. For a hit (its one spec is all the read
+   * returns), resolves as soon as the refresh's fetch has ended, with the
+   * records storage will hold for the spec (what the backend answered):
+   * the read need not wait for the refresh to write and commit. Otherwise
+   * resolves with the refresh's outcome (`'fresh'` when it had nothing to
+   * fetch: another refresh did it). The records are copies unless
+   * `shared`. A refresh that fails after its fetch leaves the records
+   * stale; the next read tries again.
+   */
+  async refreshForRead(
+    covered: readonly S[],
+    hit: boolean,
+    shared: boolean,
+  ): Promise<{ readonly records: R[]; readonly through: ReadThrough<R> } | RefreshOutcome> {
+    const [spec] = covered;
+    if (!hit || spec === undefined || covered.length > 1) return this.refresh(covered);
+    const { indexes } = this.host;
+    const storageSpec = indexes.storageRecordsSpec(spec);
+    const through = new ReadThrough<R>((record) =>
+      storageSpec.matches(indexes.score(storageSpec.indexName, record), record)
+        ? keyToString(indexes.primaryKey(record) as PrimaryKey)
+        : null,
+    );
+    // Once answered from the fetch, the refresh goes on; its failure (handled by the race) is the next read's to meet.
+    const outcome = await Promise.race([through.fetched.then((records) => ({ records, through })), this.refresh([spec], through)]);
+    if (typeof outcome !== 'object' || shared) return outcome;
+    try {
+      // Storage may still be writing these very objects, and a reader may change its records.
+      return { records: structuredClone(outcome.records), through };
+    } catch {
+      // Records that cannot be copied are read from storage, once the refresh (this read's own) is done.
+      const after = await this.refresh([spec]);
+      return after === 'fresh' ? 'refreshed' : after;
+    }
+  }
+
+  private async refreshNow(specs: readonly S[], readThrough: ReadThrough<R> | undefined): Promise<RefreshOutcome> {
     const fresh = this.fresh;
     const stale = specs
       .filter((spec) => this.host.indexes.covers(spec))
       .map((spec) => ({ spec, storageSpec: this.host.indexes.storageRecordsSpec(spec) }))
       .filter(({ storageSpec }) => fresh && !fresh.covers(storageSpec.indexName, storageSpec.intervals));
-    if (!fresh || stale.length === 0) return 'refreshed';
+    if (!fresh || stale.length === 0) return 'fresh';
     const changed = this.host.changeCollector();
     try {
       await this.host.stager.staging(async () => {
@@ -101,6 +149,8 @@ export class StaleRecords<R, PK, S extends IndexSpec, D> {
         const refreshes = stale.map(({ spec, storageSpec }) => ({
           oldStorageSpec: storageSpec,
           newDbSpec: this.host.indexes.dbRecordsSpec(spec),
+          // Only a refresh of the read's one spec fetches exactly what the read returns.
+          readThrough: stale.length === 1 ? readThrough : undefined,
         }));
         await this.host.stager.stageRefresh(refreshes, null, changed ? { expired: changed, loaded: changed } : null);
         await this.host.stager.commitAndMerge(null, () => {
@@ -118,7 +168,7 @@ export class StaleRecords<R, PK, S extends IndexSpec, D> {
       const intervals = new Map<string, Interval[]>();
       for (const { storageSpec } of stale)
         intervals.set(storageSpec.indexName, [...(intervals.get(storageSpec.indexName) ?? []), ...storageSpec.intervals]);
-      change = new RecordsChange('refresh', changed.scores, intervals);
+      change = new RecordsChange('refresh', changed.scores, intervals, readThrough);
     }
     this.host.committed(change);
     return 'refreshed';

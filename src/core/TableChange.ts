@@ -34,10 +34,15 @@ export class WholeTableChange implements TableChange {
 export class RecordsChange implements TableChange {
   private readonly sortedScores: ReadonlyMap<string, Float64Array>;
 
+  /**
+   * @param answered the read answered from this refresh's fetch (see `ReadThrough`), whose records already are what
+   *   this change made.
+   */
   constructor(
     readonly kind: TableChangeKind,
     scores: ReadonlyMap<string, readonly number[]>,
     private readonly refreshed: ReadonlyMap<string, readonly Interval[]> = new Map(),
+    readonly answered?: object,
   ) {
     this.sortedScores = new Map([...scores].map(([indexName, list]) => [indexName, Float64Array.from(list).sort()]));
   }

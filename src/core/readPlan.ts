@@ -3,6 +3,7 @@ import type { CachedTableStats, RecordsRead } from './CachedTableOptions';
 import { keyToString, type PrimaryKey } from './keys';
 import { mergeAsync } from './mergeAsync';
 import { probeDbReads } from './readHelpers';
+import { answeredThrough, type ReadThrough } from './readThrough';
 import type { StorageRecordsSpec } from './StorageRecordsSpec';
 import type { DbAccess, Indexes, IndexSpec } from './types';
 
@@ -118,4 +119,13 @@ export async function serveCovered<R, PK, S extends IndexSpec, D>(
   counters.partialHit++;
   const counts = { storage: 0, db: 0 };
   return { from: 'mixed', refreshed, stale, incomplete: false, counts, records: readPartial(read.indexes, storageReads, dbReads, counts) };
+}
+
+/** A hit answered from the refresh of its stale records (`StaleRecords.refreshForRead`): what storage holds for it once that commits. */
+export function serveFetched<R>(records: readonly R[], through: ReadThrough<R>, counters: CachedTableStats['reads']): RecordsRead<R> {
+  counters.cacheHitWithRefresh++;
+  const served = (async function* () {
+    yield* records;
+  })();
+  return { from: 'storage', refreshed: true, stale: false, incomplete: false, records: answeredThrough(served, through) };
 }

@@ -1,7 +1,8 @@
 import type { CachedTable } from '../core/CachedTable';
 import type { ReadSource, TableReadOptions } from '../core/CachedTableOptions';
 import type { Interval } from '../core/Interval';
-import type { TableChange } from '../core/TableChange';
+import { readThroughOf } from '../core/readThrough';
+import { RecordsChange, type TableChange } from '../core/TableChange';
 import type { IndexSpec } from '../core/types';
 import { serializeError } from './errorTransfer';
 import type { ReadInfo, SubscriptionMessage } from './protocol';
@@ -26,6 +27,8 @@ interface Subscription<S> {
   rerun: boolean;
   /** Where the last read came from, if it got that far. */
   from: ReadSource | undefined;
+  /** The refresh the last read was answered through, before it committed (`ReadThrough`): its change is in that result. */
+  answeredBy: object | undefined;
   /** An invalidation touched records this spec reads from storage: refresh first, so that the refresh's own change is seen by the read. */
   refreshFirst: boolean;
   active: boolean;
@@ -68,6 +71,7 @@ export class Subscriptions<R, PK, S extends IndexSpec, D> {
       intervals: this.intervalsOf(spec),
       covered: undefined,
       from: undefined,
+      answeredBy: undefined,
       phase: 'idle',
       rerun: false,
       refreshFirst: false,
@@ -109,6 +113,7 @@ export class Subscriptions<R, PK, S extends IndexSpec, D> {
 
   private mayAlter(entry: Subscription<S>, change: TableChange): boolean {
     if (change.kind === 'load') return true;
+    if (change instanceof RecordsChange && change.answered !== undefined && change.answered === entry.answeredBy) return false;
     if (entry.intervals === undefined) return false;
     return this.coverage(entry.spec) !== entry.covered || change.affects(entry.spec.indexName, entry.intervals);
   }
@@ -148,6 +153,7 @@ export class Subscriptions<R, PK, S extends IndexSpec, D> {
       const read = await this.table.readRecords(entry.spec, { ...entry.options, shared: true });
       entry.covered = this.coverage(entry.spec);
       entry.from = read.from;
+      entry.answeredBy = readThroughOf(read.records);
       const records: R[] = [];
       for await (const record of read.records) {
         // Leaving the loop closes the storage read or cancels the backend fetch.
@@ -158,6 +164,7 @@ export class Subscriptions<R, PK, S extends IndexSpec, D> {
       return { records, info: { from, refreshed, stale, incomplete, ...(counts ? { counts: { ...counts } } : {}) } };
     } catch (error) {
       entry.covered = this.coverage(entry.spec);
+      entry.answeredBy = undefined;
       return { error };
     }
   }

@@ -803,6 +803,8 @@ export function describeCachedTable(name: string, createStorage: CreateStorageTa
         expect(db.requests).toHaveLength(1);
         await read(table, ts(20, 40));
         expect(db.requests.map((request) => request.description)).toEqual(['ts in [0, 30)', 'ts in [20, 40)']);
+        // Each read was answered from its refresh's fetch; the refresh commits after.
+        await table.idle();
         expect(table.stats()).toMatchObject({ refreshes: 2, reads: { cacheHit: 1, cacheHitWithRefresh: 2 } });
       });
 

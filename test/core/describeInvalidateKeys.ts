@@ -265,6 +265,8 @@ export function describeInvalidateKeys(name: string, createStorage: CreateStorag
         const result = await resumed.readRecords(price(150, 151));
         expect(result).toMatchObject({ from: 'storage', refreshed: true, stale: false });
         expect(byId(await collect(result.records))).toEqual(backendIn(db, 150, 151));
+        // The read was answered from the refresh's fetch; the refresh commits after.
+        await resumed.idle();
         expect(staged).toEqual({ stagedPuts: 1, discards: 1 });
         expect(table.name).toBe('products');
       });
