@@ -2,7 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import pg from 'pg';
 
-/** A database the server suites run against: the embedded PGlite, or a database of a real Postgres server. */
+/**
+ * A database the server suites (and the live end-to-end suite over two backends) run against: the embedded PGlite,
+ * or a database of a real Postgres server.
+ */
 export interface TestBackend {
   /** `pglite` or `postgres`, for test names. */
   readonly name: 'pglite' | 'postgres';
@@ -66,11 +69,13 @@ export async function testBackends(suite: string): Promise<TestBackend[]> {
   } else {
     const cluster = localCluster();
     if ('reason' in cluster) {
-      if (process.env.CI) throw new Error(`CI is set but no Postgres is available for the server suites: ${cluster.reason}.`);
+      if (process.env.CI)
+        throw new Error(`CI is set but no Postgres is available for the server suites and the live end-to-end suite: ${cluster.reason}.`);
       if (!warned) {
         warned = true;
         console.warn(
-          `\n${'!'.repeat(78)}\n!! No Postgres (${cluster.reason}): the server suites run on PGlite ONLY.\n` +
+          `\n${'!'.repeat(78)}\n!! No Postgres (${cluster.reason}): the server suites run on PGlite ONLY,\n` +
+            `!! and the live end-to-end suite on two backends over one Postgres is left out.\n` +
             `!! Run as root with Debian's postgresql installed, or set TEST_DATABASE_URL.\n${'!'.repeat(78)}\n`,
         );
       }
