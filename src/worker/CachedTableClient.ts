@@ -15,9 +15,10 @@ import type { PrimaryKey } from '../core/keys';
 import { TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
 import { checkBatchSize } from './batchSize';
+import { BatchIterator, OpenOnFirstNext } from './batchIterator';
 import type { ConnectionWatch, StartConnectionWatch } from './connectionWatch';
 import { deserializeError } from './errorTransfer';
-import type { CallOptions, OpenedRead, ReadCounts, RecordBatch, TableSessionApi, UpdateMessage } from './protocol';
+import type { CallOptions, OpenedRead, RecordBatch, TableSessionApi, UpdateMessage } from './protocol';
 
 export type {
   GetRecordsOptions,
@@ -157,10 +158,7 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
    */
   getRecords(spec: S, options: GetRecordsOptions = {}): AsyncIterable<R> {
     const batchSize = checkBatchSize(options.batchSize ?? this.batchSize);
-    const read = () => this.readRecords(spec, { ...options, batchSize });
-    return (async function* () {
-      yield* (await read()).records;
-    })();
+    return new OpenOnFirstNext(async () => (await this.readRecords(spec, { ...options, batchSize })).records[Symbol.asyncIterator]());
   }
 
   /**
@@ -187,54 +185,46 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
   }
 
   /** The records of an opened read: its first batch, then the next ones, `BATCHES_AHEAD` requests ahead. */
-  private async *batches(
+  private batches(
     opened: OpenedRead<R>,
     counts: { storage: number; db: number } | undefined,
     signal: AbortSignal | undefined,
-  ): AsyncGenerator<R, void, undefined> {
+  ): AsyncIterableIterator<R, undefined> {
     const readId = opened.readId;
-    if (readId === undefined) {
-      yield* opened.records;
-      return;
-    }
-    const updateCounts = (latest: ReadCounts | undefined) => {
-      if (counts && latest) Object.assign(counts, latest);
+    let open = readId !== undefined;
+    const close = async () => {
+      if (!open || this.closed) return;
+      open = false;
+      await this.call((session) => session.closeRead(readId as number));
     };
-    let open = true;
     const pull = () => {
-      const batch = this.call((session) => session.nextBatch(readId));
+      const batch = this.call((session) => session.nextBatch(readId as number));
       // Observed where awaited; if the loop ends first, the read is closed and this batch is not wanted.
       batch.catch(() => {});
       return batch;
     };
     // Batches requested ahead: the worker reads and posts the next while this thread takes in the last (measured:
     // with one request in flight, each batch waited for the round trip and the worker's share, ~1.5 ms per 500).
-    const ahead = Array.from({ length: BATCHES_AHEAD }, pull);
-    try {
-      let records = opened.records;
-      for (;;) {
-        for (const record of records) yield record;
+    const ahead = open ? Array.from({ length: BATCHES_AHEAD }, pull) : [];
+    return new BatchIterator(opened.records, !open, {
+      next: async () => {
         let batch: RecordBatch<R>;
         try {
           batch = await abortable(ahead.shift() as Promise<RecordBatch<R>>, signal);
         } catch (error) {
-          // The worker releases a read that failed; an aborted one is closed below.
-          if (!signal?.aborted) open = false;
+          // The worker releases a read that failed; an aborted one is closed here.
+          if (signal?.aborted) await close();
+          else open = false;
           throw error;
         }
-        updateCounts(batch.counts);
-        if (batch.done) {
-          // Requests still ahead find the read ended; they reject unobserved.
-          open = false;
-          yield* batch.records;
-          return;
-        }
-        records = batch.records;
-        ahead.push(pull());
-      }
-    } finally {
-      if (open && !this.closed) await this.call((session) => session.closeRead(readId));
-    }
+        if (counts && batch.counts) Object.assign(counts, batch.counts);
+        // Requests still ahead of the last batch find the read ended; they reject unobserved.
+        if (batch.done) open = false;
+        else ahead.push(pull());
+        return batch;
+      },
+      close,
+    });
   }
 
   /**
