@@ -21,6 +21,7 @@ import { startFollower } from './followerHost';
 import { assertKeysSupported, cursorAfter, Invalidations, keysInvalidation, specInvalidation } from './Invalidations';
 import type { PrimaryKey } from './keys';
 import { Mutex } from './Mutex';
+import { OpenOnFirstNext } from './OpenOnFirstNext';
 import { resumableState } from './persistedState';
 import { ProgressCounter } from './ProgressCounter';
 import { afterRead, checkKeysPerFetch } from './readHelpers';
@@ -200,16 +201,14 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
    * The iteration rejects with `UnsupportedIndexOperation` when the index
    * does not support `covers`, and with the backend's or storage's error.
    */
-  async *getRecords(spec: S, options: TableReadOptions = {}): AsyncIterable<R> {
-    yield* (await this.readRecords(spec, options)).records;
+  getRecords(spec: S, options: TableReadOptions = {}): AsyncIterable<R> {
+    return new OpenOnFirstNext(async () => (await this.readRecords(spec, options)).records[Symbol.asyncIterator]());
   }
 
   /**
-   * Like `getRecords`, but resolves once the source of the read is decided
-   * (and any refresh it needed is done, or, for stale records after
-   * `resume()`, has fetched them: the read is answered from that fetch and
-   * the refresh commits after; `idle()` waits for it), saying where the
-   * records come from.
+   * Like `getRecords`, but resolves once the source of the read is decided (and any refresh it needed
+   * is done, or for stale records after `resume()` has fetched them: the read is answered from that
+   * fetch, the refresh commits after; `idle()` waits for it), saying where the records come from.
    * Iterate `records` at once. With `shared`, you promise not to change the
    * records (e.g. you only post them to another thread, as the worker
    * boundary does), which spares storage from copying them.

@@ -58,20 +58,17 @@ export function readPartial<R, PK, S extends IndexSpec, D>(
   storageReads: readonly AsyncIterable<R>[],
   dbReads: readonly AsyncIterable<R>[],
   counts: { storage: number; db: number },
-): AsyncGenerator<R> {
+): AsyncIterableIterator<R, undefined> {
   const seen = new Set<string>();
-  // Each source skips the keys another has already produced (the first one wins) and counts what it passes on.
-  const once = (records: AsyncIterable<R>, source: 'storage' | 'db') =>
-    (async function* () {
-      for await (const record of records) {
-        const key = keyToString(indexes.primaryKey(record) as PrimaryKey);
-        if (seen.has(key)) continue;
-        seen.add(key);
-        counts[source]++;
-        yield record;
-      }
-    })();
-  return mergeAsync([...storageReads.map((read) => once(read, 'storage')), ...dbReads.map((read) => once(read, 'db'))]);
+  // Each source skips the keys another has already produced (the first one wins); what passes is counted.
+  const storageSources = storageReads.length;
+  return mergeAsync([...storageReads, ...dbReads], Infinity, (record, source) => {
+    const key = keyToString(indexes.primaryKey(record) as PrimaryKey);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    counts[source < storageSources ? 'storage' : 'db']++;
+    return true;
+  });
 }
 
 /** What {@link serveCovered} needs of the table and of the read. */

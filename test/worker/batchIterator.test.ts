@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BatchIterator, OpenOnFirstNext, type BatchSource } from '../../src/worker/batchIterator';
+import { OpenOnFirstNext } from '../../src/core/OpenOnFirstNext';
+import { BatchIterator, type BatchSource } from '../../src/worker/batchIterator';
 
 /** A source of the given batches after the first, counting its calls; `fail` makes the next call reject. */
 function source(batches: { records: number[]; done: boolean }[]) {
