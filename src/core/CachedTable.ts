@@ -21,7 +21,7 @@ import { startFollower } from './followerHost';
 import { assertKeysSupported, cursorAfter, Invalidations, keysInvalidation, specInvalidation } from './Invalidations';
 import type { PrimaryKey } from './keys';
 import { Mutex } from './Mutex';
-import { OpenOnFirstNext } from './OpenOnFirstNext';
+import { OpenOnFirstNext } from './asyncIterators';
 import { resumableState } from './persistedState';
 import { ProgressCounter } from './ProgressCounter';
 import { afterRead, checkKeysPerFetch } from './readHelpers';

@@ -14,7 +14,7 @@ import { MemoryFiller } from './idb/MemoryFiller';
 import { PageCache } from './idb/PageCache';
 import { PageStore } from './idb/PageStore';
 import { PageWriter, scoredRow } from './idb/PageWriter';
-import { readPages } from './idb/readPages';
+import { readPages, recordsOfPages } from './idb/readPages';
 import { ReaderGenerations, type ReaderLease } from './idb/ReaderGenerations';
 import { rollBack } from './idb/rollBack';
 import { openError, openTableDatabase, type OpenDatabase } from './idb/openTableDatabase';
@@ -263,24 +263,18 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     return records;
   }
 
-  private async *readAt(spec: StorageRecordsSpec<R>, lease: ReaderLease, shared: boolean): AsyncGenerator<R> {
-    try {
+  private readAt(spec: StorageRecordsSpec<R>, lease: ReaderLease, shared: boolean): AsyncIterable<R> {
+    const open = () => {
       this.assertOpen('getRecords');
       const position = this.position(spec, 'getRecords');
-      const batches = readPages(spec, {
-        store: this.store as PageStore<unknown>,
-        position,
-        generation: lease.generation,
-        batchRecords: this.readBatchSize,
-        shared,
-        track: { started: () => this.pacer.readStarted(), ended: () => this.pacer.readEnded() },
-        operation: 'getRecords',
-      });
-      for await (const batch of batches) yield* batch;
-    } finally {
+      const track = { started: () => this.pacer.readStarted(), ended: () => this.pacer.readEnded() };
+      const read = { store: this.store, position, generation: lease.generation, batchRecords: this.readBatchSize, shared, track };
+      return readPages(spec, { ...read, store: read.store as PageStore<unknown>, operation: 'getRecords' }) as AsyncGenerator<R[]>;
+    };
+    return recordsOfPages(open, () => {
       this.abandonedReads.unregister(lease);
       this.releaseReader(lease);
-    }
+    });
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { Interval } from '../../core/Interval';
 import type { StorageRecordsSpec } from '../../core/StorageRecordsSpec';
+import { BatchIterator } from '../../core/asyncIterators';
 import { yieldWhenBusy } from '../../core/yieldWhenBusy';
 import type { PageInfo } from './pages';
 import type { FetchedPage, PageStore } from './PageStore';
@@ -100,4 +101,39 @@ export async function* readPages<R>(spec: StorageRecordsSpec<R>, read: PageRead)
       if (pause) await pause;
     }
   }
+}
+
+/**
+ * The records of the pages `open()` yields, one by one (a hand-written
+ * iterator, see `BatchIterator`): opened on the first `next()`, and `end`
+ * called once when the iteration ends — done, failed or left early.
+ */
+export function recordsOfPages<R>(open: () => AsyncGenerator<R[]>, end: () => void): AsyncIterableIterator<R, undefined> {
+  let pages: AsyncGenerator<R[]> | null = null;
+  let ended = false;
+  const once = () => {
+    if (ended) return;
+    ended = true;
+    end();
+  };
+  return new BatchIterator<R>([], false, {
+    next: async () => {
+      try {
+        pages ??= open();
+        const step = await pages.next();
+        if (step.done) once();
+        return step.done ? { records: [], done: true } : { records: step.value, done: false };
+      } catch (error) {
+        once();
+        throw error;
+      }
+    },
+    close: async () => {
+      try {
+        await pages?.return(undefined);
+      } finally {
+        once();
+      }
+    },
+  });
 }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OpenOnFirstNext } from '../../src/core/OpenOnFirstNext';
-import { BatchIterator, type BatchSource } from '../../src/worker/batchIterator';
+import { BatchIterator, OpenOnFirstNext, type BatchSource } from '../../src/core/asyncIterators';
 
 /** A source of the given batches after the first, counting its calls; `fail` makes the next call reject. */
 function source(batches: { records: number[]; done: boolean }[]) {

@@ -1,3 +1,7 @@
+// Async iterators written by hand, for the per-record paths of reads: an item at hand costs one resolved promise,
+// where an async generator costs several per level (Firefox, 10,000 items: through one async generator 62–76 ms,
+// three nested 132–142 ms, a hand-written iterator 19–21 ms; see docs/engines.md).
+
 /** Where a {@link BatchIterator} gets its next batches, and how it closes the read early. */
 export interface BatchSource<R> {
   /** The next batch (`done`: the last one). Rejects with the read's error, after closing the read when that is needed. */
@@ -9,12 +13,9 @@ export interface BatchSource<R> {
 const DONE: IteratorResult<never, undefined> = Object.freeze({ value: undefined, done: true });
 
 /**
- * The records of a read that arrives in batches, one by one, as an async
- * iterator written by hand: each record of a batch at hand costs one
- * resolved promise, where an async generator costs several per level
- * (Firefox, 10,000 records: through one async generator 62–76 ms, three
- * nested 132–142 ms, this 19–21 ms; see docs/engines.md). Leaving a loop
- * early (`return()`) closes the read; `next()` calls are served in order.
+ * The records of a read that arrives in batches, one by one. Leaving a
+ * loop early (`return()`) closes the read; `next()` calls are served in
+ * order.
  */
 export class BatchIterator<R> implements AsyncIterableIterator<R, undefined> {
   private records: readonly R[];
@@ -87,5 +88,43 @@ export class BatchIterator<R> implements AsyncIterableIterator<R, undefined> {
         return DONE;
       }
     }
+  }
+}
+
+/**
+ * An async iterator that opens its source on the first `next()` (as an
+ * async generator runs its body only then) and passes every call on to it.
+ */
+export class OpenOnFirstNext<R> implements AsyncIterableIterator<R, undefined> {
+  private opening: Promise<AsyncIterator<R, undefined>> | null = null;
+  /** The source once open: later calls go to it directly. */
+  private iterator: AsyncIterator<R, undefined> | null = null;
+  private left = false;
+
+  constructor(private readonly open: () => Promise<AsyncIterator<R, undefined>>) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<R, undefined>> {
+    if (this.iterator) return this.iterator.next();
+    if (this.left) return Promise.resolve(DONE);
+    this.opening ??= this.open().then(
+      (iterator) => (this.iterator = iterator),
+      (error: unknown) => {
+        this.left = true;
+        throw error;
+      },
+    );
+    return this.opening.then((iterator) => iterator.next());
+  }
+
+  async return(): Promise<IteratorResult<R, undefined>> {
+    this.left = true;
+    if (!this.opening) return DONE;
+    const iterator = await this.opening.catch(() => null);
+    await iterator?.return?.();
+    return DONE;
   }
 }
