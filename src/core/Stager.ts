@@ -158,7 +158,11 @@ export class Stager<R, PK, S extends IndexSpec, D> {
     const { staged, touched } = session;
     const { oldStorageSpec } = step;
     const source = this.fetch(step.newDbSpec, signal);
-    const fetched = new ReadAhead(step.readThrough ? step.readThrough.tap(source) : source, READ_AHEAD_RECORDS);
+    const { readThrough } = step;
+    // A read waits for this fetch alone (ReadThrough), which keeps every record anyway: the fetch runs unbounded, and
+    // the storage work that would share this thread with it (the stored read, comparing, writing) waits for its end.
+    const fetched = new ReadAhead(source, readThrough ? Infinity : READ_AHEAD_RECORDS, readThrough);
+    if (readThrough) await fetched.settled;
     let changed: ReadAhead<R> | null = null;
     try {
       const stored = new Map<string, R>();

@@ -87,7 +87,8 @@ export class StaleRecords<R, PK, S extends IndexSpec, D> {
    */
   async refresh(specs: readonly S[], readThrough?: ReadThrough<R>): Promise<RefreshOutcome> {
     const running = this.staleRefresh;
-    if (running && (await running) === 'unreachable') return 'unreachable';
+    // Another read's attempt that failed is its own to report (or answered it already): this one tries anew.
+    if (running && (await running.catch(() => null)) === 'unreachable') return 'unreachable';
     const attempt = this.host.writer.run(() => this.refreshNow(specs, readThrough));
     this.staleRefresh = attempt;
     try {

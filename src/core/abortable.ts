@@ -26,11 +26,12 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefine
  * even while the source waits (a `DbAccess` that ignores its signal, or a
  * backend that trickles whitespace); the source is then closed.
  */
-export async function* abortableRecords<R>(records: AsyncIterable<R>, signal: AbortSignal | undefined): AsyncGenerator<R> {
-  if (!signal) {
-    yield* records;
-    return;
-  }
+export function abortableRecords<R>(records: AsyncIterable<R>, signal: AbortSignal | undefined): AsyncIterable<R> {
+  // Without a signal, the records themselves: a generator around them would cost a few promises per record.
+  return signal ? abortableSteps(records, signal) : records;
+}
+
+async function* abortableSteps<R>(records: AsyncIterable<R>, signal: AbortSignal): AsyncGenerator<R> {
   const iterator = records[Symbol.asyncIterator]();
   let finished = false;
   try {

@@ -21,13 +21,17 @@ export class ReadAhead<T> implements AsyncIterable<T> {
   /** Wakes the pump waiting for room in the queue. */
   private roomReady: (() => void) | null = null;
   private readonly iterator: AsyncIterator<T>;
+  /** Resolves once the source is done, has failed, or was cancelled (never rejects). */
+  readonly settled: Promise<void>;
 
+  /** @param observer sees each item as it is pulled, and the source's end (not its failure or a cancel). */
   constructor(
     source: AsyncIterable<T>,
     private readonly limit: number,
+    private readonly observer?: { item(item: T): void; end(): void },
   ) {
     this.iterator = source[Symbol.asyncIterator]();
-    void this.pump();
+    this.settled = this.pump();
   }
 
   /** Stops pulling and closes the source (its pending pull settles first). */
@@ -75,8 +79,12 @@ export class ReadAhead<T> implements AsyncIterable<T> {
         }
         if (this.cancelled) return;
         const step = await this.iterator.next();
-        if (step.done) break;
+        if (step.done) {
+          this.observer?.end();
+          break;
+        }
         if (this.cancelled) return;
+        this.observer?.item(step.value);
         this.queue.push(step.value);
         this.wakeItem();
       }

@@ -20,13 +20,14 @@ export class ReadThrough<R> {
     this.fetched = new Promise((resolve) => (this.settle = resolve));
   }
 
-  /** Passes each record of `source` on, keeping it; says the fetch ended when `source` does (not when it fails). */
-  async *tap(source: AsyncIterable<R>): AsyncGenerator<R> {
-    for await (const record of source) {
-      const key = this.keyOf(record);
-      if (key !== null) this.records.set(key, record);
-      yield record;
-    }
+  /** Keeps a fetched record. */
+  item(record: R): void {
+    const key = this.keyOf(record);
+    if (key !== null) this.records.set(key, record);
+  }
+
+  /** The fetch ended (not when it failed). */
+  end(): void {
     this.settle([...this.records.values()]);
   }
 }

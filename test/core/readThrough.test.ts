@@ -102,7 +102,24 @@ describe('CachedTable', () => {
       expect(next).toMatchObject({ refreshed: true, stale: false });
       expect((await collect(next.records)).find((record) => record.id === 5)?.value).toBe(555);
       expect(db.requests).toHaveLength(3);
+      await table.idle();
       expect((await stored(storage, ts(5, 6)))[0]?.value).toBe(555);
+    });
+
+    it('should refresh anew for a read that waited for another read’s refresh which then failed to commit', async () => {
+      const db = new MemoryDbAccess(readings(200));
+      const { table, storage } = await resumed(db);
+      db.upsert(reading(5, 5, 555));
+      storage.failNextMerge = true;
+      const release = storage.hold();
+      await collect((await table.readRecords(ts(0, 10))).records);
+      const second = table.readRecords(ts(0, 10));
+      await settle();
+      release();
+      const read = await second;
+      expect(read).toMatchObject({ refreshed: true, stale: false });
+      expect((await collect(read.records)).find((record) => record.id === 5)?.value).toBe(555);
+      expect(db.requests).toHaveLength(3);
     });
 
     it('should give copies of the fetched records unless the read is shared', async () => {
