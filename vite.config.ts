@@ -3,7 +3,7 @@ import { availableEngines } from './browsers';
 import { chromiumArgs, chromiumPath } from './chromium';
 import { engineProvider } from './test/engines/vitestProvider';
 import { defaultClientConditions, defaultServerConditions } from 'vite';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import type { TestProjectInlineConfiguration } from 'vitest/config';
 
 /**
@@ -21,6 +21,8 @@ function browserProjects(): TestProjectInlineConfiguration[] {
     test: {
       name: `e2e (${engine})`,
       include: ['test/e2e/**/*.e2e.test.ts', 'test/tabs/**/*.e2e.test.ts'],
+      // The live suite over two backend processes on PostgreSQL adds only server-side behaviour: Chromium's run is enough.
+      exclude: engine === 'chromium' ? configDefaults.exclude : [...configDefaults.exclude, 'test/e2e/livePostgres.e2e.test.ts'],
       environment: 'node',
       env: { E2E_ENGINE: engine, E2E_RUN_ID: runId },
       testTimeout: 60_000,

@@ -77,6 +77,7 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
       stager: this.stager,
       writer: this.writer,
       changeCollector: () => this.changeCollector(),
+      backgroundError: options.onBackgroundError ?? ((error) => console.warn(error)),
       committed: (change) => {
         this.counters.refreshes++;
         this.changeListeners.emitCommitted(change, 'refresh');
@@ -480,8 +481,8 @@ export class CachedTable<R, PK = PrimaryKey, S extends IndexSpec = IndexSpec, D 
   }
 
   /**
-   * Resolves once every write begun so far has committed or failed: loads,
-   * adjusts, refreshes, and the refresh that answered a read from its fetch.
+   * Resolves once every adjust and refresh begun so far has committed or
+   * failed, the refresh that answered a read from its fetch included.
    */
   async idle(): Promise<void> {
     await this.writer.run(async () => undefined);

@@ -18,6 +18,14 @@ export interface CachedTableOptions {
    * in the background. Default false.
    */
   staleWhileRevalidate?: boolean;
+  /**
+   * Hears the failure of a refresh that no call awaits: the refresh of
+   * stale records whose fetch already answered a read (see `readRecords`),
+   * or a `staleWhileRevalidate` background refresh. Those records stay stale
+   * (the next read tries again); a backend that cannot be reached is not a
+   * failure here. Default: `console.warn`.
+   */
+  onBackgroundError?: ((error: unknown) => void) | undefined;
 }
 
 /** Options of `CachedTable.readRecords` (and `getRecords`). */

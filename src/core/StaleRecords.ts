@@ -1,7 +1,7 @@
 import { FreshIntervals, type FreshSnapshot } from './FreshIntervals';
 import type { Interval } from './Interval';
 import type { Mutex } from './Mutex';
-import { keyToString, type PrimaryKey } from './keys';
+import { isValidKey, keyToString } from './keys';
 import { isUnreachable } from './readHelpers';
 import { ReadThrough } from './readThrough';
 import type { Stager } from './Stager';
@@ -26,6 +26,8 @@ export interface StaleRecordsHost<R, PK, S extends IndexSpec, D> {
   changeCollector(): (((record: R) => void) & { scores: Map<string, number[]> }) | null;
   /** A refresh was committed; `change` is what to tell listeners (when any listen). */
   committed(change: RecordsChange | null): void;
+  /** A refresh that no call awaits failed (`CachedTableOptions.onBackgroundError`). */
+  backgroundError(error: unknown): void;
 }
 
 /**
@@ -69,7 +71,7 @@ export class StaleRecords<R, PK, S extends IndexSpec, D> {
     if (this.revalidating.has(key)) return;
     const attempt = this.refresh(specs).then(
       () => undefined,
-      () => undefined,
+      (error: unknown) => this.host.backgroundError(error),
     );
     this.revalidating.set(key, attempt);
     void attempt.then(() => this.revalidating.delete(key));
@@ -118,13 +120,18 @@ export class StaleRecords<R, PK, S extends IndexSpec, D> {
     if (!hit || spec === undefined || covered.length > 1) return this.refresh(covered);
     const { indexes } = this.host;
     const storageSpec = indexes.storageRecordsSpec(spec);
-    const through = new ReadThrough<R>((record) =>
-      storageSpec.matches(indexes.score(storageSpec.indexName, record), record)
-        ? keyToString(indexes.primaryKey(record) as PrimaryKey)
-        : null,
+    const through = new ReadThrough<R>(
+      (record) => {
+        const key: unknown = indexes.primaryKey(record);
+        if (!isValidKey(key)) throw new TypeError('not a key storage accepts');
+        return keyToString(key);
+      },
+      (record) => storageSpec.matches(indexes.score(storageSpec.indexName, record), record),
     );
-    // Once answered from the fetch, the refresh goes on; its failure (handled by the race) is the next read's to meet.
-    const outcome = await Promise.race([through.fetched.then((records) => ({ records, through })), this.refresh([spec], through)]);
+    const attempt = this.refresh([spec], through);
+    const outcome = await Promise.race([through.fetched.then((records) => ({ records, through })), attempt]);
+    // Answered from the fetch: the refresh goes on, and nobody awaits it any more.
+    if (typeof outcome === 'object') attempt.catch((error: unknown) => this.host.backgroundError(error));
     if (typeof outcome !== 'object' || shared) return outcome;
     try {
       // Storage may still be writing these very objects, and a reader may change its records.
@@ -169,7 +176,7 @@ export class StaleRecords<R, PK, S extends IndexSpec, D> {
       const intervals = new Map<string, Interval[]>();
       for (const { storageSpec } of stale)
         intervals.set(storageSpec.indexName, [...(intervals.get(storageSpec.indexName) ?? []), ...storageSpec.intervals]);
-      change = new RecordsChange('refresh', changed.scores, intervals, readThrough);
+      change = new RecordsChange('refresh', changed.scores, intervals, readThrough?.token);
     }
     this.host.committed(change);
     return 'refreshed';

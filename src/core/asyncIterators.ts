@@ -8,6 +8,8 @@ export interface BatchSource<R> {
   next(): Promise<{ readonly records: readonly R[]; readonly done: boolean }>;
   /** Closes the read, which the loop left before its end; resolves once closed. */
   close(): Promise<void>;
+  /** Called at the first `next()` (e.g. to ask for batches ahead), as an async generator's body starts then. */
+  start?(): void;
 }
 
 const DONE: IteratorResult<never, undefined> = Object.freeze({ value: undefined, done: true });
@@ -26,6 +28,7 @@ export class BatchIterator<R> implements AsyncIterableIterator<R, undefined> {
   private finished = false;
   /** The fetch of the next batch under way; later `next()` calls wait for it. */
   private pending: Promise<IteratorResult<R, undefined>> | null = null;
+  private started = false;
 
   constructor(
     first: readonly R[],
@@ -44,6 +47,10 @@ export class BatchIterator<R> implements AsyncIterableIterator<R, undefined> {
     if (this.pending) {
       const after = () => this.next();
       return this.pending.then(after, after);
+    }
+    if (!this.started) {
+      this.started = true;
+      if (!this.finished) this.source.start?.();
     }
     if (this.index < this.records.length) return Promise.resolve({ value: this.records[this.index++] as R, done: false });
     if (this.finished || this.last) {

@@ -106,7 +106,15 @@ class MergedIterator<T> implements AsyncIterableIterator<T, undefined> {
         continue;
       }
       this.pull(index);
-      if (this.keep && !this.keep(result.value, index)) continue;
+      if (this.keep) {
+        let kept: boolean;
+        try {
+          kept = this.keep(result.value, index);
+        } catch (error) {
+          return this.fail(error);
+        }
+        if (!kept) continue;
+      }
       return Promise.resolve({ value: result.value, done: false });
     }
     if (this.iterators.size === 0) {
@@ -119,6 +127,8 @@ class MergedIterator<T> implements AsyncIterableIterator<T, undefined> {
   private async waitAndTake(): Promise<IteratorResult<T, undefined>> {
     for (;;) {
       await new Promise<void>((resolve) => (this.wake = resolve));
+      // Closed meanwhile (`return()`): this call ends as the iteration did.
+      if (this.finished) return DONE;
       const next = this.take();
       if (next !== null) return next;
     }
@@ -167,6 +177,9 @@ class MergedIterator<T> implements AsyncIterableIterator<T, undefined> {
     this.finished = true;
     this.ready = [];
     this.head = 0;
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
     const open = [...this.iterators.values()];
     this.iterators.clear();
     await Promise.allSettled(open.map((iterator) => iterator.return?.()));

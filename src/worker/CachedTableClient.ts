@@ -205,8 +205,11 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
     };
     // Batches requested ahead: the worker reads and posts the next while this thread takes in the last (measured:
     // with one request in flight, each batch waited for the round trip and the worker's share, ~1.5 ms per 500).
-    const ahead = open ? Array.from({ length: BATCHES_AHEAD }, pull) : [];
+    const ahead: Promise<RecordBatch<R>>[] = [];
     return new BatchIterator(opened.records, !open, {
+      start: () => {
+        if (open) for (let i = 0; i < BATCHES_AHEAD; i++) ahead.push(pull());
+      },
       next: async () => {
         let batch: RecordBatch<R>;
         try {
@@ -220,7 +223,7 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
         if (counts && batch.counts) Object.assign(counts, batch.counts);
         // Requests still ahead of the last batch find the read ended; they reject unobserved.
         if (batch.done) open = false;
-        else ahead.push(pull());
+        else if (open) ahead.push(pull());
         return batch;
       },
       close,

@@ -39,6 +39,19 @@ describe('BatchIterator', () => {
     expect(await iterator.next()).toEqual({ value: undefined, done: true });
   });
 
+  it('should start its source at the first next(), once, and not when the loop is left before it', async () => {
+    let starts = 0;
+    const { it: batches, calls } = source([{ records: [2], done: true }]);
+    const iterator = new BatchIterator([1], false, { ...batches, start: () => starts++ });
+    expect(starts).toBe(0);
+    expect(await all(iterator)).toEqual([1, 2]);
+    expect(starts).toBe(1);
+    const left = new BatchIterator([1], false, { ...batches, start: () => starts++ });
+    await left.return();
+    expect(starts).toBe(1);
+    expect(calls.close).toBe(1);
+  });
+
   it('should ask for nothing when the first batch is the last', async () => {
     const { it: batches, calls } = source([]);
     expect(await all(new BatchIterator([1], true, batches))).toEqual([1]);

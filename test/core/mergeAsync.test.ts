@@ -56,4 +56,53 @@ describe('mergeAsync', () => {
     await expect(collect(mergeAsync([failing, source('b', [2, 3, 4, 5], log)]))).rejects.toThrow('broken source');
     expect(log).toContain('finally b');
   });
+
+  it('should end a next() that waits when the merge is closed meanwhile, and close the sources', async () => {
+    const log: string[] = [];
+    let release!: () => void;
+    const slow = async function* () {
+      try {
+        await new Promise<void>((resolve) => (release = resolve));
+        yield 1;
+      } finally {
+        log.push('finally slow');
+      }
+    };
+    const merged = mergeAsync([slow]);
+    const waiting = merged.next();
+    await Promise.resolve();
+    const closing = merged.return?.();
+    release();
+    await expect(waiting).resolves.toEqual({ value: undefined, done: true });
+    await closing;
+    expect(log).toContain('finally slow');
+    expect(await merged.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('should reject with the error of keep and close every source', async () => {
+    const log: string[] = [];
+    const merged = mergeAsync([source('a', [1, 2, 3], log), source('b', [4, 5, 6], log)], Infinity, (item) => {
+      if (item === 2) throw new Error('bad item');
+      return true;
+    });
+    await expect(collect(merged)).rejects.toThrow('bad item');
+    expect(log.filter((line) => line.startsWith('finally')).sort()).toEqual(['finally a', 'finally b']);
+  });
+
+  it('should yield only what keep keeps, telling it each item’s source', async () => {
+    const seen: [number, number][] = [];
+    const items = await collect(
+      mergeAsync([source('a', [1, 2], []), source('b', [3, 4], [])], Infinity, (item, from) => {
+        seen.push([item, from]);
+        return item % 2 === 0;
+      }),
+    );
+    expect(items.sort()).toEqual([2, 4]);
+    expect(seen.sort((x, y) => x[0] - y[0])).toEqual([
+      [1, 0],
+      [2, 0],
+      [3, 1],
+      [4, 1],
+    ]);
+  });
 });

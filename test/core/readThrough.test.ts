@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CachedTable } from '../../src/core/CachedTable';
+import type { CachedTableOptions } from '../../src/core/CachedTableOptions';
 import type { DbAccess } from '../../src/core/types';
 import type { RangeSpec } from '../../src/indexes/RangeIndexes';
 import { MemoryStorageTable } from '../../src/storage/MemoryStorageTable';
@@ -44,11 +45,11 @@ function stored(storage: MemoryStorageTable<Reading>, spec: Ts): Promise<Reading
 }
 
 /** A table loaded with [0, 100) of readings `ts = id`, then a second table resumed over the same storage (as after a reload). */
-async function resumed(db: DbAccess<Reading, FilterSpec> = new MemoryDbAccess(readings(200))) {
+async function resumed(db: DbAccess<Reading, FilterSpec> = new MemoryDbAccess(readings(200)), options: CachedTableOptions = {}) {
   const first = tsIndexes();
   const storage = new HeldStorage<Reading>(first);
   await new CachedTable(first, db, storage).load(ts(0, 100));
-  const table = new CachedTable(tsIndexes(), db, storage, { name: 'readings' });
+  const table = new CachedTable(tsIndexes(), db, storage, { name: 'readings', ...options });
   await table.resume();
   storage.merges = 0;
   return { storage, table };
@@ -93,7 +94,8 @@ describe('CachedTable', () => {
 
     it('should leave the records stale when the refresh fails after its fetch, so that the next read refreshes them again', async () => {
       const db = new MemoryDbAccess(readings(200));
-      const { table, storage } = await resumed(db);
+      const onBackgroundError = vi.fn();
+      const { table, storage } = await resumed(db, { onBackgroundError });
       db.upsert(reading(5, 5, 555));
       storage.failNextMerge = true;
       const first = await table.readRecords(ts(0, 10));
@@ -104,6 +106,39 @@ describe('CachedTable', () => {
       expect(db.requests).toHaveLength(3);
       await table.idle();
       expect((await stored(storage, ts(5, 6)))[0]?.value).toBe(555);
+      // Nobody awaited the failed refresh: the table's onBackgroundError heard it.
+      expect(onBackgroundError).toHaveBeenCalledTimes(1);
+      expect(onBackgroundError.mock.calls[0]?.[0]).toMatchObject({ message: 'the disk is full' });
+    });
+
+    it('should answer with the last version of a key the fetch returned twice, leaving it out when that one left the range', async () => {
+      const plain = new MemoryDbAccess(readings(200));
+      // A paged backend that returns reading 5 in the range, then again after it moved out of it mid-fetch.
+      const db: DbAccess<Reading, FilterSpec> = {
+        async *getRecords(spec, options) {
+          yield* plain.getRecords(spec, options);
+          yield reading(5, 150, 555);
+        },
+      };
+      const { table, storage } = await resumed(db);
+      const read = await table.readRecords(ts(0, 10));
+      expect((await collect(read.records)).map((record) => record.id).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 6, 7, 8, 9]);
+      await table.idle();
+      expect(await stored(storage, ts(0, 10))).toHaveLength(9);
+    });
+
+    it('should not answer from a fetch holding a key storage refuses, but fail as the refresh does', async () => {
+      const plain = new MemoryDbAccess(readings(200));
+      let badKey = false;
+      const db: DbAccess<Reading, FilterSpec> = {
+        async *getRecords(spec, options) {
+          yield* plain.getRecords(spec, options);
+          if (badKey) yield { ...reading(5, 5, 555), id: null as unknown as number };
+        },
+      };
+      const { table } = await resumed(db);
+      badKey = true;
+      await expect(table.readRecords(ts(0, 10))).rejects.toMatchObject({ name: 'StorageError' });
     });
 
     it('should refresh anew for a read that waited for another read’s refresh which then failed to commit', async () => {

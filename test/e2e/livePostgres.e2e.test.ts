@@ -1,4 +1,3 @@
-import { e2eEngine } from '../engines/pageOps';
 import { testBackends } from '../server/postgres';
 import { backend, backendProcess } from './demoApp';
 import { describeLive } from './describeLive';
@@ -13,16 +12,16 @@ import { describeLive } from './describeLive';
  * Postgres is found as the server suites find it (`testBackends`): without it the suite is left out with a loud
  * warning, or the run fails when `CI` is set.
  *
- * Chromium only (skipped in the other engines' e2e projects): what it adds to live.e2e.test.ts happens on the server
- * side, the same in every engine, while each engine costs 14–18 s of its own. Measured on 2 busy cores, where Vitest
- * runs the e2e files one at a time: 14 s in Chromium, 15 s in Firefox, 18 s in WebKit (it passed in all three), so
- * all three would add about 45 s to a run, more than the 40 s this variant was allowed.
+ * Chromium only (vite.config.ts leaves this file out of the other engines' e2e projects): what it adds to
+ * live.e2e.test.ts happens on the server side, the same in every engine, while each engine costs 14–18 s of its own.
+ * Measured on 2 busy cores, where Vitest runs the e2e files one at a time: 14 s in Chromium, 15 s in Firefox, 18 s in
+ * WebKit (it passed in all three), so all three would add about 45 s to a run, more than the 40 s this variant was
+ * allowed.
  */
-const chromium = e2eEngine() === 'chromium';
-const url = chromium ? (await testBackends('live_e2e')).find((candidate) => candidate.name === 'postgres')?.url : undefined;
+const url = (await testBackends('live_e2e')).find((candidate) => candidate.name === 'postgres')?.url;
 
 describeLive(
-  `two backend processes on one PostgreSQL${chromium ? '' : ' (Chromium only)'}`,
+  'two backend processes on one PostgreSQL',
   url === undefined
     ? undefined
     : async () => {
