@@ -98,6 +98,17 @@ export class BatchIterator<R> implements AsyncIterableIterator<R, undefined> {
   }
 }
 
+/** The records of an array, one by one, as a read's records (a `BatchIterator` of one last batch). */
+export function recordsOf<R>(records: readonly R[]): AsyncIterableIterator<R, undefined> {
+  return new BatchIterator(records, true, NO_MORE);
+}
+
+/** The source of an iterator whose first batch is its last: never asked. */
+const NO_MORE: BatchSource<never> = {
+  next: () => Promise.reject(new Error('no batch after the last')),
+  close: () => Promise.resolve(),
+};
+
 /**
  * An async iterator that opens its source on the first `next()` (as an
  * async generator runs its body only then) and passes every call on to it.

@@ -1,4 +1,5 @@
 import { abortableRecords } from './abortable';
+import { recordsOf } from './asyncIterators';
 import type { CachedTableStats, RecordsRead } from './CachedTableOptions';
 import { keyToString, type PrimaryKey } from './keys';
 import { mergeAsync } from './mergeAsync';
@@ -121,8 +122,5 @@ export async function serveCovered<R, PK, S extends IndexSpec, D>(
 /** A hit answered from the refresh of its stale records (`StaleRecords.refreshForRead`): what storage holds for it once that commits. */
 export function serveFetched<R>(records: readonly R[], through: ReadThrough<R>, counters: CachedTableStats['reads']): RecordsRead<R> {
   counters.cacheHitWithRefresh++;
-  const served = (async function* () {
-    yield* records;
-  })();
-  return { from: 'storage', refreshed: true, stale: false, incomplete: false, records: answeredThrough(served, through) };
+  return { from: 'storage', refreshed: true, stale: false, incomplete: false, records: answeredThrough(recordsOf(records), through) };
 }

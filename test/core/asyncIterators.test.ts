@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BatchIterator, OpenOnFirstNext, type BatchSource } from '../../src/core/asyncIterators';
+import { BatchIterator, OpenOnFirstNext, recordsOf, type BatchSource } from '../../src/core/asyncIterators';
 
 /** A source of the given batches after the first, counting its calls; `fail` makes the next call reject. */
 function source(batches: { records: number[]; done: boolean }[]) {
@@ -134,5 +134,15 @@ describe('OpenOnFirstNext', () => {
     });
     await expect(iterator.next()).rejects.toThrow('bad spec');
     expect(await iterator.next()).toEqual({ value: undefined, done: true });
+  });
+});
+
+describe('recordsOf', () => {
+  it('should yield the records of an array, then be done, and leave early without asking for more', async () => {
+    expect(await all(recordsOf([1, 2, 3]))).toEqual([1, 2, 3]);
+    const left = recordsOf([1, 2, 3]);
+    expect(await left.next()).toEqual({ value: 1, done: false });
+    expect(await left.return?.()).toEqual({ value: undefined, done: true });
+    expect(await left.next()).toEqual({ value: undefined, done: true });
   });
 });
