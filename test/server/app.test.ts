@@ -69,6 +69,20 @@ describe.each(backends)('reference server on $name', (backend) => {
   });
 
   describe('GET /api/readings', () => {
+    it('should walk the (ts, id) index for a keyset batch, not sort the rest of the range (statistics are gathered at start)', async () => {
+      // Without statistics the planner guesses a few hundred rows for any range, and each batch of a stream sorted all
+      // the rows left in it: ~150 ms per 1,000 readings of a 200,000-reading table, 14 s for the demo's 30 days.
+      const [table] = await server.db.query<{ rows: number }>(`select reltuples::int as rows from pg_class where relname = 'readings'`);
+      expect(table?.rows).toBe(SEED);
+      const plan = await server.db.query<{ 'QUERY PLAN': string }>(
+        `explain select id from readings where ts >= $1::timestamptz and ts < $2::timestamptz order by ts, id limit 300`,
+        [new Date(SEED_END - 30 * DAY).toISOString(), new Date(SEED_END).toISOString()],
+      );
+      const text = plan.map((row) => row['QUERY PLAN']).join('\n');
+      expect(text).toMatch(/Index (Only )?Scan using readings_ts_id/);
+      expect(text).not.toMatch(/Sort/);
+    });
+
     it('should stream every reading as NDJSON by default, in (ts, id) order', async () => {
       const records = await ndjson(await get('/api/readings'));
       expect(ids(records)).toEqual(await dbIds('true'));
