@@ -132,6 +132,7 @@ async function runChromium(siteUrl: string, server: Server): Promise<{ figures: 
         path: tracePath,
         categories: [
           'toplevel',
+          'blink.user_timing',
           'devtools.timeline',
           'v8',
           'v8.execute',

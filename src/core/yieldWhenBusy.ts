@@ -7,6 +7,13 @@
 /** How long promise-only work may hold the event loop before it steps aside. */
 const SLICE_MS = 8;
 
+/**
+ * The slice of background work that shares the thread with reads (an
+ * adjust parsing, scoring and writing 200,000 records): a read that comes
+ * in meanwhile waits for this much of it at most, not for a batch.
+ */
+export const BACKGROUND_SLICE_MS = 2;
+
 const now = () => performance.now();
 
 /** Resolves in a later task of the event loop (after tasks already queued). */
@@ -31,22 +38,37 @@ export const nextTask: () => Promise<void> = (() => {
   return () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 })();
 
-/** When the probe task was queued; `null` when none is queued (the event loop has turned since). */
-let probeQueuedAt: number | null = null;
-
 /**
- * Resolves at once (returns `undefined`) unless the event loop has not
- * turned for `sliceMs` — a probe task queued that long ago has not run —
- * and then in a later task, after the tasks queued meanwhile. With 0: steps
- * aside whenever the event loop has not turned since the last call. Cheap
- * enough to call per batch of records.
+ * Tells whether the event loop has turned since a probe task was queued.
+ * One per kind of work: a probe queued by one kind (an adjust's write)
+ * sits behind the tasks queued before it (a read from the page), and must
+ * not make the other kind step aside as if it had held the event loop.
  */
-export function yieldWhenBusy(sliceMs: number = SLICE_MS): Promise<void> | undefined {
-  if (probeQueuedAt === null) {
-    probeQueuedAt = now();
-    void nextTask().then(() => (probeQueuedAt = null));
-    return undefined;
+export class EventLoopTurns {
+  /** When the probe task was queued; `null` when none is queued (the event loop has turned since). */
+  private probeQueuedAt: number | null = null;
+
+  /**
+   * Resolves at once (returns `undefined`) unless the event loop has not
+   * turned for `sliceMs` — a probe task queued that long ago has not run —
+   * and then in a later task, after the tasks queued meanwhile. With 0:
+   * steps aside whenever the event loop has not turned since the last call.
+   * Cheap enough to call per record.
+   */
+  yieldWhenBusy(sliceMs: number = SLICE_MS): Promise<void> | undefined {
+    if (this.probeQueuedAt === null) {
+      this.probeQueuedAt = now();
+      void nextTask().then(() => (this.probeQueuedAt = null));
+      return undefined;
+    }
+    if (now() - this.probeQueuedAt < sliceMs) return undefined;
+    return nextTask();
   }
-  if (now() - probeQueuedAt < sliceMs) return undefined;
-  return nextTask();
+}
+
+const shared = new EventLoopTurns();
+
+/** {@link EventLoopTurns.yieldWhenBusy} of the work that has no probe of its own (writes, background work). */
+export function yieldWhenBusy(sliceMs: number = SLICE_MS): Promise<void> | undefined {
+  return shared.yieldWhenBusy(sliceMs);
 }

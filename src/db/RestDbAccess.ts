@@ -40,6 +40,18 @@ export interface RestDbAccessOptions<R> extends RestTransportOptions {
 }
 
 const DEFAULT_ACCEPT = 'application/x-ndjson, application/json;q=0.9';
+
+/**
+ * Values of a response as they arrive (NDJSON lines, or a JSON body's
+ * values), each validated into its record only when it is handed out: a
+ * chunk of thousands of lines is not parsed in one go, and the records the
+ * consumer has not reached yet do not take memory.
+ */
+interface Values<R> {
+  readonly values: readonly unknown[];
+  /** The record of a value (at `position` across pages), or the error saying why there is none. */
+  readonly toRecord: (value: unknown, position: number) => R | RecordValidationError;
+}
 const NDJSON_TYPE = /^application\/(x-)?(ndjson|jsonl|jsonlines)\b/i;
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\b/i;
 
@@ -127,9 +139,12 @@ export class RestDbAccess<R> implements DbAccess<R, RestRecordsSpec> {
               next = item.next;
               continue;
             }
-            for (const record of item.records) {
-              // Records already parsed (a JSON page, the rest of a chunk) must not outlive an abort either.
+            for (const value of item.values) {
+              // Values already received (a JSON page, the rest of a chunk) must not outlive an abort either.
               if (signal?.aborted) throw abortError(url, signal);
+              // A bad record rejects once the records before it have been yielded.
+              const record = item.toRecord(value, position);
+              if (record instanceof RecordValidationError) throw record;
               position++;
               yielded++;
               yield record;
@@ -152,18 +167,16 @@ export class RestDbAccess<R> implements DbAccess<R, RestRecordsSpec> {
   }
 
   /**
-   * One response's records, validated, in batches (`{ records }`: one per
-   * chunk of an NDJSON body, one for a JSON body), then `{ next }` when the
-   * page links to a next one. Validation runs ahead of the consumer by at
-   * most one batch: a bad record rejects only once the records before it
-   * have been yielded.
+   * One response's values, in batches (`Values`: one per piece of an NDJSON
+   * body, one for a JSON body), then `{ next }` when the page links to a
+   * next one.
    */
   private async *fetchPage(
     url: URL,
     signal: AbortSignal | undefined,
     firstPosition: number,
     onTotal: ((total: number) => void) | undefined,
-  ): AsyncGenerator<{ records: R[] } | { next: URL }> {
+  ): AsyncGenerator<Values<R> | { next: URL }> {
     if (signal?.aborted) throw abortError(url, signal);
     const attempt = new Attempt(signal, this.transport.deadlineMs);
     let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
@@ -181,9 +194,7 @@ export class RestDbAccess<R> implements DbAccess<R, RestRecordsSpec> {
       } else if (JSON_TYPE.test(type)) {
         const body = this.parseJson(await this.readText(read), firstPosition, url);
         const page = this.page(body, url);
-        const { records, failure } = this.validate(page.records, firstPosition, (value, at) => this.tryRecord(value, at, url));
-        yield { records };
-        if (failure) throw failure;
+        yield { values: page.records, toRecord: (value, at) => this.tryRecord(value, at, url) };
         if (page.next !== null) yield { next: page.next };
       } else {
         throw new DbAccessError(
@@ -201,15 +212,16 @@ export class RestDbAccess<R> implements DbAccess<R, RestRecordsSpec> {
     }
   }
 
-  /** The records of an NDJSON body, batch by batch; when `endPromised`, the body must end with the end line, counting them. */
+  /** The lines of an NDJSON body, batch by batch; when `endPromised`, the body must end with the end line, counting them. */
   private async *ndjsonRecords(
     read: () => Promise<ReadableStreamReadResult<Uint8Array>>,
     url: URL,
     firstPosition: number,
     endPromised: boolean,
     status: number,
-  ): AsyncGenerator<{ records: R[] }> {
+  ): AsyncGenerator<Values<R>> {
     let position = firstPosition;
+    const toRecord = (line: unknown, at: number) => this.tryLine(line as string, at, url);
     let endCount: number | null = null;
     const lineTooLong = (bytes: number) =>
       new RestProtocolError(
@@ -232,10 +244,8 @@ export class RestDbAccess<R> implements DbAccess<R, RestRecordsSpec> {
           lines = lines.slice(0, last);
         }
       }
-      const { records, failure } = this.validate(lines, position, (line, at) => this.tryLine(line, at, url));
-      position += records.length;
-      yield { records };
-      if (failure) throw failure;
+      position += lines.length;
+      yield { values: lines, toRecord };
     }
     if (!endPromised) return;
     if (endCount === null) {
@@ -291,25 +301,6 @@ export class RestDbAccess<R> implements DbAccess<R, RestRecordsSpec> {
       }
     }
     throw new DbAccessError(`GET ${url.href}: expected a JSON array or { records: [...], next: string | null }.`, { url: url.href });
-  }
-
-  /**
-   * The records of `values` (the first at `firstPosition`) up to the first
-   * that fails validation, and that failure: the records before a bad one
-   * are still delivered, then the iteration rejects.
-   */
-  private validate<T>(
-    values: Iterable<T>,
-    firstPosition: number,
-    toRecord: (value: T, position: number) => R | RecordValidationError,
-  ): { records: R[]; failure?: RecordValidationError } {
-    const records: R[] = [];
-    for (const value of values) {
-      const record = toRecord(value, firstPosition + records.length);
-      if (record instanceof RecordValidationError) return { records, failure: record };
-      records.push(record);
-    }
-    return { records };
   }
 
   /** The record on an NDJSON line, or the error saying why there is none. */

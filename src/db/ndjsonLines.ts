@@ -8,6 +8,9 @@ export interface NdjsonLinesOptions {
 
 const NEWLINE = 10;
 
+/** The most bytes of complete lines decoded and yielded together (a longer line goes whole). */
+const PIECE_BYTES = 64 * 1024;
+
 /** The bytes of `pieces` (`bytes` in all) followed by `last`, in one array: each byte is copied once. */
 function joined(pieces: readonly Uint8Array[], bytes: number, last: Uint8Array | null): Uint8Array {
   if (pieces.length === 0) return last ?? new Uint8Array(0);
@@ -25,8 +28,10 @@ function joined(pieces: readonly Uint8Array[], bytes: number, last: Uint8Array |
 /**
  * The lines of an NDJSON body, decoded as UTF-8 as the chunks arrive: the
  * complete lines of each chunk are yielded together (one array per chunk,
- * which saves an async step per line) as soon as the chunk has been read,
- * so memory holds one chunk and one partial line, never the whole body.
+ * which saves an async step per line; per piece of about 64 KiB of a bigger
+ * chunk, so that no step decodes and splits megabytes at once) as soon as
+ * the chunk has been read, so memory holds one chunk and one partial line,
+ * never the whole body.
  * `\r\n` line ends are accepted, blank lines skipped, and a last line
  * without a newline is yielded at the end.
  *
@@ -72,18 +77,35 @@ export async function* ndjsonLines(
         start = end + 1;
       }
     }
-    const text = decoder.decode(joined(pending, pendingBytes, value.subarray(0, lastNewline + 1)));
     const rest = value.subarray(lastNewline + 1);
+    if (rest.byteLength > maxLineBytes) throw tooLong(rest.byteLength);
+    const head = pending;
+    const headBytes = pendingBytes;
     pending = rest.byteLength > 0 ? [rest] : [];
     pendingBytes = rest.byteLength;
-    if (pendingBytes > maxLineBytes) throw tooLong(pendingBytes);
-    const lines: string[] = [];
-    let start = 0;
-    for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
-      const line = text.slice(start, end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end);
-      start = end + 1;
-      if (line.trim() !== '') lines.push(line);
+    for (let from = 0; from <= lastNewline;) {
+      // Up to the last newline within PIECE_BYTES of `from`, or to the end of a longer line.
+      let to = lastNewline + 1;
+      if (to - from > PIECE_BYTES) {
+        const cut = value.lastIndexOf(NEWLINE, from + PIECE_BYTES - 1);
+        to = (cut >= from ? cut : value.indexOf(NEWLINE, from + PIECE_BYTES)) + 1;
+      }
+      const bytes = value.subarray(from, to);
+      const lines = splitLines(decoder.decode(from === 0 ? joined(head, headBytes, bytes) : bytes));
+      from = to;
+      if (lines.length > 0) yield lines;
     }
-    if (lines.length > 0) yield lines;
   }
+}
+
+/** The non-blank lines of `text`, which ends with a newline; `\r\n` ends are accepted. */
+function splitLines(text: string): string[] {
+  const lines: string[] = [];
+  let start = 0;
+  for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+    const line = text.slice(start, end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end);
+    start = end + 1;
+    if (line.trim() !== '') lines.push(line);
+  }
+  return lines;
 }

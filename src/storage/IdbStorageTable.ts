@@ -267,6 +267,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     const open = () => {
       this.assertOpen('getRecords');
       const position = this.position(spec, 'getRecords');
+      this.pacer.readSeen();
       const track = { started: () => this.pacer.readStarted(), ended: () => this.pacer.readEnded() };
       const read = { store: this.store, position, generation: lease.generation, batchRecords: this.readBatchSize, shared, track };
       return readPages(spec, { ...read, store: read.store as PageStore<unknown>, operation: 'getRecords' }) as AsyncGenerator<R[]>;
@@ -406,6 +407,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     await writeInBatches(records, {
       toRow: (record: R) => scoredRow(this.scorer, record, this.connection, operation),
       batchSize: () => (staged ? this.pacer.nextRows() : this.writeBatchSize),
+      pause: () => this.pacer.pause(),
       write: async (rows) => {
         const started = performance.now();
         await this.pages.put(rows, { staged, committed: this.committed }, operation);

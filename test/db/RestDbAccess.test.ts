@@ -161,6 +161,23 @@ describe('RestDbAccess', () => {
       expect(yielded.map((record) => record.sensor)).toEqual(Array.from({ length: 9 }, (_, i) => `sensor-0${i + 1}`));
     });
 
+    it('should validate each record only when it is handed out, not a whole chunk ahead', async () => {
+      // One chunk of 500 lines: parsing them all at once held the worker for milliseconds and kept them all in memory.
+      const line = (id: number) => JSON.stringify({ id, sensor: 's', ts: '2026-11-01T00:00:00.000Z', value: 1, note: null });
+      const body = `${Array.from({ length: 500 }, (_, id) => line(id)).join('\n')}\n`;
+      proxy.inject({ kind: 'status', status: 200, headers: { 'Content-Type': 'application/x-ndjson' }, body });
+      let validated = 0;
+      const counting = readingSchema.transform((reading) => {
+        validated++;
+        return reading;
+      });
+      const records = viaProxy({ schema: counting }).getRecords(lastDays(1))[Symbol.asyncIterator]();
+      expect((await records.next()).value).toMatchObject({ id: 0 });
+      expect((await records.next()).value).toMatchObject({ id: 1 });
+      expect(validated).toBe(2);
+      await records.return?.(undefined);
+    });
+
     it('should reject a line that is not JSON with a RecordValidationError at its position', async () => {
       const line = JSON.stringify({ id: 1, sensor: 's', ts: '2026-11-01T00:00:00.000Z', value: 1, note: null });
       proxy.inject({ kind: 'status', status: 200, headers: { 'Content-Type': 'application/x-ndjson' }, body: `${line}\n{"id":2,\n` });

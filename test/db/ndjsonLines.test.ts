@@ -23,6 +23,17 @@ describe('ndjsonLines', () => {
     ]);
   });
 
+  it("should yield a big chunk's lines in pieces of about 64 KiB, each ending at a line's end", async () => {
+    // 1,000 lines of 200 bytes (~200 KB) in one chunk, then one line longer than a piece, whole.
+    const lines = Array.from({ length: 1000 }, (_, i) => String(i).padStart(199, 'x'));
+    const long = 'y'.repeat(100_000);
+    const pieces = await collect(ndjsonLines(chunks(`${lines.join('\n')}\n${long}\nlast`)));
+    expect(pieces.flat()).toEqual([...lines, long, 'last']);
+    expect(pieces.length).toBeGreaterThan(3);
+    for (const piece of pieces.slice(0, 3)) expect(piece.length * 200).toBeLessThanOrEqual(64 * 1024);
+    expect(pieces).toContainEqual([long]);
+  });
+
   it('should yield each line once its newline has arrived, across chunk boundaries', async () => {
     expect(await allLines(chunks('{"a":1}\n{"b"', ':2}\n{"c":3}\n'))).toEqual(['{"a":1}', '{"b":2}', '{"c":3}']);
   });

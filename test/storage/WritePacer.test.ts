@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { nextTask } from '../../src/core/yieldWhenBusy';
 import { WritePacer } from '../../src/storage/idb/WritePacer';
 
 describe('WritePacer', () => {
@@ -29,6 +30,44 @@ describe('WritePacer', () => {
     expect(writes.nextRows()).toBe(500);
     for (let i = 0; i < 20; i++) writes.written(writes.nextRows(), 100);
     expect(writes.nextRows()).toBe(8);
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('should count a read of the in-memory copy as a read: writes stay small for the quiet time after it', () => {
+    const { pacer: writes, clock } = pacer();
+    writes.readSeen();
+    expect([writes.contended, writes.readsWaiting, writes.nextRows()]).toEqual([true, false, 8]);
+    clock.advance(250);
+    expect([writes.contended, writes.nextRows()]).toEqual([false, 64]);
+  });
+
+  it('should pause a write for 10 ms after each 2 ms slice of its time while reads come in', async () => {
+    const { pacer: writes, clock } = pacer();
+    await nextTask();
+    writes.readSeen();
+    expect(writes.pause()).toBeUndefined();
+    clock.advance(1);
+    expect(writes.pause()).toBeUndefined();
+    clock.advance(1);
+    vi.useFakeTimers();
+    let resumed = false;
+    const pause = writes.pause()?.then(() => (resumed = true));
+    expect(pause).toBeInstanceOf(Promise);
+    await vi.advanceTimersByTimeAsync(9);
+    expect(resumed).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(resumed).toBe(true);
+    vi.useRealTimers();
+    // The next slice counts from the end of the pause.
+    await nextTask();
+    expect(writes.pause()).toBeUndefined();
+    clock.advance(1);
+    expect(writes.pause()).toBeUndefined();
+    clock.advance(1);
+    expect(writes.pause()).toBeInstanceOf(Promise);
   });
 
   it('should not learn from transactions cut short or written while reads run', () => {

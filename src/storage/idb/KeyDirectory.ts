@@ -1,4 +1,6 @@
 import { keyToString, type PrimaryKey } from '../../core/keys';
+import { BACKGROUND_SLICE_MS, nextTask, yieldWhenBusy } from '../../core/yieldWhenBusy';
+import { ShardedMap } from './ShardedMap';
 
 /** A primary key as a `Map` key: numbers as they are (the common case costs no string), others as `keyToString`. */
 export type KeyId = number | string;
@@ -8,8 +10,8 @@ export function keyId(key: PrimaryKey): KeyId {
   return typeof key === 'number' ? key : keyToString(key);
 }
 
-/** How many entries of a merged layer one background step folds into the base. */
-const FOLD_STEP = 20_000;
+/** How many entries of a merged layer one background step folds into the base (steps go on while the slice lasts). */
+const FOLD_STEP = 1_000;
 
 /**
  * Which page holds each primary key: of the committed state (`committed`),
@@ -21,17 +23,19 @@ const FOLD_STEP = 20_000;
  * A merge must cost the same for 1 staged key as for 100,000, so it does not
  * fold the overlay into the committed map: it pushes the overlay as a layer
  * over it (newest wins), and the layers are folded into the map later, in
- * steps of {@link FOLD_STEP} entries, one task each.
+ * steps of {@link FOLD_STEP} entries, as many a task as fit in a slice of
+ * the thread's time (`yieldWhenBusy`).
  *
  * Loaded from the `keys` store when first needed (by the first write or
  * `getRecordsByKeys` after open, not by reads), then kept up to date by the
  * writes, once their transactions have committed.
  */
 export class KeyDirectory {
-  private readonly base = new Map<KeyId, number>();
+  // Sharded: one Map of 200,000 keys rehashes for tens of ms at a time as it grows or shrinks.
+  private readonly base = new ShardedMap<KeyId, number>();
   /** Merged overlays not folded into `base` yet, oldest first; `null`: removed. */
-  private readonly layers: Map<KeyId, number | null>[] = [];
-  private overlay = new Map<KeyId, number | null>();
+  private readonly layers: ShardedMap<KeyId, number | null>[] = [];
+  private overlay = new ShardedMap<KeyId, number | null>();
   private foldScheduled = false;
 
   /** The page holding `key` in the committed state. */
@@ -67,19 +71,19 @@ export class KeyDirectory {
   merge(): void {
     if (this.overlay.size === 0) return;
     this.layers.push(this.overlay);
-    this.overlay = new Map();
+    this.overlay = new ShardedMap();
     this.scheduleFold();
   }
 
   /** The scratch space was dropped. */
   abort(): void {
-    this.overlay = new Map();
+    this.overlay = new ShardedMap();
   }
 
   clear(): void {
     this.base.clear();
     this.layers.length = 0;
-    this.overlay = new Map();
+    this.overlay = new ShardedMap();
   }
 
   /** How many merged layers still wait to be folded (for tests). */
@@ -95,24 +99,33 @@ export class KeyDirectory {
   private scheduleFold(): void {
     if (this.foldScheduled) return;
     this.foldScheduled = true;
-    setTimeout(() => {
-      this.foldScheduled = false;
+    void nextTask().then(() => this.fold());
+  }
+
+  /** Folds steps until no layer is left, or the slice is used (then goes on in a later task). */
+  private fold(): void {
+    for (;;) {
       this.foldStep(FOLD_STEP);
-      if (this.layers.length > 0) this.scheduleFold();
-    }, 0);
+      if (this.layers.length === 0) {
+        this.foldScheduled = false;
+        return;
+      }
+      const later = yieldWhenBusy(BACKGROUND_SLICE_MS);
+      if (later) {
+        void later.then(() => this.fold());
+        return;
+      }
+    }
   }
 
   /** Moves up to `limit` entries of the oldest layer into the base. Lookups agree at every step: a moved entry says the same in both. */
   private foldStep(limit: number): void {
     const oldest = this.layers[0];
     if (!oldest) return;
-    let moved = 0;
-    for (const [key, page] of oldest) {
-      if (moved++ >= limit) break;
+    oldest.take(limit, (key, page) => {
       if (page === null) this.base.delete(key);
       else this.base.set(key, page);
-      oldest.delete(key);
-    }
+    });
     if (oldest.size === 0) this.layers.shift();
   }
 }

@@ -111,6 +111,13 @@ export class PageStore<R> {
    * Writes the plan in one transaction and, once it has committed, applies
    * it to the directories and drops rewritten pages from the in-memory copy.
    * Rejects with `StorageError` (a record that cannot be cloned is named).
+   *
+   * Pages with content are put one at a time: each after the previous
+   * page's put has succeeded, in that request's callback (the transaction
+   * is active again there). IndexedDB clones a page on the calling thread
+   * when it is put, a millisecond or more for a full page; putting them all
+   * in one task would keep the worker from answering reads for the sum of
+   * those clones, while this way a read waits for one clone at most.
    */
   async write(plan: PagePlan<R>, operation: string): Promise<void> {
     if (plan.isEmpty) return;
@@ -120,36 +127,53 @@ export class PageStore<R> {
     const keys = transaction.objectStore(KEYS);
     const done = this.context.completion(transaction, operation);
     const written: [number, StoredPageMeta, boolean][] = [];
-    let current: PageContent<R> | undefined;
-    try {
-      for (const [id, { meta: given, content }] of plan.puts) {
-        let meta = metaOf(given);
-        if (content) {
-          current = content;
-          const forms = storedForms(content, given);
-          meta = forms.meta;
-          pages.put(forms.page, id);
-          current = undefined;
-          keys.put(storedKeys(content.keys), id);
+    const entries = [...plan.puts];
+    let lastContent = -1;
+    entries.forEach(([, entry], i) => entry.content && (lastContent = i));
+    // What a request refused at once (a record IndexedDB cannot clone, the quota), and the page being put then.
+    let refused: { error: unknown; content: PageContent<R> | undefined } | undefined;
+    const putFrom = (start: number): void => {
+      let current: PageContent<R> | undefined;
+      try {
+        for (let i = start; i < entries.length; i++) {
+          const [id, { meta: given, content }] = entries[i] as (typeof entries)[number];
+          let meta = metaOf(given);
+          let request: IDBRequest | undefined;
+          if (content) {
+            current = content;
+            const forms = storedForms(content, given);
+            meta = forms.meta;
+            request = pages.put(forms.page, id);
+            current = undefined;
+            keys.put(storedKeys(content.keys), id);
+          }
+          dir.put(meta, id);
+          written.push([id, meta, content !== undefined]);
+          if (request && i < lastContent) {
+            request.addEventListener('success', () => putFrom(i + 1));
+            return;
+          }
         }
-        dir.put(meta, id);
-        written.push([id, meta, content !== undefined]);
+        for (const id of plan.deletes) {
+          pages.delete(id);
+          dir.delete(id);
+          keys.delete(id);
+        }
+      } catch (error) {
+        // Nothing of the plan is written.
+        refused = { error, content: current };
+        abortQuietly(transaction);
       }
-      for (const id of plan.deletes) {
-        pages.delete(id);
-        dir.delete(id);
-        keys.delete(id);
-      }
-    } catch (error) {
-      // A request IndexedDB refused at once (a record it cannot clone, the quota): nothing of the plan is written.
-      abortQuietly(transaction);
-      await done.catch(() => undefined);
-      if (current && error instanceof DOMException && error.name === 'DataCloneError') throw this.cloneError(current, operation, error);
-      throw this.context.error(operation, `cannot write pages: ${String(error)}`, error);
-    }
+    };
+    putFrom(0);
     try {
       await done;
     } catch (error) {
+      if (refused) {
+        const { error: cause, content } = refused;
+        if (content && cause instanceof DOMException && cause.name === 'DataCloneError') throw this.cloneError(content, operation, cause);
+        throw this.context.error(operation, `cannot write pages: ${String(cause)}`, cause);
+      }
       const hint = blobHint(recordsOf(plan));
       if (!hint) throw error;
       const cause = (error as StorageError).cause;

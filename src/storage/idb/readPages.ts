@@ -1,7 +1,7 @@
 import type { Interval } from '../../core/Interval';
 import type { StorageRecordsSpec } from '../../core/StorageRecordsSpec';
 import { BatchIterator } from '../../core/asyncIterators';
-import { yieldWhenBusy } from '../../core/yieldWhenBusy';
+import { EventLoopTurns } from '../../core/yieldWhenBusy';
 import type { PageInfo } from './pages';
 import type { FetchedPage, PageStore } from './PageStore';
 
@@ -60,6 +60,9 @@ function matching<R>(
   return found;
 }
 
+/** Reads step aside by their own probe: the background work's, queued behind a read's message, must not delay the read. */
+const turns = new EventLoopTurns();
+
 /**
  * The records of `spec` in the state of `read.generation`, one array per
  * page: the pages whose bounds meet the intervals, from the in-memory copy
@@ -72,7 +75,7 @@ export async function* readPages<R>(spec: StorageRecordsSpec<R>, read: PageRead)
   const store = read.store as PageStore<R>;
   const intervals = spec.intervals.filter((interval) => !interval.isEmpty);
   const pages = store.dir.overlapping(read.position, intervals, read.generation);
-  const start = yieldWhenBusy(0);
+  const start = turns.yieldWhenBusy(0);
   if (start) await start;
   const fetchBatch = (batch: PageInfo[]) => {
     const promise = store.fetch(
@@ -97,7 +100,7 @@ export async function* readPages<R>(spec: StorageRecordsSpec<R>, read: PageRead)
       const records = matching(found, read.position, intervals, spec.recheck);
       if (records.length === 0) continue;
       yield found.cached && !read.shared ? structuredClone(records) : records;
-      const pause = yieldWhenBusy();
+      const pause = turns.yieldWhenBusy();
       if (pause) await pause;
     }
   }

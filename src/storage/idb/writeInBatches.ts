@@ -1,3 +1,4 @@
+import { BACKGROUND_SLICE_MS, yieldWhenBusy } from '../../core/yieldWhenBusy';
 import type { RecordSource } from '../../core/types';
 import { eachRecord } from '../recordSource';
 
@@ -9,11 +10,19 @@ export interface BatchWriting<R, Row> {
   readonly batchSize: () => number;
   /** Writes one batch (one transaction). */
   readonly write: (rows: Row[]) => Promise<void>;
+  /**
+   * Called between records: a promise to wait for before the next record
+   * (to let reads go first), or `undefined` to go on. Default: a later task
+   * once a slice of the thread's time is used (`yieldWhenBusy`).
+   */
+  readonly pause?: (() => Promise<void> | undefined) | undefined;
 }
 
 /**
  * Collects records into batches and writes each, collecting the next batch
- * while the previous one is written; at most one write is in flight.
+ * while the previous one is written; at most one write is in flight. Takes
+ * records in slices of the thread's time (`yieldWhenBusy`): a read that
+ * comes in meanwhile waits for one slice, not for the batch.
  * Rejects with the first failure once the write in flight has settled; the
  * source is not read further.
  */
@@ -21,6 +30,7 @@ export async function writeInBatches<R, Row>(records: RecordSource<R>, writing: 
   let inFlight: Promise<void> = Promise.resolve();
   let batch: Row[] = [];
   let size = writing.batchSize();
+  const pause = writing.pause ?? (() => yieldWhenBusy(BACKGROUND_SLICE_MS));
   const flush = async () => {
     const rows = batch;
     batch = [];
@@ -32,7 +42,7 @@ export async function writeInBatches<R, Row>(records: RecordSource<R>, writing: 
   try {
     await eachRecord(records, (record) => {
       batch.push(writing.toRow(record));
-      return batch.length >= size ? flush() : undefined;
+      return batch.length >= size ? flush() : pause();
     });
     if (batch.length > 0) await flush();
   } catch (error) {

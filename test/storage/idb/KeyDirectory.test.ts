@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { nextTask } from '../../../src/core/yieldWhenBusy';
 import { KeyDirectory } from '../../../src/storage/idb/KeyDirectory';
 
 describe('KeyDirectory', () => {
@@ -48,6 +49,20 @@ describe('KeyDirectory', () => {
       expect(keys.pendingLayers).toBe(2);
       await vi.waitFor(() => expect(keys.pendingLayers).toBe(0));
       expect([0, 1, 2, 3, 49_999, 50_000].map((key) => keys.committed(key))).toEqual([20, 21, 20, undefined, 20, undefined]);
+    });
+
+    it('should fold in slices of the thread, letting tasks queued meanwhile run before it is done', async () => {
+      const keys = directory();
+      for (let key = 0; key < 300_000; key++) keys.setStaged(key, 20);
+      keys.merge();
+      let queuedRan = false;
+      void nextTask()
+        .then(() => nextTask())
+        .then(() => (queuedRan = true));
+      await vi.waitFor(() => expect(queuedRan).toBe(true));
+      expect(keys.pendingLayers).toBe(1);
+      await vi.waitFor(() => expect(keys.pendingLayers).toBe(0));
+      expect([0, 299_999, 300_000].map((key) => keys.committed(key))).toEqual([20, 20, undefined]);
     });
 
     it('should keep a committed write made between a merge and its folding over the merged layer', () => {
