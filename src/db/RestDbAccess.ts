@@ -41,6 +41,9 @@ export interface RestDbAccessOptions<R> extends RestTransportOptions {
 
 const DEFAULT_ACCEPT = 'application/x-ndjson, application/json;q=0.9';
 
+const NDJSON_TYPE = /^application\/(x-)?(ndjson|jsonl|jsonlines)\b/i;
+const JSON_TYPE = /^application\/([\w.+-]+\+)?json\b/i;
+
 /**
  * Values of a response as they arrive (NDJSON lines, or a JSON body's
  * values), each validated into its record only when it is handed out: a
@@ -52,8 +55,6 @@ interface Values<R> {
   /** The record of a value (at `position` across pages), or the error saying why there is none. */
   readonly toRecord: (value: unknown, position: number) => R | RecordValidationError;
 }
-const NDJSON_TYPE = /^application\/(x-)?(ndjson|jsonl|jsonlines)\b/i;
-const JSON_TYPE = /^application\/([\w.+-]+\+)?json\b/i;
 
 /**
  * Fetches records from a REST backend with `fetch` (docs/rest-protocol.md

@@ -407,7 +407,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
     await writeInBatches(records, {
       toRow: (record: R) => scoredRow(this.scorer, record, this.connection, operation),
       batchSize: () => (staged ? this.pacer.nextRows() : this.writeBatchSize),
-      pause: () => this.pacer.pause(),
+      pause: staged ? () => this.pacer.pause() : undefined,
       write: async (rows) => {
         const started = performance.now();
         await this.pages.put(rows, { staged, committed: this.committed }, operation);
