@@ -349,12 +349,33 @@ async function* filtered<R>(records: AsyncIterable<R>, keep: (record: R) => bool
   for await (const record of records) if (keep(record)) yield record;
 }
 
-/** `records`, calling `observe` with each as it passes. */
-export async function* observed<R>(records: AsyncIterable<R>, observe: (record: R) => void): AsyncGenerator<R> {
-  for await (const record of records) {
-    observe(record);
-    yield record;
-  }
+/**
+ * `records`, calling `observe` with each as it passes. Hand-written (not an
+ * async generator): it sits on every record of a load or adjust, and a
+ * generator's `yield` costs a few promises a record more. When `observe`
+ * throws, `records` is closed and the iteration rejects with that error.
+ */
+export function observed<R>(records: AsyncIterable<R>, observe: (record: R) => void): AsyncIterableIterator<R, undefined> {
+  const source = records[Symbol.asyncIterator]();
+  const iterator: AsyncIterableIterator<R, undefined> = {
+    next: () =>
+      source.next().then((step): IteratorResult<R, undefined> | Promise<never> => {
+        if (step.done) return { done: true, value: undefined };
+        try {
+          observe(step.value);
+        } catch (error) {
+          const fail = () => Promise.reject(error as Error);
+          return Promise.resolve(source.return?.()).then(fail, fail);
+        }
+        return step;
+      }),
+    return: async () => {
+      await source.return?.();
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
 }
 
 /** A backend fetch's options: only those given (`undefined` when none), as a `DbAccess` has always been called. */

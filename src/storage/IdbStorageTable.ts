@@ -13,7 +13,7 @@ import { KeyDirectoryLoader } from './idb/KeyDirectoryLoader';
 import { MemoryFiller } from './idb/MemoryFiller';
 import { PageCache } from './idb/PageCache';
 import { PageStore } from './idb/PageStore';
-import { PageWriter, scoredRow } from './idb/PageWriter';
+import { PageWriter, rowsOf } from './idb/PageWriter';
 import { readPages, recordsOfPages } from './idb/readPages';
 import { ReaderGenerations, type ReaderLease } from './idb/ReaderGenerations';
 import { rollBack } from './idb/rollBack';
@@ -405,7 +405,7 @@ export class IdbStorageTable<R> implements StorageTable<R> {
   /** Scores records and writes them in batches of pages, collecting the next batch while the previous transaction runs. */
   private async write(records: RecordSource<R>, operation: Operation, staged: boolean): Promise<void> {
     await writeInBatches(records, {
-      toRow: (record: R) => scoredRow(this.scorer, record, this.connection, operation),
+      toRow: rowsOf<R>(this.scorer, this.connection, operation),
       batchSize: () => (staged ? this.pacer.nextRows() : this.writeBatchSize),
       pause: staged ? () => this.pacer.pause() : undefined,
       write: async (rows) => {

@@ -17,14 +17,17 @@ export function scoreRecord<R>(
 ): { key: PrimaryKey; scores: number[] } {
   const key: unknown = scorer.primaryKey(record);
   if (!isValidKey(key)) throw fail(`the record with primary key ${describeKey(key)} has an invalid primary key.`, keyCause?.(key));
-  const scores = scorer.indexNames.map((indexName) => {
+  // A loop, not `map` with a closure: this runs for every record written (200,000 in a big adjust).
+  const { indexNames } = scorer;
+  const scores: number[] = [];
+  for (const indexName of indexNames) {
     const score = scorer.score(indexName, record);
     if (typeof score !== 'number' || Number.isNaN(score)) {
       throw fail(
         `the record with primary key ${describeKey(key)} has score ${String(score)} in index '${indexName}'; scores must be numbers, not NaN.`,
       );
     }
-    return score;
-  });
+    scores.push(score);
+  }
   return { key, scores };
 }

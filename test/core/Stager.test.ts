@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CachedTable } from '../../src/core/CachedTable';
+import { observed } from '../../src/core/Stager';
 import type { StorageRecordsSpec } from '../../src/core/StorageRecordsSpec';
 import type { DbAccessOptions, ReadOptions, RecordSource } from '../../src/core/types';
 import type { RangeSpec } from '../../src/indexes/RangeIndexes';
@@ -97,5 +98,46 @@ describe('Stager', () => {
       expect(byId(await collect(result.records)).find((record) => record.id === 7)?.value).toBe(777);
       expect(storage.staged).toEqual([reading(7, 7, 777)]);
     });
+  });
+});
+
+describe('observed', () => {
+  async function* source(closed: { done: boolean }) {
+    try {
+      for (let id = 0; id < 5; id++) yield reading(id, id);
+    } finally {
+      closed.done = true;
+    }
+  }
+
+  it('should hand out every record, after observing it', async () => {
+    const seen: number[] = [];
+    const closed = { done: false };
+    const records = await collect(observed(source(closed), (record) => seen.push(record.id)));
+    expect(records).toEqual(readings(5));
+    expect(seen).toEqual([0, 1, 2, 3, 4]);
+    expect(closed.done).toBe(true);
+  });
+
+  it('should close the source and reject with the error when observing throws', async () => {
+    const closed = { done: false };
+    const failure = new Error('observer failed');
+    const records = observed(source(closed), (record) => {
+      if (record.id === 2) throw failure;
+    });
+    const taken: number[] = [];
+    await expect(
+      (async () => {
+        for await (const record of records) taken.push(record.id);
+      })(),
+    ).rejects.toBe(failure);
+    expect(taken).toEqual([0, 1]);
+    expect(closed.done).toBe(true);
+  });
+
+  it('should close the source when the consumer stops early', async () => {
+    const closed = { done: false };
+    for await (const record of observed(source(closed), () => {})) if (record.id === 1) break;
+    expect(closed.done).toBe(true);
   });
 });

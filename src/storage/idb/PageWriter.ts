@@ -16,17 +16,17 @@ export interface ScoredRow<R> {
 }
 
 /**
- * A record's row: its key and scores, checked.
+ * The rows of one write's records: each record's key and scores, checked.
+ * The error makers are made once per write, not per record.
  * @throws {StorageError} when the key is invalid (the `DataError` as `cause`) or a score is not a number or NaN.
  */
-export function scoredRow<R>(scorer: RecordScorer<R, unknown>, record: R, connection: IdbConnection, operation: string): ScoredRow<R> {
-  const { key, scores } = scoreRecord(
-    scorer,
-    record,
-    (message, cause) => connection.error(operation, message, cause),
-    (invalid) => connection.keyError(invalid),
-  );
-  return { record, key, id: keyId(key), scores };
+export function rowsOf<R>(scorer: RecordScorer<R, unknown>, connection: IdbConnection, operation: string): (record: R) => ScoredRow<R> {
+  const fail = (message: string, cause?: unknown) => connection.error(operation, message, cause);
+  const keyCause = (invalid: unknown) => connection.keyError(invalid);
+  return (record) => {
+    const { key, scores } = scoreRecord(scorer, record, fail, keyCause);
+    return { record, key, id: keyId(key), scores };
+  };
 }
 
 /**
