@@ -44,7 +44,7 @@ describe('WritePacer', () => {
     expect([writes.contended, writes.nextRows()]).toEqual([false, 64]);
   });
 
-  it('should pause a write for 10 ms after each 2 ms slice of its time while reads come in', async () => {
+  it('should pause a write for 20 ms after each 2 ms slice of its time while reads come in', async () => {
     const { pacer: writes, clock } = pacer();
     await nextTask();
     writes.readSeen();
@@ -56,7 +56,7 @@ describe('WritePacer', () => {
     let resumed = false;
     const pause = writes.pause()?.then(() => (resumed = true));
     expect(pause).toBeInstanceOf(Promise);
-    await vi.advanceTimersByTimeAsync(9);
+    await vi.advanceTimersByTimeAsync(19);
     expect(resumed).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
     expect(resumed).toBe(true);

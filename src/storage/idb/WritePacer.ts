@@ -3,11 +3,12 @@ import { BACKGROUND_SLICE_MS, yieldWhenBusy } from '../../core/yieldWhenBusy';
 /**
  * The pause after each slice of a write while reads come in. Measured in
  * `readStall` [200k] (a 180,000-record adjust from the backend, a page read
- * a frame): with a 2 ms pause, p95 during the adjust 10–17 ms; with 6 ms,
- * 6.3–9.6 ms; with 10 ms, 4.3–7.5 ms (2.2–2.4 ms idle), the adjust taking
- * 5.8–7.4 s instead of 3.5 s while the reads go on.
+ * a frame; p95 of a read idle 1.6–2.9 ms): with a 2 ms pause, p95 during
+ * the adjust 10–17 ms; 6 ms, 6.3–9.6 ms; 10 ms, 4.3–9.2 ms (the adjust
+ * 5.8–7.4 s); 20 ms, 4.0–5.0 ms (the adjust 9.5 s, against 2.9 s with no
+ * reads).
  */
-const CONTENDED_PAUSE_MS = 10;
+const CONTENDED_PAUSE_MS = 20;
 
 /** Options of {@link WritePacer}. */
 export interface WritePacerOptions {
@@ -85,10 +86,10 @@ export class WritePacer {
    * thread's time is used (`yieldWhenBusy`), a later task. While reads come
    * in, also a pause of {@link CONTENDED_PAUSE_MS} after each slice of the
    * write's time (counted from the last pause, whatever ran meanwhile:
-   * parsing, page puts, garbage collection), so that the write takes at
-   * most about a sixth of the thread: a read then seldom finds the thread
-   * busy, or collecting what the write allocated. A write with no read to
-   * let go first runs at full speed.
+   * parsing, page puts, garbage collection), so that the write takes a
+   * small share of the thread: a read then seldom finds the thread busy,
+   * or collecting what the write allocated. A write with no read to let go
+   * first runs at full speed.
    */
   pause(): Promise<void> | undefined {
     if (!this.contended) {
