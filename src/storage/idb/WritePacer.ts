@@ -3,10 +3,10 @@ import { BACKGROUND_SLICE_MS, yieldWhenBusy } from '../../core/yieldWhenBusy';
 /**
  * The pause after each slice of a write while reads come in. Measured in
  * `readStall` [200k] (a 180,000-record adjust from the backend, a page read
- * a frame; p95 of a read idle 1.6–2.9 ms): with a 2 ms pause, p95 during
+ * a frame; p95 of a read idle 1.6–3.6 ms): with a 2 ms pause, p95 during
  * the adjust 10–17 ms; 6 ms, 6.3–9.6 ms; 10 ms, 4.3–9.2 ms (the adjust
- * 5.8–7.4 s); 20 ms, 4.0–5.0 ms (the adjust 9.5 s, against 2.9 s with no
- * reads).
+ * 5.8–7.4 s); 20 ms, 4.0–5.5 ms (the adjust 9.5–13.4 s, against 2.9–3.7 s
+ * with no reads).
  */
 const CONTENDED_PAUSE_MS = 20;
 
