@@ -1,4 +1,5 @@
 import { abortableRecords, abortReasonOr } from './abortable';
+import { keptRecords } from './asyncIterators';
 import type { Adjustment } from './Adjustment';
 import { Interval } from './Interval';
 import { isValidKey, keyToString, type PrimaryKey } from './keys';
@@ -174,7 +175,7 @@ export class Stager<R, PK, S extends IndexSpec, D> {
       const seen = new Set<string>();
       // Compared as they come, so that only the changed records wait for the storage's write lock.
       changed = new ReadAhead(
-        filtered(fetched, (record) => {
+        keptRecords(fetched, (record) => {
           const key = this.keyOf(record);
           seen.add(key);
           const previous = stored.get(key);
@@ -344,38 +345,12 @@ export class Stager<R, PK, S extends IndexSpec, D> {
   }
 }
 
-/** The records of `records` that `keep` accepts. */
-async function* filtered<R>(records: AsyncIterable<R>, keep: (record: R) => boolean): AsyncGenerator<R> {
-  for await (const record of records) if (keep(record)) yield record;
-}
-
-/**
- * `records`, calling `observe` with each as it passes. Hand-written (not an
- * async generator): it sits on every record of a load or adjust, and a
- * generator's `yield` costs a few promises a record more. When `observe`
- * throws, `records` is closed and the iteration rejects with that error.
- */
+/** `records`, calling `observe` with each as it passes (see `keptRecords`: when it throws, `records` is closed). */
 export function observed<R>(records: AsyncIterable<R>, observe: (record: R) => void): AsyncIterableIterator<R, undefined> {
-  const source = records[Symbol.asyncIterator]();
-  const iterator: AsyncIterableIterator<R, undefined> = {
-    next: () =>
-      source.next().then((step): IteratorResult<R, undefined> | Promise<never> => {
-        if (step.done) return { done: true, value: undefined };
-        try {
-          observe(step.value);
-        } catch (error) {
-          const fail = () => Promise.reject(error as Error);
-          return Promise.resolve(source.return?.()).then(fail, fail);
-        }
-        return step;
-      }),
-    return: async () => {
-      await source.return?.();
-      return { done: true, value: undefined };
-    },
-    [Symbol.asyncIterator]: () => iterator,
-  };
-  return iterator;
+  return keptRecords(records, (record) => {
+    observe(record);
+    return true;
+  });
 }
 
 /** A backend fetch's options: only those given (`undefined` when none), as a `DbAccess` has always been called. */

@@ -103,6 +103,37 @@ export function recordsOf<R>(records: readonly R[]): AsyncIterableIterator<R, un
   return new BatchIterator(records, true, NO_MORE);
 }
 
+/**
+ * The records of `records` that `keep` accepts, in order. Hand-written (not
+ * an async generator): it sits on every record of a load, adjust or
+ * refresh, and a generator's `yield` costs a few promises a record more.
+ * When `keep` throws, `records` is closed and the iteration rejects with
+ * that error.
+ */
+export function keptRecords<R>(records: AsyncIterable<R>, keep: (record: R) => boolean): AsyncIterableIterator<R, undefined> {
+  const source = records[Symbol.asyncIterator]();
+  const step = (result: IteratorResult<R>): IteratorResult<R, undefined> | Promise<IteratorResult<R, undefined>> => {
+    if (result.done) return DONE;
+    let kept: boolean;
+    try {
+      kept = keep(result.value);
+    } catch (error) {
+      const fail = () => Promise.reject(error as Error);
+      return Promise.resolve(source.return?.()).then(fail, fail);
+    }
+    return kept ? result : source.next().then(step);
+  };
+  const iterator: AsyncIterableIterator<R, undefined> = {
+    next: () => source.next().then(step),
+    return: async () => {
+      await source.return?.();
+      return DONE;
+    },
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
+}
+
 /** The source of an iterator whose first batch is its last: never asked. */
 const NO_MORE: BatchSource<never> = {
   next: () => Promise.reject(new Error('no batch after the last')),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BatchIterator, OpenOnFirstNext, recordsOf, type BatchSource } from '../../src/core/asyncIterators';
+import { BatchIterator, keptRecords, OpenOnFirstNext, recordsOf, type BatchSource } from '../../src/core/asyncIterators';
 
 /** A source of the given batches after the first, counting its calls; `fail` makes the next call reject. */
 function source(batches: { records: number[]; done: boolean }[]) {
@@ -144,5 +144,40 @@ describe('recordsOf', () => {
     expect(await left.next()).toEqual({ value: 1, done: false });
     expect(await left.return?.()).toEqual({ value: undefined, done: true });
     expect(await left.next()).toEqual({ value: undefined, done: true });
+  });
+});
+
+describe('keptRecords', () => {
+  async function* numbers(count: number, closed: { done: boolean }) {
+    try {
+      for (let i = 0; i < count; i++) yield i;
+    } finally {
+      closed.done = true;
+    }
+  }
+
+  it('should hand out the records keep accepts, in order, past long runs of rejected ones', async () => {
+    const closed = { done: false };
+    const kept: number[] = [];
+    for await (const n of keptRecords(numbers(20_000, closed), (n) => n % 10_000 === 9_999 || n === 3)) kept.push(n);
+    expect(kept).toEqual([3, 9_999, 19_999]);
+    expect(closed.done).toBe(true);
+  });
+
+  it('should close the source and reject with the error when keep throws', async () => {
+    const closed = { done: false };
+    const failure = new Error('keep failed');
+    const taken: number[] = [];
+    const records = keptRecords(numbers(10, closed), (n) => {
+      if (n === 4) throw failure;
+      return n % 2 === 0;
+    });
+    await expect(
+      (async () => {
+        for await (const n of records) taken.push(n);
+      })(),
+    ).rejects.toBe(failure);
+    expect(taken).toEqual([0, 2]);
+    expect(closed.done).toBe(true);
   });
 });

@@ -128,8 +128,8 @@ export class PageStore<R> {
     const done = this.context.completion(transaction, operation);
     const written: [number, StoredPageMeta, boolean][] = [];
     const entries = [...plan.puts];
-    let lastContent = -1;
-    entries.forEach(([, entry], i) => entry.content && (lastContent = i));
+    let lastContent = entries.length - 1;
+    while (lastContent >= 0 && !(entries[lastContent] as (typeof entries)[number])[1].content) lastContent--;
     // What a request refused at once (a record IndexedDB cannot clone, the quota), and the page being put then.
     let refused: { error: unknown; content: PageContent<R> | undefined } | undefined;
     const putFrom = (start: number): void => {

@@ -26,13 +26,16 @@ export interface WritePacerOptions {
 }
 
 /**
- * Sizes write transactions so that reads do not queue behind them.
+ * Paces writes so that reads do not wait behind them.
  *
  * IndexedDB runs a read-only transaction only after every earlier
- * read-write transaction on the same store, so a read waits for the write
- * in flight. While reads run (and for `quietMs` after), writes go in
- * transactions of `minRows` rows; otherwise their size adapts to take about
- * `targetMs`, so that an occasional read waits about that long at most.
+ * read-write transaction on the same store, so a read of IndexedDB waits for
+ * the write in flight; and every read, of IndexedDB or of the in-memory
+ * copy, waits for whatever the worker's thread is doing. While reads run
+ * (and for `quietMs` after), writes go in transactions of `minRows` rows
+ * and {@link WritePacer.pause} leaves the thread idle most of the time;
+ * otherwise their size adapts to take about `targetMs`, so that an
+ * occasional read waits about that long at most.
  */
 export class WritePacer {
   private readonly maxRows: number;
