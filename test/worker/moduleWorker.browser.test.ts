@@ -106,7 +106,10 @@ describe('exposeCachedTable in a module Worker in Chromium', () => {
       harness = await startFixtureWorker();
       await harness.control.reset();
     });
+    /** What the client of the test below holds, kept reachable to the end of the suite. */
+    const clientObjects: unknown[] = [];
     afterAll(async () => {
+      clientObjects.length = 0;
       await harness.dispose();
     });
 
@@ -117,6 +120,15 @@ describe('exposeCachedTable in a module Worker in Chromium', () => {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
       throw new Error(`Timed out waiting for ${what}.`);
+    }
+
+    /** Makes garbage for a while, so that whatever the test holds no reference to is likely collected. */
+    async function collectGarbage(): Promise<void> {
+      for (let round = 0; round < 30; round++) {
+        const garbage: unknown[] = [];
+        for (let i = 0; i < 100_000; i++) garbage.push({ i, text: `garbage ${i}` });
+        await new Promise((resolve) => setTimeout(resolve, garbage.length > 0 ? 20 : 0));
+      }
     }
 
     it("should cancel its open read's backend fetch when the frame holding its ports and lifetime lock is removed", async () => {
@@ -150,19 +162,19 @@ describe('exposeCachedTable in a module Worker in Chromium', () => {
       } satisfies SharedConnectMessage;
       (harness.endpoint as Worker).postMessage(connect, [session.port2, updates.port2]);
       const remote = wrap<TableSessionApi<Reading>>(session.port1);
+      // The client's objects stay reachable while its page lives, as a client's are. A Comlink proxy that is
+      // collected tells the worker to release the session (its finalizer), and WebKit keeps across an `await` only
+      // the locals still used after it: unreferenced, the proxy, and a port, were collected before the counts below.
+      clientObjects.push(remote, session, updates);
       const opened = await remote.openRead(ts(50, 100), 5);
       expect([opened.from, opened.done]).toEqual(['db', false]);
+      await collectGarbage();
       const before = await harness.control.counts();
       expect(before.connections).toBe(1);
 
       frame.remove();
       await untilCounts((counts) => counts.dbCancelled === before.dbCancelled + 1, 'the backend fetch to be cancelled');
       await untilCounts((counts) => counts.connections === 0, 'the session to close');
-      // Used up to here, so that neither port is collected while the test runs: WebKit closes the other end of a
-      // collected port, which the worker takes for the client going away (once, the session had ended before the
-      // counts above were taken). The frame's removal closes them either way, as they belong to its document.
-      session.port1.close();
-      updates.port1.close();
     });
   });
 });
