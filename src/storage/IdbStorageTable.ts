@@ -264,15 +264,18 @@ export class IdbStorageTable<R> implements StorageTable<R> {
   }
 
   private readAt(spec: StorageRecordsSpec<R>, lease: ReaderLease, shared: boolean): AsyncIterable<R> {
+    let seen = false;
     const open = () => {
       this.assertOpen('getRecords');
       const position = this.position(spec, 'getRecords');
       this.pacer.readSeen();
+      seen = true;
       const track = { started: () => this.pacer.readStarted(), ended: () => this.pacer.readEnded() };
       const read = { store: this.store, position, generation: lease.generation, batchRecords: this.readBatchSize, shared, track };
       return readPages(spec, { ...read, store: read.store as PageStore<unknown>, operation: 'getRecords' }) as AsyncGenerator<R[]>;
     };
     return recordsOfPages(open, () => {
+      if (seen) this.pacer.readFinished();
       this.abandonedReads.unregister(lease);
       this.releaseReader(lease);
     });

@@ -79,4 +79,81 @@ describe('WritePacer', () => {
     writes.readEnded();
     expect(writes.readsWaiting).toBe(false);
   });
+
+  describe('with reads that come with gaps', () => {
+    /** A write that has used its slice while reads come in, and pauses: whether it has resumed. */
+    const pausedWrite = async (writes: WritePacer, clock: { advance(ms: number): void }) => {
+      await nextTask();
+      expect(writes.pause()).toBeUndefined();
+      clock.advance(2);
+      let resumed = false;
+      void writes.pause()?.then(() => (resumed = true));
+      return () => resumed;
+    };
+    const settle = async () => {
+      for (let i = 0; i < 5; i++) await nextTask();
+    };
+
+    it('should resume a paused write as soon as a read ends, when reads come a frame apart', async () => {
+      const { pacer: writes, clock } = pacer();
+      writes.readSeen();
+      writes.readFinished();
+      clock.advance(16);
+      writes.readSeen();
+      vi.useFakeTimers();
+      const resumed = await pausedWrite(writes, clock);
+      await settle();
+      expect(resumed()).toBe(false);
+      writes.readFinished();
+      // In a later task (after the read's answer), long before the 20 ms pause would end.
+      expect(resumed()).toBe(false);
+      await settle();
+      expect(resumed()).toBe(true);
+    });
+
+    it('should keep the 20 ms pause when reads come back to back, or while another read is open', async () => {
+      const { pacer: writes, clock } = pacer();
+      writes.readSeen();
+      writes.readFinished();
+      clock.advance(1);
+      writes.readSeen();
+      vi.useFakeTimers();
+      const resumed = await pausedWrite(writes, clock);
+      writes.readFinished();
+      await settle();
+      expect(resumed()).toBe(false);
+      await vi.advanceTimersByTimeAsync(20);
+      expect(resumed()).toBe(true);
+
+      // A gap of 16 ms, but two reads open: the first to end does not resume the write.
+      clock.advance(16);
+      writes.readSeen();
+      writes.readSeen();
+      const resumedAgain = await pausedWrite(writes, clock);
+      writes.readFinished();
+      await settle();
+      expect(resumedAgain()).toBe(false);
+      writes.readFinished();
+      await settle();
+      expect(resumedAgain()).toBe(true);
+    });
+
+    it('should forget a read left unfinished once reads have been quiet for the quiet time', async () => {
+      const { pacer: writes, clock } = pacer();
+      writes.readSeen();
+      writes.readFinished();
+      clock.advance(16);
+      writes.readSeen();
+      // Never finished (its iteration was dropped). After the quiet time, a write runs uncontended and forgets it.
+      clock.advance(250);
+      expect(writes.pause()).toBeUndefined();
+      clock.advance(16);
+      writes.readSeen();
+      vi.useFakeTimers();
+      const resumed = await pausedWrite(writes, clock);
+      writes.readFinished();
+      await settle();
+      expect(resumed()).toBe(true);
+    });
+  });
 });
