@@ -140,6 +140,7 @@ async function runChromium(siteUrl: string, server: Server): Promise<{ figures: 
           'cppgc',
           'disabled-by-default-cppgc',
           'disabled-by-default-v8.gc',
+          'disabled-by-default-v8.cpu_profiler',
         ],
       });
     }
