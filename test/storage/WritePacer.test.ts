@@ -93,14 +93,19 @@ describe('WritePacer', () => {
     const settle = async () => {
       for (let i = 0; i < 5; i++) await nextTask();
     };
-
-    it('should resume a paused write as soon as a read ends, when reads come a frame apart', async () => {
+    /** A read that ended, then another begun `gapMs` later (still open); timers fake from here on. */
+    const readsApart = (gapMs: number) => {
       const { pacer: writes, clock } = pacer();
       writes.readSeen();
       writes.readFinished();
-      clock.advance(16);
+      clock.advance(gapMs);
       writes.readSeen();
       vi.useFakeTimers();
+      return { writes, clock };
+    };
+
+    it('should resume a paused write as soon as a read ends, when reads come a frame apart', async () => {
+      const { writes, clock } = readsApart(16);
       const resumed = await pausedWrite(writes, clock);
       await settle();
       expect(resumed()).toBe(false);
@@ -112,12 +117,7 @@ describe('WritePacer', () => {
     });
 
     it('should keep the 20 ms pause when reads come back to back, or while another read is open', async () => {
-      const { pacer: writes, clock } = pacer();
-      writes.readSeen();
-      writes.readFinished();
-      clock.advance(1);
-      writes.readSeen();
-      vi.useFakeTimers();
+      const { writes, clock } = readsApart(1);
       const resumed = await pausedWrite(writes, clock);
       writes.readFinished();
       await settle();
@@ -139,17 +139,13 @@ describe('WritePacer', () => {
     });
 
     it('should forget a read left unfinished once reads have been quiet for the quiet time', async () => {
-      const { pacer: writes, clock } = pacer();
-      writes.readSeen();
-      writes.readFinished();
-      clock.advance(16);
-      writes.readSeen();
-      // Never finished (its iteration was dropped). After the quiet time, a write runs uncontended and forgets it.
+      const { writes, clock } = readsApart(16);
+      // That read is never finished (its iteration was dropped). After the quiet time, a write runs uncontended and
+      // forgets it.
       clock.advance(250);
       expect(writes.pause()).toBeUndefined();
       clock.advance(16);
       writes.readSeen();
-      vi.useFakeTimers();
       const resumed = await pausedWrite(writes, clock);
       writes.readFinished();
       await settle();
