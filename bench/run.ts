@@ -26,7 +26,7 @@ const onlyIndex = args.indexOf('--only');
 const only = onlyIndex >= 0 ? (args[onlyIndex + 1] ?? '').split(',').filter(Boolean) : undefined;
 const jsonIndex = args.indexOf('--json');
 const traceIndex = args.indexOf('--trace');
-/** `--trace PATH`: a Chromium trace of the whole run (renderer and workers, GC included), for bench/longTaskTrace.ts. */
+/** `--trace PATH`: a Chromium trace of the whole run (renderer and workers, GC and the workers' JavaScript samples included), for bench/longTaskTrace.ts. */
 const tracePath = traceIndex >= 0 && args[traceIndex + 1] ? resolve(args[traceIndex + 1] as string) : undefined;
 const profileIndex = args.indexOf('--profile');
 /** `--profile PATH`: a CPU profile of the page over the whole run, as a `.cpuprofile` for DevTools, and one of each worker still running at its end (`PATH.<worker>.cpuprofile`). */
