@@ -104,15 +104,35 @@ describe('WritePacer', () => {
       return { writes, clock };
     };
 
-    it('should resume a paused write as soon as a read ends, when reads come a frame apart', async () => {
+    it('should resume a paused write early in the gap after a read, when reads come a frame apart', async () => {
       const { writes, clock } = readsApart(16);
       const resumed = await pausedWrite(writes, clock);
       await settle();
       expect(resumed()).toBe(false);
       writes.readFinished();
-      // In a later task (after the read's answer), long before the 20 ms pause would end.
-      expect(resumed()).toBe(false);
+      // Not at once (the read's answer goes to the page first): a quarter of the last gap (16 ms) later, long before
+      // the 20 ms pause would end.
       await settle();
+      await vi.advanceTimersByTimeAsync(3);
+      expect(resumed()).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(resumed()).toBe(true);
+    });
+
+    it('should not resume a paused write in the gap when another read begins first: it waits for that one', async () => {
+      const { writes, clock } = readsApart(16);
+      const resumed = await pausedWrite(writes, clock);
+      writes.readFinished();
+      await vi.advanceTimersByTimeAsync(2);
+      // A read 2 ms after the last: the gap is short now, and the write keeps its 20 ms pause (18 ms of it left).
+      clock.advance(2);
+      writes.readSeen();
+      await vi.advanceTimersByTimeAsync(10);
+      expect(resumed()).toBe(false);
+      writes.readFinished();
+      await vi.advanceTimersByTimeAsync(7);
+      expect(resumed()).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
       expect(resumed()).toBe(true);
     });
 
@@ -131,10 +151,10 @@ describe('WritePacer', () => {
       writes.readSeen();
       const resumedAgain = await pausedWrite(writes, clock);
       writes.readFinished();
-      await settle();
+      await vi.advanceTimersByTimeAsync(4);
       expect(resumedAgain()).toBe(false);
       writes.readFinished();
-      await settle();
+      await vi.advanceTimersByTimeAsync(4);
       expect(resumedAgain()).toBe(true);
     });
 
@@ -148,7 +168,7 @@ describe('WritePacer', () => {
       writes.readSeen();
       const resumed = await pausedWrite(writes, clock);
       writes.readFinished();
-      await settle();
+      await vi.advanceTimersByTimeAsync(4);
       expect(resumed()).toBe(true);
     });
   });

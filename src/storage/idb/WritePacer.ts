@@ -1,8 +1,8 @@
-import { BACKGROUND_SLICE_MS, nextTask, yieldWhenBusy } from '../../core/yieldWhenBusy';
+import { BACKGROUND_SLICE_MS, yieldWhenBusy } from '../../core/yieldWhenBusy';
 
 /**
- * The pause after each slice of a write while reads come in, unless a read
- * ends first. Measured in `readStall` [200k] (a 180,000-record adjust from
+ * The pause after each slice of a write while reads come in, unless the
+ * gap after a read resumes it first. Measured in `readStall` [200k] (a 180,000-record adjust from
  * the backend, a page read a frame; p95 of a read idle 1.6–3.6 ms), with
  * fixed pauses only: a 2 ms pause, p95 during the adjust 10–17 ms; 6 ms,
  * 6.3–9.6 ms; 10 ms, 4.3–9.2 ms (the adjust 5.8–7.4 s); 20 ms, 4.0–5.5 ms
@@ -12,10 +12,21 @@ const CONTENDED_PAUSE_MS = 20;
 
 /**
  * The gap between reads (from one's end to the next one's start) from which
- * a paused write resumes as soon as a read ends: a UI reads at most once a
- * frame (16 ms), so right after a read the next one is least likely.
+ * a paused write resumes in the gap after a read: a UI reads at most once a
+ * frame (16 ms), so soon after a read the next one is least likely.
  */
 const MIN_GAP_MS = 6;
+
+/**
+ * Where in the gap after a read a paused write resumes, as a share of the
+ * last gap (with reads a frame apart, about 4 ms after a read ends). Not at
+ * once: the read's answer must first reach the page and be taken in there,
+ * and a write resumed at once took the thread, and with it one of a small
+ * machine's cores, just then. Measured in `readStall` [200k] (one run each):
+ * resumed at once, p90 of a read during the adjust 3.1–3.8 ms over five
+ * runs; 3 ms after, 2.1 and 2.6 ms; 6 ms after, 1.6–2.7 ms over five runs.
+ */
+const RESUME_AT = 0.25;
 
 /** Options of {@link WritePacer}. */
 export interface WritePacerOptions {
@@ -45,8 +56,9 @@ export interface WritePacerOptions {
  * occasional read waits about that long at most.
  *
  * Reads that come with gaps between them (a UI reading once a frame) get
- * the write's slices moved into those gaps: a paused write resumes as soon
- * as such a read ends, rather than at a time that may fall on the next.
+ * the write's slices moved into those gaps: a paused write resumes early in
+ * the gap after such a read, rather than at a time that may fall on the
+ * next.
  */
 export class WritePacer {
   private readonly maxRows: number;
@@ -67,6 +79,8 @@ export class WritePacer {
   private gapMs = 0;
   /** Resumes the paused write, when one is paused. */
   private resume: (() => void) | null = null;
+  /** The timer that resumes the paused write in the gap after a read, when one is set. */
+  private resumeTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: WritePacerOptions) {
     this.maxRows = Math.max(1, options.maxRows);
@@ -94,6 +108,8 @@ export class WritePacer {
   readSeen(): void {
     const now = this.now();
     this.lastRead = now;
+    // A read came before the write resumed in the gap: the write waits for this one to end.
+    this.cancelResume();
     if (this.openReads++ === 0 && this.lastReadEnd !== null) this.gapMs = now - this.lastReadEnd;
     this.lastReadEnd = null;
   }
@@ -101,13 +117,26 @@ export class WritePacer {
   /**
    * A read begun with {@link readSeen} ended. When no other runs and reads
    * have come with gaps of {@link MIN_GAP_MS} or more, a paused write
-   * resumes now (in a later task, after the read's answer is sent).
+   * resumes early in the gap that follows ({@link RESUME_AT}), unless
+   * another read begins first.
    */
   readFinished(): void {
     this.openReads = Math.max(0, this.openReads - 1);
     if (this.openReads > 0) return;
     this.lastReadEnd = this.lastRead = this.now();
-    if (this.gapMs >= MIN_GAP_MS && this.resume) void nextTask().then(this.resume);
+    const resume = this.resume;
+    if (this.gapMs < MIN_GAP_MS || !resume) return;
+    this.cancelResume();
+    this.resumeTimer = setTimeout(() => {
+      this.resumeTimer = undefined;
+      resume();
+    }, this.gapMs * RESUME_AT);
+  }
+
+  private cancelResume(): void {
+    if (this.resumeTimer === undefined) return;
+    clearTimeout(this.resumeTimer);
+    this.resumeTimer = undefined;
   }
 
   /** A read transaction starts. */
@@ -127,8 +156,8 @@ export class WritePacer {
    * in, also a pause after each slice of the write's time (counted from the
    * last pause, whatever ran meanwhile: parsing, page puts, garbage
    * collection), so that a read seldom finds the thread busy, or collecting
-   * what the write allocated: {@link CONTENDED_PAUSE_MS}, or until a read
-   * ends when reads come with gaps. A write with no read to let go first
+   * what the write allocated: {@link CONTENDED_PAUSE_MS}, or until early in
+   * the gap after a read when reads come with gaps. A write with no read to let go first
    * runs at full speed.
    */
   pause(): Promise<void> | undefined {
@@ -145,6 +174,7 @@ export class WritePacer {
     return new Promise((resolve) => {
       const resume = () => {
         clearTimeout(timer);
+        this.cancelResume();
         if (this.resume === resume) this.resume = null;
         resolve();
       };
