@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DbAccessError, InvalidSpecError } from '../core/errors';
 import type { ChangeFeedEvent, ChangeFeedStatus, ChangeOp, ChangeSource } from '../core/changeFeed';
+import { bodyReader, type BodyReader } from './bodyReader';
 import { parseChangeFeedLine } from './changeFeedLine';
 import { ndjsonLines } from './ndjsonLines';
 import { RestProtocolError } from './RestProtocolError';
@@ -273,14 +274,14 @@ export class RestChangeFeed<K = number | string> implements ChangeSource<K> {
   private async connect(onLine: (line: Exclude<ReturnType<typeof parseChangeFeedLine<K>>, string>) => void): Promise<void> {
     const url = restUrl(this.transport.baseUrl, this.path, this.position === null ? {} : { after: this.position });
     const attempt = new Attempt(this.stop.signal, 0);
-    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+    let reader: BodyReader | undefined;
     try {
       const response = await sendRequest(this.transport, url, 'application/x-ndjson', attempt, this.stop.signal);
       if (!response.body)
         throw new RetryableFailure(
           new DbAccessError(`GET ${url.href} answered without a body.`, { status: response.status, url: url.href }),
         );
-      reader = response.body.getReader();
+      reader = bodyReader(response.body);
       const read = chunkReader(this.transport, reader, url, attempt, this.stop.signal, response.status);
       const lineTooLong = (bytes: number) =>
         new RestProtocolError(

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { DbAccessError, RecordValidationError } from '../core/errors';
 import type { DbAccess, DbAccessOptions } from '../core/types';
 import { firstIssue } from '../core/zodIssue';
+import { bodyReader, type BodyReader } from './bodyReader';
 import { END_LINE_HEADER, END_LINE_KEY, endLineCount } from './endLine';
 import { parseTotalCount, TOTAL_COUNT_HEADER } from './totalCount';
 import { ndjsonLines } from './ndjsonLines';
@@ -180,13 +181,13 @@ export class RestDbAccess<R> implements DbAccess<R, RestRecordsSpec> {
   ): AsyncGenerator<Values<R> | { next: URL }> {
     if (signal?.aborted) throw abortError(url, signal);
     const attempt = new Attempt(signal, this.transport.deadlineMs);
-    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+    let reader: BodyReader | undefined;
     try {
       const response = await sendRequest(this.transport, url, this.accept, attempt, signal);
       const total = response.ok ? parseTotalCount(response.headers.get(TOTAL_COUNT_HEADER)) : null;
       if (total !== null) onTotal?.(total);
       if (response.status === 204 || !response.body) return;
-      reader = response.body.getReader();
+      reader = bodyReader(response.body);
       const read = chunkReader(this.transport, reader, url, attempt, signal, response.status);
       const type = response.headers.get('Content-Type') ?? '';
       if (NDJSON_TYPE.test(type)) {

@@ -1,4 +1,5 @@
 import { DbAccessError } from '../core/errors';
+import type { BodyReader } from './bodyReader';
 import { RestProtocolError } from './RestProtocolError';
 import type { RestTransport } from './restTransport';
 import { parseRetryAfter } from './retryDelay';
@@ -280,7 +281,7 @@ function isBlank(bytes: Uint8Array): boolean {
  */
 export function chunkReader(
   transport: RestTransport,
-  reader: ReadableStreamDefaultReader<Uint8Array>,
+  reader: BodyReader,
   url: URL,
   attempt: Attempt,
   signal: AbortSignal | undefined,

@@ -302,6 +302,41 @@ describe('RestDbAccess', () => {
       }
     });
 
+    it('should take a byte-stream body in pieces of at most 64 KiB, however much of it has arrived', async () => {
+      const lines = Array.from({ length: 4000 }, (_, id) =>
+        JSON.stringify({ id, sensor: 's', ts: new Date(SEED_END - id * 1000).toISOString(), value: id, note: null }),
+      );
+      const body = new TextEncoder().encode(`${lines.join('\n')}\n`);
+      const asked: (number | null)[] = [];
+      let sent = 0;
+      // All of it available from the start (as after a pause of the reader, with the backend far ahead).
+      const stream = new ReadableStream({
+        type: 'bytes',
+        pull(controller) {
+          const request = controller.byobRequest;
+          asked.push(request?.view?.byteLength ?? null);
+          const view = request?.view;
+          if (!request || !view) {
+            controller.enqueue(body.slice(sent));
+            sent = body.byteLength;
+          } else {
+            const piece = body.subarray(sent, sent + view.byteLength);
+            new Uint8Array(view.buffer, view.byteOffset, piece.byteLength).set(piece);
+            sent += piece.byteLength;
+            request.respond(piece.byteLength);
+          }
+          if (sent === body.byteLength) controller.close();
+        },
+      });
+      const ndjson: typeof fetch = async () => new Response(stream, { headers: { 'Content-Type': 'application/x-ndjson' } });
+      const access = new RestDbAccess({ baseUrl: 'http://127.0.0.1:9/api', schema: readingSchema, fetch: ndjson });
+      const records = await collect(access.getRecords(lastDays(1)));
+      expect(records.map((record) => record.id)).toEqual(lines.map((_, id) => id));
+      expect(body.byteLength).toBeGreaterThan(4 * 65_536);
+      expect(asked.length).toBeGreaterThan(4);
+      expect(asked.every((size) => size === 65_536)).toBe(true);
+    });
+
     it('should wait at most 5 s for the response headers by default', async () => {
       vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
       try {
