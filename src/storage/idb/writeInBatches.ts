@@ -22,7 +22,9 @@ export interface BatchWriting<R, Row> {
  * Collects records into batches and writes each, collecting the next batch
  * while the previous one is written; at most one write is in flight. Takes
  * records in slices of the thread's time (`yieldWhenBusy`): a read that
- * comes in meanwhile waits for one slice, not for the batch.
+ * comes in meanwhile waits for one slice, not for the batch. A batch's
+ * write starts in a slice too (`pause` once the previous write has ended),
+ * not in the callback that said it ended: it clones the batch's rows.
  * Rejects with the first failure once the write in flight has settled; the
  * source is not read further.
  */
@@ -35,6 +37,8 @@ export async function writeInBatches<R, Row>(records: RecordSource<R>, writing: 
     const rows = batch;
     batch = [];
     await inFlight;
+    // The last write ended when IndexedDB said, at no time of ours: this one starts (and clones its rows) in a slice.
+    await pause();
     inFlight = writing.write(rows);
     inFlight.catch(() => undefined);
     size = writing.batchSize();
