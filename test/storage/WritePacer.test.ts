@@ -70,6 +70,23 @@ describe('WritePacer', () => {
     expect(writes.pause()).toBeInstanceOf(Promise);
   });
 
+  it('should start a new slice when the write comes back after a wait longer than the pause (a later write, a slow source)', async () => {
+    const { pacer: writes, clock } = pacer();
+    await nextTask();
+    writes.readSeen();
+    expect(writes.pause()).toBeUndefined();
+    clock.advance(1);
+    expect(writes.pause()).toBeUndefined();
+    // The write ended mid-slice; the next one comes 30 ms later, reads still coming in.
+    clock.advance(30);
+    writes.readSeen();
+    expect(writes.pause()).toBeUndefined();
+    clock.advance(1);
+    expect(writes.pause()).toBeUndefined();
+    clock.advance(1);
+    expect(writes.pause()).toBeInstanceOf(Promise);
+  });
+
   it('should not learn from transactions cut short or written while reads run', () => {
     const { pacer: writes } = pacer();
     writes.written(10, 1);

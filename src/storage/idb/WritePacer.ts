@@ -28,6 +28,9 @@ const MIN_GAP_MS = 6;
  */
 const RESUME_AT = 0.25;
 
+/** The latest a paused write resumes after a read, when reads come far apart (a write then waits little). */
+const MAX_RESUME_DELAY_MS = 4;
+
 /** Options of {@link WritePacer}. */
 export interface WritePacerOptions {
   /** Most rows per write transaction. */
@@ -71,6 +74,8 @@ export class WritePacer {
   private rows: number;
   /** When the write last resumed after a pause, while reads come in. */
   private runningSince: number | null = null;
+  /** When {@link pause} was last called. */
+  private lastPause = -Infinity;
   /** Reads begun ({@link readSeen}) and not finished. */
   private openReads = 0;
   /** When the last read finished, while no other runs; `null` while one runs. */
@@ -127,10 +132,13 @@ export class WritePacer {
     const resume = this.resume;
     if (this.gapMs < MIN_GAP_MS || !resume) return;
     this.cancelResume();
-    this.resumeTimer = setTimeout(() => {
-      this.resumeTimer = undefined;
-      resume();
-    }, this.gapMs * RESUME_AT);
+    this.resumeTimer = setTimeout(
+      () => {
+        this.resumeTimer = undefined;
+        resume();
+      },
+      Math.min(MAX_RESUME_DELAY_MS, this.gapMs * RESUME_AT),
+    );
   }
 
   private cancelResume(): void {
@@ -161,13 +169,16 @@ export class WritePacer {
    * runs at full speed.
    */
   pause(): Promise<void> | undefined {
+    const now = this.now();
+    // Back after a wait longer than a pause (the last write ended, the source was slow): its slice starts now.
+    if (now - this.lastPause > CONTENDED_PAUSE_MS) this.runningSince = null;
+    this.lastPause = now;
     if (!this.contended) {
       this.runningSince = null;
       // A read quiet this long is idle, or was dropped without being finished: it no longer keeps writes from gaps.
       this.openReads = 0;
       return yieldWhenBusy(BACKGROUND_SLICE_MS);
     }
-    const now = this.now();
     this.runningSince ??= now;
     if (now - this.runningSince < BACKGROUND_SLICE_MS) return yieldWhenBusy(BACKGROUND_SLICE_MS);
     this.runningSince = null;
