@@ -6,8 +6,8 @@
  * the reader waited (up to ~700 kB, measured in headless Chromium reading a
  * 16.8 MB response every 40 ms), and the browser moves it in one task on the
  * reading thread: 9–15 ms, during which a read from the page waits. Read in
- * pieces of 64 KiB (`getReader({ mode: 'byob' })`), the same response took
- * no task of more than 5 ms, and as long.
+ * pieces of 64 KiB (`getReader({ mode: 'byob' })`), the same response was
+ * read as fast, and no task took more than 5 ms.
  */
 export const BODY_READ_BYTES = 64 * 1024;
 

@@ -2,11 +2,12 @@ import { BACKGROUND_SLICE_MS, yieldWhenBusy } from '../../core/yieldWhenBusy';
 
 /**
  * The pause after each slice of a write while reads come in, unless the
- * gap after a read resumes it first. Measured in `readStall` [200k] (a 180,000-record adjust from
- * the backend, a page read a frame; p95 of a read idle 1.6–3.6 ms), with
- * fixed pauses only: a 2 ms pause, p95 during the adjust 10–17 ms; 6 ms,
- * 6.3–9.6 ms; 10 ms, 4.3–9.2 ms (the adjust 5.8–7.4 s); 20 ms, 4.0–5.5 ms
- * (the adjust 9.5–13.4 s, against 2.9–3.7 s with no reads).
+ * gap after a read resumes it first. Measured in `readStall` [200k] (a
+ * 180,000-record adjust from the backend, a page read a frame; p95 of a
+ * read idle 1.6–3.6 ms), with fixed pauses only: a 2 ms pause, p95 during
+ * the adjust 10–17 ms; 6 ms, 6.3–9.6 ms; 10 ms, 4.3–9.2 ms (the adjust
+ * 5.8–7.4 s); 20 ms, 4.0–5.5 ms (the adjust 9.5–13.4 s, against 2.9–3.7 s
+ * with no reads).
  */
 const CONTENDED_PAUSE_MS = 20;
 
@@ -165,8 +166,8 @@ export class WritePacer {
    * last pause, whatever ran meanwhile: parsing, page puts, garbage
    * collection), so that a read seldom finds the thread busy, or collecting
    * what the write allocated: {@link CONTENDED_PAUSE_MS}, or until early in
-   * the gap after a read when reads come with gaps. A write with no read to let go first
-   * runs at full speed.
+   * the gap after a read when reads come with gaps. A write with no read to
+   * let go first runs at full speed.
    */
   pause(): Promise<void> | undefined {
     const now = this.now();
