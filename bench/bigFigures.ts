@@ -238,7 +238,7 @@ export async function runBigFigures(context: BigContext, figures: Figure[]): Pro
       await worker.bigClose();
       runs.push({ idle, during, adjustMs, records, tasks });
     }
-    const p95 = (samples: (typeof runs)[number]['idle']) => percentile(samples, 95);
+    const p95 = (samples: number[]) => percentile(samples, 95);
     const records = runs[0]?.records ?? 0;
     const adjustMs = medianOf(runs.map((run) => run.adjustMs));
     const tasks = runs.flatMap((run) => run.tasks);
