@@ -8,6 +8,13 @@ describe('WritePacer', () => {
     const clock = { advance: (ms: number) => (now += ms) };
     return { clock, pacer: new WritePacer({ maxRows: 1000, now: () => now }) };
   };
+  /** A slice of a write while reads come in: 2 ms of its time with no pause; the next call pauses. */
+  const slice = (writes: WritePacer, clock: { advance(ms: number): void }) => {
+    expect(writes.pause()).toBeUndefined();
+    clock.advance(1);
+    expect(writes.pause()).toBeUndefined();
+    clock.advance(1);
+  };
 
   it('should write few rows while a read runs and for the quiet time after it', () => {
     const { pacer: writes, clock } = pacer();
@@ -48,10 +55,7 @@ describe('WritePacer', () => {
     const { pacer: writes, clock } = pacer();
     await nextTask();
     writes.readSeen();
-    expect(writes.pause()).toBeUndefined();
-    clock.advance(1);
-    expect(writes.pause()).toBeUndefined();
-    clock.advance(1);
+    slice(writes, clock);
     vi.useFakeTimers();
     let resumed = false;
     const pause = writes.pause()?.then(() => (resumed = true));
@@ -63,10 +67,7 @@ describe('WritePacer', () => {
     vi.useRealTimers();
     // The next slice counts from the end of the pause.
     await nextTask();
-    expect(writes.pause()).toBeUndefined();
-    clock.advance(1);
-    expect(writes.pause()).toBeUndefined();
-    clock.advance(1);
+    slice(writes, clock);
     expect(writes.pause()).toBeInstanceOf(Promise);
   });
 
@@ -77,13 +78,10 @@ describe('WritePacer', () => {
     expect(writes.pause()).toBeUndefined();
     clock.advance(1);
     expect(writes.pause()).toBeUndefined();
-    // The write ended mid-slice; the next one comes 30 ms later, reads still coming in.
+    // The write ended mid-slice; the next one comes 30 ms later, reads still coming in: a whole slice of its own.
     clock.advance(30);
     writes.readSeen();
-    expect(writes.pause()).toBeUndefined();
-    clock.advance(1);
-    expect(writes.pause()).toBeUndefined();
-    clock.advance(1);
+    slice(writes, clock);
     expect(writes.pause()).toBeInstanceOf(Promise);
   });
 
