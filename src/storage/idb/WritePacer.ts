@@ -99,7 +99,11 @@ export class WritePacer {
 
   /** Whether reads are running or ran within `quietMs`. */
   get contended(): boolean {
-    return this.activeReads > 0 || this.now() - this.lastRead < this.quietMs;
+    return this.contendedAt(this.now());
+  }
+
+  private contendedAt(now: number): boolean {
+    return this.activeReads > 0 || now - this.lastRead < this.quietMs;
   }
 
   /** Whether a read transaction is running or waiting to run. */
@@ -174,7 +178,8 @@ export class WritePacer {
     // Back after a wait longer than a pause (the last write ended, the source was slow): its slice starts now.
     if (now - this.lastPause > CONTENDED_PAUSE_MS) this.runningSince = null;
     this.lastPause = now;
-    if (!this.contended) {
+    // Called per record: one clock reading serves every check.
+    if (!this.contendedAt(now)) {
       this.runningSince = null;
       // A read quiet this long is idle, or was dropped without being finished: it no longer keeps writes from gaps.
       this.openReads = 0;
