@@ -14,7 +14,7 @@ export interface ConnectOptions {
   /**
    * Records per message for `getRecords` and for subscription results. Each
    * message is deserialized on the UI thread in one piece, so keep it well
-   * under a frame. Default {@link DEFAULT_BATCH_SIZE} (500).
+   * under a frame. Default {@link DEFAULT_BATCH_SIZE} (1,000).
    */
   batchSize?: number;
   /**

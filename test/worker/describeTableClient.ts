@@ -2,6 +2,7 @@ import type { Remote } from 'comlink';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DbAccessError, InvalidSpecError, RecordNotFoundError, TableCacheError } from '../../src/core/errors';
 import type { CachedTableClient, SubscriptionUpdate } from '../../src/worker/CachedTableClient';
+import { DEFAULT_BATCH_SIZE } from '../../src/worker/batchSize';
 import { connectCachedTable, type ConnectOptions } from '../../src/worker/connectCachedTable';
 import type { TableEndpoint } from '../../src/worker/endpoint';
 import { byId, collect, reading, type Reading } from '../support/records';
@@ -253,6 +254,17 @@ export function describeTableClient(transport: string, open: () => Promise<Clien
       it('should throw at once for a batchSize that is not a whole number of at least 1', () => {
         expect(() => client.getRecords(ts(0, 1), { batchSize: 0 })).toThrow(TableCacheError);
         expect(() => client.getRecords(ts(0, 1), { batchSize: 2.5 })).toThrow(TableCacheError);
+      });
+
+      it('should send DEFAULT_BATCH_SIZE (1,000) records per message when the client names no batch size', async () => {
+        expect(DEFAULT_BATCH_SIZE).toBe(1000);
+        const unconfigured = connect({});
+        await unconfigured.load(ts(0, 2500));
+        const before = (await control.counts()).storage.recordsYielded;
+        // The first batch is at hand once the read has resolved, and nothing is asked for ahead before it is iterated.
+        const read = await unconfigured.readRecords(ts(0, 2500));
+        expect((await control.counts()).storage.recordsYielded - before).toBe(DEFAULT_BATCH_SIZE);
+        expect(ids(await collect(read.records))).toEqual(range(0, 2500));
       });
 
       it('should use a batch size given for one read', async () => {
