@@ -1,5 +1,5 @@
 // The `tablecache-web/worker` entry: the worker boundary over Comlink.
-export { DEFAULT_BATCH_SIZE } from './worker/batchSize';
+export { DEFAULT_BATCH_SIZE, MAX_BATCH_CHARS } from './worker/batchSize';
 export { DEFAULT_CONNECT_TIMEOUT_MS } from './worker/connectionWatch';
 export type {
   CachedTableClient,

@@ -146,7 +146,7 @@ export class CachedTableClient<R, S extends IndexSpec = IndexSpec> {
   }
 
   /**
-   * The records of `spec`, streamed from the worker in batches of
+   * The records of `spec`, streamed from the worker in batches of at most
    * `batchSize` records (one message each, the next batch requested while
    * this one is consumed). Leaving the loop early (`break`, `return`, a
    * thrown error) closes the worker-side read: the storage read, or the

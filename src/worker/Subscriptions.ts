@@ -4,6 +4,7 @@ import type { Interval } from '../core/Interval';
 import { readThroughOf } from '../core/readThrough';
 import { RecordsChange, type TableChange } from '../core/TableChange';
 import type { IndexSpec } from '../core/types';
+import { recordsPerMessage } from './batchSize';
 import { serializeError } from './errorTransfer';
 import type { ReadInfo, SubscriptionMessage } from './protocol';
 
@@ -176,8 +177,9 @@ export class Subscriptions<R, PK, S extends IndexSpec, D> {
         return;
       }
       const { records, info } = result;
-      for (let start = 0; start === 0 || start < records.length; start += entry.batchSize) {
-        const end = start + entry.batchSize;
+      const perMessage = recordsPerMessage(entry.batchSize, records[0]);
+      for (let start = 0; start === 0 || start < records.length; start += perMessage) {
+        const end = start + perMessage;
         const chunk = records.slice(start, end);
         this.post({ type: 'records', subscriptionId: entry.id, records: chunk, ...(end >= records.length ? { info } : {}) });
       }

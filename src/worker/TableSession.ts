@@ -4,7 +4,7 @@ import type { AdjustOptions, InvalidateOptions, ResumeOptions, TableReadOptions 
 import type { ChangeFeedStatus } from '../core/changeFeed';
 import { InvalidSpecError, TableCacheError } from '../core/errors';
 import type { IndexSpec } from '../core/types';
-import { checkBatchSize } from './batchSize';
+import { checkBatchSize, recordsPerMessage } from './batchSize';
 import { serializeError } from './errorTransfer';
 import { forwardProgress } from './forwardProgress';
 import { parseIndexSpec, parseIndexSpecList } from './parseIndexSpec';
@@ -237,11 +237,15 @@ export class TableSession<R, PK, S extends IndexSpec, D> {
         throw open.failure.error;
       }
       const records: R[] = [];
+      let limit = open.batchSize;
       try {
-        while (records.length < open.batchSize && !open.closed && !open.closing) {
+        while (records.length < limit && !open.closed && !open.closing) {
           const step = await open.iterator.next();
           if (step.done) open.closed = true;
-          else records.push(step.value);
+          else {
+            if (records.length === 0) limit = recordsPerMessage(open.batchSize, step.value);
+            records.push(step.value);
+          }
         }
       } catch (error) {
         open.closed = true;

@@ -44,7 +44,7 @@ export interface SubscribeOptions {
 
 /** Options of `CachedTableClient.getRecords` and `CachedTableClient.readRecords`. */
 export interface GetRecordsOptions {
-  /** Records per message from the worker. Default: the client's `batchSize`. */
+  /** Records per message from the worker, at most (see `ConnectOptions.batchSize`). Default: the client's `batchSize`. */
   batchSize?: number;
   /** See `CachedTable.readRecords`: serve stale records at once and refresh them in the background. Default: the table's option. */
   staleWhileRevalidate?: boolean | undefined;

@@ -12,9 +12,11 @@ import type { TableSessionApi } from './protocol';
 /** Options of {@link connectCachedTable}. */
 export interface ConnectOptions {
   /**
-   * Records per message for `getRecords` and for subscription results. Each
-   * message is deserialized on the UI thread in one piece, so keep it well
-   * under a frame. Default {@link DEFAULT_BATCH_SIZE} (1,000).
+   * Records per message for `getRecords` and for subscription results, at
+   * most: records whose JSON is large go fewer to a message, so that none
+   * passes `MAX_BATCH_CHARS`. Each message is deserialized on the UI
+   * thread in one piece, so keep it well under a frame. Default
+   * {@link DEFAULT_BATCH_SIZE} (1,000).
    */
   batchSize?: number;
   /**
