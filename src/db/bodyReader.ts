@@ -25,17 +25,14 @@ export interface BodyReader {
  * Node), and chunk by chunk as it comes otherwise.
  */
 export function bodyReader(body: ReadableStream<Uint8Array>): BodyReader {
-  let pieces: ReadableStreamBYOBReader | undefined;
+  let pieces: ReadableStreamBYOBReader;
   try {
     pieces = body.getReader({ mode: 'byob' });
   } catch {
     // Not a byte stream (made by hand, or by an older browser): its chunks as they come.
-  }
-  if (!pieces) {
     const reader = body.getReader();
     return { read: () => reader.read(), cancel: () => reader.cancel() };
   }
-  const reader = pieces;
   // A fresh buffer each time: the last piece's partial line is still held (and the buffer read into is taken over).
-  return { read: () => reader.read(new Uint8Array(BODY_READ_BYTES)), cancel: () => reader.cancel() };
+  return { read: () => pieces.read(new Uint8Array(BODY_READ_BYTES)), cancel: () => pieces.cancel() };
 }
